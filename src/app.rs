@@ -1,0 +1,195 @@
+//! The commands behind the CLI: `search`, `show` and `stats`. `main.rs` parses arguments
+//! into these option structs; everything here is callable from tests.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::Config;
+use crate::output::{timeline, write_rows, Format, Row};
+use crate::query::Criteria;
+use crate::scan::{scan, ScanOptions, ScanStats};
+use crate::source::Input;
+use crate::syslog::Zone;
+use crate::trace::{DirectionRules, Trace};
+
+/// Exit codes (documented in docs/CLI.md).
+pub mod exit {
+    /// Something matched.
+    pub const FOUND: u8 = 0;
+    /// The search ran but nothing matched.
+    pub const NOTHING: u8 = 1;
+    /// Usage error or unreadable input.
+    pub const ERROR: u8 = 2;
+}
+
+/// Options every command shares: where the logs are and how to read them.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    pub logs: Vec<PathBuf>,
+    pub year: Option<i32>,
+    pub timezone: Option<String>,
+    pub local_domains: Vec<String>,
+    pub local_networks: Vec<String>,
+    pub config: Option<PathBuf>,
+}
+
+impl Common {
+    /// The zone for BSD timestamps and for `--since`/`--until` without an offset.
+    pub fn zone(&self) -> Result<Zone> {
+        let cfg = self.load_config()?;
+        let name = self.timezone.clone().or(cfg.timezone).unwrap_or_else(|| "local".into());
+        Zone::parse(&name).map_err(anyhow::Error::msg)
+    }
+
+    fn load_config(&self) -> Result<Config> {
+        match self.config.clone().or_else(|| std::env::var_os("MAILTRACE_CONFIG").map(PathBuf::from)) {
+            Some(p) => Config::load(&p),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Opens the inputs and settles the scan options.
+    pub fn prepare(&self) -> Result<(Vec<Input>, ScanOptions)> {
+        if self.logs.is_empty() {
+            bail!("no log files given: pass --log /var/log/mail.log (repeat --log for more files)");
+        }
+        let cfg = self.load_config()?;
+        let mut rules = DirectionRules::default();
+        for d in cfg.local_domains.iter().chain(&self.local_domains) {
+            for part in d.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                rules.local_domains.push(part.trim_start_matches('@').to_ascii_lowercase());
+            }
+        }
+        for n in cfg.local_networks.iter().chain(&self.local_networks) {
+            for part in n.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let net = part
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .with_context(|| format!("'{part}' in local networks is not a network: use e.g. 10.0.0.0/8"))?;
+                rules.local_networks.push(net);
+            }
+        }
+        let inputs = self
+            .logs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Input::open(p, i as u32))
+            .collect::<Result<Vec<_>>>()?;
+        let opts = ScanOptions { year: self.year, zone: self.zone()?, rules, progress: std::io::stderr().is_terminal() };
+        Ok((inputs, opts))
+    }
+}
+
+/// Collects every trace with at least one matching row, sorted by time.
+pub fn find(common: &Common, criteria: &Criteria) -> Result<(Vec<Input>, Vec<(Trace, Vec<Option<usize>>)>, ScanStats)> {
+    let (inputs, opts) = common.prepare()?;
+    let mut found = Vec::new();
+    let stats = scan(&inputs, &opts, |t| {
+        let rows = criteria.rows(&t);
+        if !rows.is_empty() {
+            found.push((t, rows));
+        }
+    })?;
+    found.sort_by(|a, b| (a.0.first_time, &a.0.trace_id).cmp(&(b.0.first_time, &b.0.trace_id)));
+    Ok((inputs, found, stats))
+}
+
+/// `mailtrace search`: prints matching rows; returns the exit code.
+pub fn search(common: &Common, criteria: &Criteria, format: Format, limit: Option<usize>, out: &mut dyn Write) -> Result<u8> {
+    let (_, found, _) = find(common, criteria)?;
+    let mut rows: Vec<Row> = found.iter().flat_map(|(t, idx)| idx.iter().map(|i| Row::new(t, *i))).collect();
+    let limit = match (limit, format) {
+        (Some(0), _) => None,
+        (Some(n), _) => Some(n),
+        (None, Format::Table) => Some(1000),
+        (None, _) => None,
+    };
+    let mut cut = None;
+    if let Some(n) = limit {
+        if rows.len() > n {
+            cut = Some(rows.len() - n);
+            rows.truncate(n);
+        }
+    }
+    if rows.is_empty() && format == Format::Table {
+        writeln!(out, "No messages matched. Check the time range (BSD timestamps have no year: see --year) and the criteria.")?;
+        return Ok(exit::NOTHING);
+    }
+    write_rows(out, &rows, format, cut)?;
+    Ok(if rows.is_empty() { exit::NOTHING } else { exit::FOUND })
+}
+
+/// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
+pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let (inputs, opts) = common.prepare()?;
+    let mut traces = Vec::new();
+    scan(&inputs, &opts, |t| {
+        if t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) {
+            traces.push(t);
+        }
+    })?;
+    traces.sort_by(|a, b| a.first_time.cmp(&b.first_time));
+    if json {
+        timeline::write_json(out, &traces, &inputs)?;
+    } else {
+        if traces.is_empty() {
+            writeln!(out, "No message with queue id or Message-ID '{id}' in these logs. Try `mailtrace search --subject …` or `--from …` to find it.")?;
+        }
+        for (i, t) in traces.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            timeline::write_text(out, t, &inputs)?;
+        }
+    }
+    Ok(if traces.is_empty() { exit::NOTHING } else { exit::FOUND })
+}
+
+/// `mailtrace stats`: what was read and how much of it was understood.
+pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let (inputs, opts) = common.prepare()?;
+    let stats = scan(&inputs, &opts, |_| {})?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &stats)?;
+        writeln!(out)?;
+        return Ok(exit::FOUND);
+    }
+    writeln!(out, "Lines read:        {} ({} bytes)", stats.lines, stats.bytes)?;
+    writeln!(out, "Unrecognised:      {} (of which without a syslog envelope: {})", stats.unrecognised(), stats.no_envelope)?;
+    writeln!(out, "Messages (traces): {}", stats.traces)?;
+    writeln!(out, "Peak open traces:  {}", stats.peak_open)?;
+    writeln!(out, "\nFiles")?;
+    for f in &stats.files {
+        writeln!(
+            out,
+            "  {}  lines={} postfix={} postfix-unrecognised={} ({:.2}%) no-envelope={}",
+            f.path,
+            f.lines,
+            f.postfix_lines,
+            f.postfix_unrecognised,
+            f.postfix_unrecognised_pct(),
+            f.no_envelope
+        )?;
+    }
+    writeln!(out, "\nRecipient rows per status")?;
+    for (s, n) in &stats.statuses {
+        writeln!(out, "  {s:<12} {n}")?;
+    }
+    writeln!(out, "\nLines per program (unrecognised)")?;
+    for (p, s) in &stats.programs {
+        writeln!(out, "  {p:<32} {:>9} ({})", s.lines, s.unrecognised)?;
+        for e in &s.examples {
+            writeln!(out, "      e.g. {}", e.chars().take(160).collect::<String>())?;
+        }
+    }
+    if !stats.no_envelope_examples.is_empty() {
+        writeln!(out, "\nLines without a syslog envelope, e.g.")?;
+        for e in &stats.no_envelope_examples {
+            writeln!(out, "      {}", e.chars().take(160).collect::<String>())?;
+        }
+    }
+    Ok(exit::FOUND)
+}

@@ -1,0 +1,223 @@
+//! The typed events that program parsers produce and the assembler consumes.
+//!
+//! Events borrow their text from the log line they came from; each carries a [`LineRef`] so a
+//! trace can always point back at (and re-read) the exact line.
+
+use chrono::{DateTime, Utc};
+
+/// Where a line sits in its input: which file, the byte offset of its first byte, its 1-based
+/// line number and its length in bytes (without the newline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct LineRef {
+    pub file: u32,
+    pub offset: u64,
+    pub line: u64,
+    pub len: u32,
+}
+
+/// One parsed log line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event<'a> {
+    pub time: DateTime<Utc>,
+    pub host: &'a str,
+    pub program: &'a str,
+    pub pid: Option<u32>,
+    pub line: LineRef,
+    pub kind: EventKind<'a>,
+}
+
+/// An SMTP peer as Postfix writes it: `name[addr]` (the port, when logged, is kept apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Peer<'a> {
+    pub name: &'a str,
+    pub addr: &'a str,
+    pub port: Option<u16>,
+}
+
+/// What a delivery agent (smtp, lmtp, local, virtual, pipe, error, discard, retry) said about
+/// one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Sent,
+    Deferred,
+    Bounced,
+    Expired,
+    /// `sendmail -bv` address verification results.
+    Deliverable,
+    Undeliverable,
+}
+
+/// `delay=` and `delays=a/b/c/d` of a delivery line, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Delays {
+    pub total: f64,
+    /// Before the queue manager (incl. message transmission time).
+    pub before_qmgr: f64,
+    /// In the queue manager.
+    pub in_qmgr: f64,
+    /// Connection set-up (DNS, HELO, TLS).
+    pub conn_setup: f64,
+    /// Message transmission.
+    pub transmission: f64,
+}
+
+/// The policy action of an smtpd / cleanup / milter decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Reject,
+    Discard,
+    Hold,
+    Warn,
+    Info,
+    Filter,
+    Redirect,
+    Prepend,
+    Replace,
+    Bcc,
+}
+
+impl Action {
+    pub fn from_word(word: &str) -> Option<Action> {
+        Some(match word {
+            "reject" => Action::Reject,
+            "discard" => Action::Discard,
+            "hold" => Action::Hold,
+            "warning" => Action::Warn,
+            "info" => Action::Info,
+            "filter" => Action::Filter,
+            "redirect" => Action::Redirect,
+            "prepend" => Action::Prepend,
+            "replace" => Action::Replace,
+            "bcc" => Action::Bcc,
+            _ => return None,
+        })
+    }
+}
+
+/// The `from=<…> to=<…> proto=… helo=<…>` tail that smtpd and cleanup append to policy lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PolicyTail<'a> {
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub proto: Option<&'a str>,
+    pub helo: Option<&'a str>,
+}
+
+/// Which kind of notice the bounce/defer/trace daemons created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    NonDelivery,
+    Delay,
+    DeliveryStatus,
+}
+
+/// What a postsuper command did to a queue file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    Hold,
+    Released,
+    Removed,
+    Requeued,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind<'a> {
+    /// smtpd / postscreen `connect from name[addr]`.
+    Connect { peer: Peer<'a> },
+    /// smtpd `disconnect from name[addr] ehlo=1 mail=1 … commands=N`.
+    Disconnect { peer: Peer<'a>, commands: Option<&'a str> },
+    /// smtpd `lost connection after CMD from …` / `timeout after …`.
+    LostConnection { peer: Peer<'a>, after: &'a str },
+    /// smtpd `QID: client=name[addr]`, with SASL fields when the client authenticated.
+    Client { qid: &'a str, peer: Peer<'a>, sasl_method: Option<&'a str>, sasl_user: Option<&'a str> },
+    /// smtpd / cleanup / milter policy decision. `qid` is `None` for `NOQUEUE`.
+    Policy {
+        qid: Option<&'a str>,
+        stage: PolicyStage<'a>,
+        action: Action,
+        peer: Option<Peer<'a>>,
+        dsn: Option<&'a str>,
+        /// The whole reply or reason text.
+        text: &'a str,
+        /// `header Subject: …` / `body …` text for header/body checks.
+        header: Option<(&'a str, &'a str)>,
+        tail: PolicyTail<'a>,
+    },
+    /// pickup `QID: uid=N from=<sender>`.
+    Pickup { qid: &'a str, uid: Option<u32>, from: &'a str },
+    /// cleanup `QID: message-id=<…>` or `resent-message-id=<…>`.
+    MessageId { qid: &'a str, message_id: &'a str, resent: bool },
+    /// qmgr `QID: from=<…>, size=N, nrcpt=N (queue active)`.
+    Queued { qid: &'a str, from: &'a str, size: Option<u64>, nrcpt: Option<u32> },
+    /// qmgr `QID: removed`.
+    Removed { qid: &'a str },
+    /// qmgr `QID: from=<…>, status=expired, returned to sender`.
+    Expired { qid: &'a str, from: &'a str },
+    /// A delivery agent's per-recipient result.
+    Delivery {
+        qid: &'a str,
+        to: &'a str,
+        orig_to: Option<&'a str>,
+        relay: Option<&'a str>,
+        delays: Option<Delays>,
+        dsn: Option<&'a str>,
+        status: DeliveryStatus,
+        response: &'a str,
+        /// `queued as NEWQID` inside the response (next hop accepted it).
+        queued_as: Option<&'a str>,
+        /// local(8) `forwarded as NEWQID` (alias / .forward expansion into a new message).
+        forwarded_as: Option<&'a str>,
+    },
+    /// bounce / defer / trace: `QID: sender non-delivery notification: NEWQID`.
+    Notice { qid: &'a str, kind: NoticeKind, new_qid: &'a str },
+    /// postsuper `QID: placed on hold` / `released from hold` / `removed` / `requeued`.
+    Admin { qid: &'a str, action: AdminAction },
+    /// amavis `Passed …` / `Blocked …` verdict.
+    ContentFilter {
+        passed: bool,
+        /// `CLEAN`, `SPAM`, `INFECTED`, `BANNED`, `SPAMMY`, `BAD-HEADER`, …
+        category: &'a str,
+        /// The queue id of the message on the way in (`Queue-ID:`).
+        qid: Option<&'a str>,
+        message_id: Option<&'a str>,
+        /// `queued_as:` ids of the re-injected copies.
+        queued_as: Vec<&'a str>,
+        /// `quarantine: …` when the message was quarantined.
+        quarantine: Option<&'a str>,
+        /// `{RelayedInbound}`-style tags inside the braces.
+        tags: &'a str,
+        recipients: Vec<&'a str>,
+    },
+    /// A line we understood that does not change any trace (TLS, anvil, statistics, warnings).
+    Info { qid: Option<&'a str> },
+    /// A line of a known program whose message we do not understand.
+    Unrecognised,
+}
+
+/// Where a policy decision was taken: the daemon (`smtpd`, `cleanup`) and SMTP stage
+/// (`RCPT`, `END-OF-MESSAGE`, `header`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyStage<'a> {
+    pub milter: bool,
+    pub stage: &'a str,
+}
+
+impl EventKind<'_> {
+    /// The queue id this event belongs to, if any.
+    pub fn qid(&self) -> Option<&str> {
+        match self {
+            EventKind::Client { qid, .. }
+            | EventKind::Pickup { qid, .. }
+            | EventKind::MessageId { qid, .. }
+            | EventKind::Queued { qid, .. }
+            | EventKind::Removed { qid }
+            | EventKind::Expired { qid, .. }
+            | EventKind::Delivery { qid, .. }
+            | EventKind::Notice { qid, .. }
+            | EventKind::Admin { qid, .. } => Some(qid),
+            EventKind::Policy { qid, .. } | EventKind::Info { qid } => *qid,
+            EventKind::ContentFilter { qid, .. } => *qid,
+            _ => None,
+        }
+    }
+}

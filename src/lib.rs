@@ -1,0 +1,16 @@
+//! mailtrace: Message Trace for self-hosted mail servers.
+//!
+//! Data flows one way: [`source`] reads lines → [`syslog`] splits the envelope → [`parse`]
+//! turns each line into an [`event::Event`] → [`trace::Assembler`] folds events into
+//! [`trace::Trace`]s → [`query`] selects rows → [`output`] prints them.
+
+pub mod event;
+pub mod parse;
+pub mod query;
+pub mod scan;
+pub mod source;
+pub mod syslog;
+pub mod trace;
+pub mod output;
+pub mod app;
+pub mod config;

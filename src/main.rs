@@ -1,0 +1,262 @@
+//! The `mailtrace` command line: argument parsing only; the work is in `mailtrace::app`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use mailtrace::app::{self, exit, Common};
+use mailtrace::output::Format;
+use mailtrace::query::{self, AddressPattern, Criteria, IpFilter};
+use mailtrace::trace::{Direction, Status};
+
+#[derive(Parser)]
+#[command(
+    name = "mailtrace",
+    version,
+    about = "Message Trace for Postfix: did the mail from X to Y arrive, and if not, why?",
+    after_help = "\
+Examples:
+  mailtrace search --log /var/log/mail.log --to alice@example.com --last 24h
+  mailtrace search --log mail.log --from @partner.example --status bounced --status deferred
+  mailtrace show 3CE6B37C010 --log mail.log
+  mailtrace show '<20261110000728.00Vz5f2e29@uni-example.edu>' --log mail.log
+  mailtrace stats --log mail.log
+
+Exit codes: 0 found, 1 nothing matched, 2 usage or input error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find messages by sender, recipient, subject, status… (one row per recipient)
+    #[command(after_help = "\
+Examples:
+  mailtrace search --log mail.log --to alice@example.com
+  mailtrace search --log mail.log --from '*@*.ru' --status rejected --format csv > rejects.csv
+  mailtrace search --log mail.log --subject invoice --since '2026-11-10 08:00' --until '2026-11-10 12:00'
+  mailtrace search --log mail.log --client-ip 203.0.113.0/24 --direction inbound --format ndjson
+
+Address patterns: exact (a@b.com), domain (@b.com, includes subdomains), wildcard (*invoice*@*),
+and <> for the null sender. Matching is case-insensitive. --to also matches the original
+recipient before alias expansion.")]
+    Search {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(flatten)]
+        criteria: CriteriaArgs,
+        /// Output format (default: table on a terminal, ndjson otherwise)
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Most rows to print (default 1000 for the table, no limit otherwise; 0 = no limit)
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show one message's whole timeline, with every log line, by queue id or Message-ID
+    #[command(after_help = "\
+Examples:
+  mailtrace show 0859737C64D --log mail.log
+  mailtrace show 20261110000728.00Vz5f2e29@uni-example.edu --log mail.log --format json")]
+    Show {
+        /// A queue id (any of the message's, e.g. before or after the content filter) or a Message-ID
+        id: String,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ShowFormat,
+    },
+    /// Count lines, events per program, unrecognised lines (with examples) and statuses
+    #[command(after_help = "Example:\n  mailtrace stats --log /var/log/mail.log --log /var/log/mail.log.1")]
+    Stats {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ShowFormat,
+    },
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// Log file to read (repeatable; give rotated files oldest first)
+    #[arg(long = "log", value_name = "PATH", required = true, num_args = 1..)]
+    logs: Vec<PathBuf>,
+    /// Year of the first line of each file with BSD timestamps (default: from the file's modification time)
+    #[arg(long)]
+    year: Option<i32>,
+    /// Zone of BSD timestamps and of --since/--until without an offset: IANA name, UTC or local (default: local)
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Domains that are yours, for direction (comma-separated, repeatable)
+    #[arg(long, value_name = "DOMAINS")]
+    local_domains: Vec<String>,
+    /// Networks that are yours, for direction (CIDR, comma-separated, repeatable)
+    #[arg(long, value_name = "CIDRS")]
+    local_networks: Vec<String>,
+    /// Config file (TOML: local_domains, local_networks, timezone); default: $MAILTRACE_CONFIG
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CriteriaArgs {
+    /// Envelope sender (exact, @domain, * wildcards, <> for bounces)
+    #[arg(long)]
+    from: Option<String>,
+    /// Recipient (exact, @domain, * wildcards)
+    #[arg(long)]
+    to: Option<String>,
+    /// Words that must all appear in the subject (only logged by header_checks WARN/INFO/HOLD…)
+    #[arg(long, num_args = 1..)]
+    subject: Vec<String>,
+    /// Message-ID header, with or without <>
+    #[arg(long)]
+    message_id: Option<String>,
+    /// Any queue id of the message
+    #[arg(long)]
+    queue_id: Option<String>,
+    /// Recipient status (repeatable)
+    #[arg(long, value_enum)]
+    status: Vec<StatusArg>,
+    #[arg(long, value_enum)]
+    direction: Option<DirectionArg>,
+    /// SMTP client address or network (CIDR)
+    #[arg(long, value_name = "IP|CIDR")]
+    client_ip: Option<String>,
+    /// Syslog host name of the mail server
+    #[arg(long)]
+    host: Option<String>,
+    /// Start of the time window (RFC 3339, or '2026-11-23 10:00' in --timezone)
+    #[arg(long)]
+    since: Option<String>,
+    /// End of the time window
+    #[arg(long)]
+    until: Option<String>,
+    /// Only the last duration before now: 30m, 24h, 7d
+    #[arg(long, conflicts_with = "since")]
+    last: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ShowFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Delivered,
+    Deferred,
+    Bounced,
+    Expired,
+    Rejected,
+    Quarantined,
+    Discarded,
+    Expanded,
+    InProgress,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DirectionArg {
+    Inbound,
+    Outbound,
+    Internal,
+}
+
+impl CommonArgs {
+    fn into_common(self) -> Common {
+        Common {
+            logs: self.logs,
+            year: self.year,
+            timezone: self.timezone,
+            local_domains: self.local_domains,
+            local_networks: self.local_networks,
+            config: self.config,
+        }
+    }
+}
+
+impl CriteriaArgs {
+    fn into_criteria(self, common: &Common) -> anyhow::Result<Criteria> {
+        let zone = common.zone()?;
+        let status_word = |s: StatusArg| match s {
+            StatusArg::Delivered => Status::Delivered,
+            StatusArg::Deferred => Status::Deferred,
+            StatusArg::Bounced => Status::Bounced,
+            StatusArg::Expired => Status::Expired,
+            StatusArg::Rejected => Status::Rejected,
+            StatusArg::Quarantined => Status::Quarantined,
+            StatusArg::Discarded => Status::Discarded,
+            StatusArg::Expanded => Status::Expanded,
+            StatusArg::InProgress => Status::InProgress,
+        };
+        let mut since = self.since.as_deref().map(|s| query::parse_time(s, &zone)).transpose().map_err(anyhow::Error::msg)?;
+        if let Some(last) = &self.last {
+            since = Some(chrono::Utc::now() - query::parse_last(last).map_err(anyhow::Error::msg)?);
+        }
+        Ok(Criteria {
+            from: self.from.as_deref().map(AddressPattern::parse),
+            to: self.to.as_deref().map(AddressPattern::parse),
+            subject: self.subject.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect(),
+            message_id: self.message_id,
+            queue_id: self.queue_id,
+            statuses: self.status.into_iter().map(status_word).collect(),
+            direction: self.direction.map(|d| match d {
+                DirectionArg::Inbound => Direction::Inbound,
+                DirectionArg::Outbound => Direction::Outbound,
+                DirectionArg::Internal => Direction::Internal,
+            }),
+            client_ip: self.client_ip.as_deref().map(IpFilter::parse).transpose().map_err(anyhow::Error::msg)?,
+            host: self.host,
+            since,
+            until: self.until.as_deref().map(|s| query::parse_time(s, &zone)).transpose().map_err(anyhow::Error::msg)?,
+        })
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Search { common, criteria, format, limit } => {
+            let common = common.into_common();
+            let criteria = criteria.into_criteria(&common)?;
+            let format = match format {
+                Some(FormatArg::Table) => Format::Table,
+                Some(FormatArg::Csv) => Format::Csv,
+                Some(FormatArg::Json) => Format::Json,
+                Some(FormatArg::Ndjson) => Format::Ndjson,
+                None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => Format::Table,
+                None => Format::Ndjson,
+            };
+            app::search(&common, &criteria, format, limit, &mut out)
+        }
+        Command::Show { id, common, format } => app::show(&common.into_common(), &id, matches!(format, ShowFormat::Json), &mut out),
+        Command::Stats { common, format } => app::stats(&common.into_common(), matches!(format, ShowFormat::Json), &mut out),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // A closed pipe (`| head`) is not an error worth reporting.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::from(exit::FOUND);
+            }
+            eprintln!("mailtrace: error: {e:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

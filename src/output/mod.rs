@@ -1,0 +1,231 @@
+//! Printing results: rows (table, CSV, JSON, NDJSON) and timelines.
+//!
+//! [`Row`] is the output contract shared by every machine format: one object per
+//! (message, recipient), always with the same keys in the same order, `null` where unknown.
+
+pub mod table;
+pub mod timeline;
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::trace::Trace;
+
+/// The formats `search` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+/// One (message, recipient) row. The key names are a contract: add fields, never rename.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Row {
+    pub time: String,
+    pub last_time: String,
+    pub host: String,
+    pub mta: String,
+    pub queue_id: Option<String>,
+    pub queue_ids: Vec<String>,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub header_from: Option<String>,
+    pub to: Option<String>,
+    pub orig_to: Option<String>,
+    pub status: String,
+    pub dsn: Option<String>,
+    pub relay: Option<String>,
+    pub response: Option<String>,
+    pub subject: Option<String>,
+    pub client_ip: Option<String>,
+    pub client_name: Option<String>,
+    pub helo: Option<String>,
+    pub sasl_user: Option<String>,
+    pub direction: Option<String>,
+    pub size: Option<u64>,
+    pub attempts: u32,
+    pub trace_id: String,
+}
+
+/// RFC 3339 in UTC with `Z`, seconds precision unless the log had a fraction.
+pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+impl Row {
+    /// The row for recipient `index` of `t` (`None`: the message has no known recipient).
+    pub fn new(t: &Trace, index: Option<usize>) -> Row {
+        let r = index.map(|i| &t.recipients[i]);
+        Row {
+            time: rfc3339(t.first_time),
+            last_time: rfc3339(t.last_time),
+            host: t.host.clone(),
+            mta: t.mta.to_string(),
+            queue_id: t.queue_id().map(str::to_string),
+            queue_ids: t.queue_ids.clone(),
+            message_id: t.message_id.clone(),
+            from: t.from.clone(),
+            header_from: t.header_from.clone(),
+            to: r.map(|r| r.address.clone()).filter(|a| !a.is_empty()),
+            orig_to: r.and_then(|r| r.orig_to.clone()),
+            status: r.map_or("in-progress", |r| r.status.as_str()).to_string(),
+            dsn: r.and_then(|r| r.dsn.clone()),
+            relay: r.and_then(|r| r.relay.clone()),
+            response: r.and_then(|r| r.response.clone()),
+            subject: t.subject.clone(),
+            client_ip: t.client.ip.clone(),
+            client_name: t.client.name.clone(),
+            helo: t.client.helo.clone(),
+            sasl_user: t.client.sasl_user.clone(),
+            direction: t.direction.map(|d| d.as_str().to_string()),
+            size: t.size,
+            attempts: r.map_or(0, |r| r.attempts),
+            trace_id: t.trace_id.clone(),
+        }
+    }
+}
+
+/// Writes rows in a machine format (or the table).
+pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option<usize>) -> Result<()> {
+    match format {
+        Format::Ndjson => {
+            for r in rows {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            for r in rows {
+                w.serialize(CsvRow::from(r))?;
+            }
+            if rows.is_empty() {
+                w.write_record(CSV_HEADER)?;
+            }
+            w.flush()?;
+        }
+        Format::Table => table::write(out, rows, cut)?,
+    }
+    Ok(())
+}
+
+const CSV_HEADER: [&str; 24] = [
+    "time", "last_time", "host", "mta", "queue_id", "queue_ids", "message_id", "from", "header_from", "to", "orig_to",
+    "status", "dsn", "relay", "response", "subject", "client_ip", "client_name", "helo", "sasl_user", "direction",
+    "size", "attempts", "trace_id",
+];
+
+/// CSV has no lists: `queue_ids` is written space-separated.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    time: &'a str,
+    last_time: &'a str,
+    host: &'a str,
+    mta: &'a str,
+    queue_id: Option<&'a str>,
+    queue_ids: String,
+    message_id: Option<&'a str>,
+    from: Option<&'a str>,
+    header_from: Option<&'a str>,
+    to: Option<&'a str>,
+    orig_to: Option<&'a str>,
+    status: &'a str,
+    dsn: Option<&'a str>,
+    relay: Option<&'a str>,
+    response: Option<&'a str>,
+    subject: Option<&'a str>,
+    client_ip: Option<&'a str>,
+    client_name: Option<&'a str>,
+    helo: Option<&'a str>,
+    sasl_user: Option<&'a str>,
+    direction: Option<&'a str>,
+    size: Option<u64>,
+    attempts: u32,
+    trace_id: &'a str,
+}
+
+impl<'a> From<&'a Row> for CsvRow<'a> {
+    fn from(r: &'a Row) -> Self {
+        CsvRow {
+            time: &r.time,
+            last_time: &r.last_time,
+            host: &r.host,
+            mta: &r.mta,
+            queue_id: r.queue_id.as_deref(),
+            queue_ids: r.queue_ids.join(" "),
+            message_id: r.message_id.as_deref(),
+            from: r.from.as_deref(),
+            header_from: r.header_from.as_deref(),
+            to: r.to.as_deref(),
+            orig_to: r.orig_to.as_deref(),
+            status: &r.status,
+            dsn: r.dsn.as_deref(),
+            relay: r.relay.as_deref(),
+            response: r.response.as_deref(),
+            subject: r.subject.as_deref(),
+            client_ip: r.client_ip.as_deref(),
+            client_name: r.client_name.as_deref(),
+            helo: r.helo.as_deref(),
+            sasl_user: r.sasl_user.as_deref(),
+            direction: r.direction.as_deref(),
+            size: r.size,
+            attempts: r.attempts,
+            trace_id: &r.trace_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_header_matches_row_keys() {
+        let row = Row {
+            time: "t".into(),
+            last_time: "t".into(),
+            host: "h".into(),
+            mta: "postfix".into(),
+            queue_id: None,
+            queue_ids: vec!["A".into(), "B".into()],
+            message_id: None,
+            from: Some(String::new()),
+            header_from: None,
+            to: None,
+            orig_to: None,
+            status: "rejected".into(),
+            dsn: None,
+            relay: None,
+            response: None,
+            subject: None,
+            client_ip: None,
+            client_name: None,
+            helo: None,
+            sasl_user: None,
+            direction: None,
+            size: None,
+            attempts: 0,
+            trace_id: "x".into(),
+        };
+        let json: serde_json::Value = serde_json::to_value(&row).unwrap();
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted_header = CSV_HEADER.to_vec();
+        sorted_header.sort();
+        let mut sorted_keys = keys.clone();
+        sorted_keys.sort();
+        assert_eq!(sorted_keys, sorted_header);
+        let mut buf = Vec::new();
+        write_rows(&mut buf, &[row], Format::Csv, None).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(text.lines().next().unwrap(), CSV_HEADER.join(","));
+        assert!(text.contains(",A B,"));
+    }
+}

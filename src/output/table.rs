@@ -1,0 +1,56 @@
+//! The aligned table shown on a terminal: the columns an admin reads first.
+
+use std::io::Write;
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+
+use super::Row;
+
+/// Writes `rows` as a table; `cut` is the number of rows left out by `--limit`.
+pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>) -> Result<()> {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec!["Time (UTC)", "Sender", "Recipient", "Status", "Subject", "Queue ID", "Detail"]);
+    for r in rows {
+        let detail = match (&r.dsn, &r.response) {
+            (Some(d), Some(resp)) if !resp.contains(d.as_str()) => format!("{d} {}", short(resp, 60)),
+            (_, Some(resp)) => short(resp, 60),
+            (Some(d), None) => d.clone(),
+            (None, None) => String::new(),
+        };
+        table.add_row(vec![
+            Cell::new(r.time.replace('T', " ").trim_end_matches('Z')),
+            Cell::new(match r.from.as_deref() {
+                Some("") => "<>",
+                Some(f) => f,
+                None => "",
+            }),
+            Cell::new(r.to.as_deref().unwrap_or("")),
+            Cell::new(&r.status),
+            Cell::new(short(r.subject.as_deref().unwrap_or(""), 40)),
+            Cell::new(r.queue_id.as_deref().unwrap_or("NOQUEUE")),
+            Cell::new(detail),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    match cut {
+        Some(n) if n > 0 => writeln!(
+            out,
+            "{} rows shown, {n} more not shown: narrow the search or raise --limit (0 = no limit)",
+            rows.len()
+        )?,
+        _ => writeln!(out, "{} rows", rows.len())?,
+    }
+    Ok(())
+}
+
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}

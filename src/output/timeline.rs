@@ -1,0 +1,144 @@
+//! `show`: one message's whole story, with every raw log line that proves it.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{rfc3339, Row};
+use crate::source::{read_lines, Input};
+use crate::trace::Trace;
+
+/// One raw line of the timeline, re-read from its file.
+#[derive(Debug, Serialize)]
+pub struct LogLine {
+    pub time: String,
+    pub file: String,
+    pub line: u64,
+    pub offset: u64,
+    pub text: String,
+}
+
+/// The raw lines of `t`, in log order.
+pub fn log_lines(t: &Trace, inputs: &[Input]) -> Result<Vec<LogLine>> {
+    let refs: Vec<_> = t.timeline.iter().map(|e| e.line).collect();
+    let texts = read_lines(inputs, &refs)?;
+    Ok(t.timeline
+        .iter()
+        .zip(texts)
+        .map(|(e, text)| LogLine {
+            time: rfc3339(e.time),
+            file: inputs[e.line.file as usize].path.display().to_string(),
+            line: e.line.line,
+            offset: e.line.offset,
+            text,
+        })
+        .collect())
+}
+
+/// `show --format json`: the trace, its rows and its raw lines.
+#[derive(Serialize)]
+struct ShowJson<'a> {
+    trace: &'a Trace,
+    rows: Vec<Row>,
+    lines: Vec<LogLine>,
+}
+
+pub fn write_json(out: &mut dyn Write, traces: &[Trace], inputs: &[Input]) -> Result<()> {
+    let mut all = Vec::new();
+    for t in traces {
+        let rows = if t.recipients.is_empty() {
+            vec![Row::new(t, None)]
+        } else {
+            (0..t.recipients.len()).map(|i| Row::new(t, Some(i))).collect()
+        };
+        all.push(ShowJson { trace: t, rows, lines: log_lines(t, inputs)? });
+    }
+    serde_json::to_writer_pretty(&mut *out, &all)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()> {
+    let qid = t.queue_id().unwrap_or("NOQUEUE (rejected before queueing)");
+    let dir = t.direction.map_or("", |d| d.as_str());
+    writeln!(out, "Message {qid} on {} ({}), {dir}", t.host, t.mta)?;
+    let field = |out: &mut dyn Write, name: &str, value: Option<&str>| -> Result<()> {
+        if let Some(v) = value {
+            writeln!(out, "  {name:<11} {v}")?;
+        }
+        Ok(())
+    };
+    field(out, "Message-ID:", t.message_id.as_deref().map(|m| format!("<{m}>")).as_deref())?;
+    field(out, "From:", t.from.as_deref().map(|f| if f.is_empty() { "<> (null sender)" } else { f }))?;
+    field(out, "Header-From:", t.header_from.as_deref())?;
+    field(out, "Subject:", t.subject.as_deref())?;
+    field(out, "Size:", t.size.map(|s| format!("{s} bytes")).as_deref())?;
+    if let Some(ip) = &t.client.ip {
+        let mut c = format!("{}[{ip}]", t.client.name.as_deref().unwrap_or(""));
+        if let Some(h) = &t.client.helo {
+            c.push_str(&format!(" helo={h}"));
+        }
+        if let Some(u) = &t.client.sasl_user {
+            c.push_str(&format!(" sasl_user={u}"));
+        }
+        field(out, "Client:", Some(&c))?;
+    } else if !t.queue_ids.is_empty() {
+        field(out, "Client:", Some("local submission"))?;
+    }
+    field(out, "Time:", Some(&format!("{} … {}", rfc3339(t.first_time), rfc3339(t.last_time))))?;
+    if t.queue_ids.len() > 1 {
+        field(out, "Queue IDs:", Some(&t.queue_ids.join(" → ")))?;
+    }
+    for l in &t.links {
+        let what = match l.kind {
+            crate::trace::model::LinkKind::Reinjected => "re-injected by the content filter as",
+            crate::trace::model::LinkKind::Forwarded => "forwarded (alias/.forward) as",
+            crate::trace::model::LinkKind::Notification => "notice to the sender queued as",
+            crate::trace::model::LinkKind::NotificationOf => "this is a notice about",
+        };
+        field(out, "Link:", Some(&format!("{what} {}", l.queue_id)))?;
+    }
+    if let Some(f) = &t.filter {
+        let q = f.quarantine.as_deref().map(|q| format!(", quarantine {q}")).unwrap_or_default();
+        field(out, "Filter:", Some(&format!("{} {}{q}", if f.passed { "Passed" } else { "Blocked" }, f.category)))?;
+    }
+    for a in &t.actions {
+        field(out, "Action:", Some(a))?;
+    }
+    writeln!(out, "\nRecipients")?;
+    if t.recipients.is_empty() {
+        writeln!(out, "  (none logged yet)  in-progress")?;
+    }
+    for r in &t.recipients {
+        let orig = r.orig_to.as_deref().map(|o| format!(" (was {o})")).unwrap_or_default();
+        let mut line = format!("  {}{orig}  {}", if r.address.is_empty() { "-" } else { &r.address }, r.status);
+        if let Some(d) = &r.dsn {
+            line.push_str(&format!("  dsn={d}"));
+        }
+        if let Some(rel) = &r.relay {
+            line.push_str(&format!("  relay={rel}"));
+        }
+        if r.attempts > 0 {
+            line.push_str(&format!("  deferred attempts={}", r.attempts));
+        }
+        writeln!(out, "{line}")?;
+        if let Some(resp) = &r.response {
+            writeln!(out, "      {resp}")?;
+        }
+        if let Some(d) = &r.delays {
+            writeln!(
+                out,
+                "      delay {}s = before queue manager {}s + in queue manager {}s + connection {}s + transmission {}s",
+                d.total, d.before_qmgr, d.in_qmgr, d.conn_setup, d.transmission
+            )?;
+        }
+    }
+    let lines = log_lines(t, inputs)?;
+    writeln!(out, "\nLog lines ({})", lines.len())?;
+    for l in lines {
+        let name = std::path::Path::new(&l.file).file_name().map_or(l.file.clone(), |n| n.to_string_lossy().into_owned());
+        writeln!(out, "  {name}:{}  {}", l.line, l.text)?;
+    }
+    Ok(())
+}

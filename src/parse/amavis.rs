@@ -1,0 +1,113 @@
+//! amavis (amavisd-new) verdict lines: `Passed CLEAN …` / `Blocked SPAM …`.
+//!
+//! Only what links the two sides of the content filter and gives the message's fate is read
+//! here: category, `Queue-ID`, `Message-ID`, `queued_as`, `quarantine`, the `{…}` tags and the
+//! recipients. Amavis's other lines (TIMING, Checking, p001 …) are counted as unrecognised.
+
+use crate::event::EventKind;
+
+/// Whether a syslog program name is amavis.
+pub fn is_amavis(program: &str) -> bool {
+    matches!(program, "amavis" | "amavisd" | "amavisd-new" | "/usr/sbin/amavisd")
+}
+
+/// Parses an amavis message: `(29309-01) Passed CLEAN {RelayedInbound}, [ip]:port [ip] <from> -> <a>,<b>, Queue-ID: …`.
+pub fn parse(message: &str) -> EventKind<'_> {
+    let rest = match message.strip_prefix('(') {
+        Some(r) => r.split_once(") ").map_or(r, |(_, r)| r),
+        None => message,
+    };
+    let (passed, rest) = if let Some(r) = rest.strip_prefix("Passed ") {
+        (true, r)
+    } else if let Some(r) = rest.strip_prefix("Blocked ") {
+        (false, r)
+    } else {
+        return EventKind::Unrecognised;
+    };
+    let cat_end = rest.find([' ', ',']).unwrap_or(rest.len());
+    let category = &rest[..cat_end];
+    let tags = rest[cat_end..]
+        .trim_start()
+        .strip_prefix('{')
+        .and_then(|t| t.split_once('}'))
+        .map_or("", |(t, _)| t);
+    let recipients = rest
+        .split_once(" -> ")
+        .map(|(_, r)| {
+            let mut list = Vec::new();
+            let mut s = r;
+            while let Some(after) = s.strip_prefix('<') {
+                let Some(end) = after.find('>') else { break };
+                list.push(&after[..end]);
+                s = &after[end + 1..];
+                match s.strip_prefix(',') {
+                    Some(n) => s = n,
+                    None => break,
+                }
+            }
+            list
+        })
+        .unwrap_or_default();
+    EventKind::ContentFilter {
+        passed,
+        category,
+        qid: field(rest, "Queue-ID: "),
+        message_id: angle_field_colon(rest, "Message-ID: "),
+        queued_as: field_list(rest, "queued_as: "),
+        quarantine: field(rest, "quarantine: "),
+        tags,
+        recipients,
+    }
+}
+
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let at = text.find(&format!(", {key}"))? + 2 + key.len();
+    let v = &text[at..];
+    let end = v.find(',').unwrap_or(v.len());
+    Some(v[..end].trim())
+}
+
+/// `queued_as: A, B` may list several ids (one per re-injected copy); each is a queue id.
+fn field_list<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
+    let Some(at) = text.find(&format!(", {key}")) else { return Vec::new() };
+    text[at + 2 + key.len()..]
+        .split(", ")
+        .take_while(|w| crate::parse::fields::is_queue_id(w.trim()))
+        .map(str::trim)
+        .collect()
+}
+
+fn angle_field_colon<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let at = text.find(key)? + key.len();
+    let v = text[at..].strip_prefix('<')?;
+    Some(&v[..v.find('>')?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passed_with_reinjection() {
+        let ev = parse("(29309-01) Passed CLEAN {RelayedInbound}, [129.187.10.149]:48107 [129.187.10.149] <theo@uni-example.edu> -> <h@example.com>,<w@example.com>, Queue-ID: 0859737C64D, Message-ID: <2026@uni-example.edu>, mail_id: pBm2aAh2rAGV, Hits: 3.162, size: 2987, queued_as: 3CE6B37C010, 3635 ms");
+        let EventKind::ContentFilter { passed, category, qid, message_id, queued_as, quarantine, tags, recipients } = ev else { panic!() };
+        assert!(passed);
+        assert_eq!(category, "CLEAN");
+        assert_eq!(qid, Some("0859737C64D"));
+        assert_eq!(message_id, Some("2026@uni-example.edu"));
+        assert_eq!(queued_as, vec!["3CE6B37C010"]);
+        assert_eq!(quarantine, None);
+        assert_eq!(tags, "RelayedInbound");
+        assert_eq!(recipients, vec!["h@example.com", "w@example.com"]);
+    }
+
+    #[test]
+    fn blocked_with_quarantine() {
+        let ev = parse("(29314-02) Blocked SPAM {DiscardedInbound,Quarantined}, [176.210.158.77]:33428 [176.210.158.77] <a@x.xyz> -> <r@example.net>, quarantine: spam-VmRn4Qa6Zucs.gz, Queue-ID: 2CB3D37D5AC, Message-ID: <m@x.xyz>, mail_id: VmRn4Qa6Zucs, Hits: 31.909, size: 30595, 3765 ms");
+        let EventKind::ContentFilter { passed, quarantine, qid, .. } = ev else { panic!() };
+        assert!(!passed);
+        assert_eq!(quarantine, Some("spam-VmRn4Qa6Zucs.gz"));
+        assert_eq!(qid, Some("2CB3D37D5AC"));
+        assert!(matches!(parse("(11412-17) Checking: C8nxh_lSIJmK [1.2.3.4] <a@b> -> <c@d>"), EventKind::Unrecognised));
+    }
+}

@@ -1,0 +1,191 @@
+//! Small pieces that many Postfix messages share: queue ids, `name[addr]:port` peers,
+//! `key=<value>` and `key=value,` fields, DSN codes.
+
+use memchr::memmem;
+use nom::bytes::complete::take_while1;
+use nom::IResult;
+
+use crate::event::{Delays, Peer, PolicyTail};
+
+/// Splits `QID: rest` when the first word is a Postfix queue id: short ids are 5 or more
+/// upper-case hex digits; long ids (`enable_long_queue_ids`) are 10 or more letters and digits
+/// from Postfix's base-52 alphabet and contain a digit.
+pub fn queue_id(input: &str) -> Option<(&str, &str)> {
+    let (rest, id) = qid_token(input).ok()?;
+    let rest = rest.strip_prefix(": ").or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
+    is_queue_id(id).then_some((id, rest))
+}
+
+fn qid_token(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_ascii_alphanumeric())(input)
+}
+
+/// Whether `word` has the shape of a Postfix queue id.
+pub fn is_queue_id(word: &str) -> bool {
+    let b = word.as_bytes();
+    if b.len() >= 5 && b.iter().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c)) {
+        return true;
+    }
+    b.len() >= 10
+        && b.len() <= 24
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_lowercase)
+}
+
+/// Parses `name[addr]` or `name[addr]:port`, returning the peer and the rest.
+pub fn peer(input: &str) -> Option<(Peer<'_>, &str)> {
+    let open = input.find('[')?;
+    let name = &input[..open];
+    if name.contains(' ') {
+        return None;
+    }
+    let close = open + input[open..].find(']')?;
+    let addr = &input[open + 1..close];
+    let mut rest = &input[close + 1..];
+    let mut port = None;
+    if let Some(after) = rest.strip_prefix(':') {
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            port = after[..digits].parse().ok();
+            rest = &after[digits..];
+        }
+    }
+    Some((Peer { name, addr, port }, rest))
+}
+
+/// The value of `key=<value>` (angle brackets) anywhere after `start` in `text`.
+pub fn angle_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let pat = format!("{key}=<");
+    let at = find_key(text, &pat)?;
+    let from = at + pat.len();
+    let end = from + text[from..].find('>')?;
+    Some(&text[from..end])
+}
+
+/// Finds `pat` at the start of `text` or right after a space, comma or `;`.
+fn find_key(text: &str, pat: &str) -> Option<usize> {
+    let finder = memmem::Finder::new(pat.as_bytes());
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while let Some(i) = finder.find(&bytes[start..]) {
+        let at = start + i;
+        if at == 0 || matches!(bytes[at - 1], b' ' | b',' | b';') {
+            return Some(at);
+        }
+        start = at + 1;
+    }
+    None
+}
+
+/// The value of `key=value` up to the next `,` or space, anywhere in `text`.
+pub fn plain_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let pat = format!("{key}=");
+    let at = find_key(text, &pat)?;
+    let from = at + pat.len();
+    let end = text[from..].find([',', ' ']).map_or(text.len(), |e| from + e);
+    Some(&text[from..end])
+}
+
+/// An address written as `<addr>` or bare up to `,`: `to=<a@b>,` and local(8)'s `to=a@b,`.
+pub fn address_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    angle_field(text, key).or_else(|| plain_field(text, key).filter(|v| !v.starts_with('<')))
+}
+
+/// The `; from=<…> to=<…> proto=… helo=<…>` tail of smtpd/cleanup/postscreen policy lines
+/// (postscreen separates the fields with commas).
+pub fn policy_tail(text: &str) -> PolicyTail<'_> {
+    PolicyTail {
+        from: angle_field(text, "from"),
+        to: angle_field(text, "to"),
+        proto: plain_field(text, "proto"),
+        helo: angle_field(text, "helo"),
+    }
+}
+
+/// `delay=N` and `delays=a/b/c/d`.
+pub fn delays(text: &str) -> Option<Delays> {
+    let total = plain_field(text, "delay")?.parse().ok()?;
+    let mut d = Delays { total, ..Delays::default() };
+    if let Some(parts) = plain_field(text, "delays") {
+        let mut it = parts.split('/').map(|p| p.parse::<f64>().unwrap_or(0.0));
+        d.before_qmgr = it.next().unwrap_or(0.0);
+        d.in_qmgr = it.next().unwrap_or(0.0);
+        d.conn_setup = it.next().unwrap_or(0.0);
+        d.transmission = it.next().unwrap_or(0.0);
+    }
+    Some(d)
+}
+
+/// The first enhanced status code (`5.7.1`) in `text`, as written.
+pub fn dsn_in(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'2' | b'4' | b'5') && b.get(i + 1) == Some(&b'.') && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let mut j = i + 2;
+            let d1 = count_digits(b, j);
+            if (1..=3).contains(&d1) && b.get(j + d1) == Some(&b'.') {
+                j += d1 + 1;
+                let d2 = count_digits(b, j);
+                if (1..=3).contains(&d2) {
+                    let end = j + d2;
+                    if end == b.len() || !b[end].is_ascii_alphanumeric() {
+                        return Some(&text[i..end]);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn count_digits(b: &[u8], from: usize) -> usize {
+    b[from.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+/// `queued as QID` inside a response (the next hop's queue id), taken up to the closing text.
+pub fn queued_as(text: &str) -> Option<&str> {
+    let at = memmem::rfind(text.as_bytes(), b"queued as ")?;
+    let from = at + "queued as ".len();
+    let len = text[from..].bytes().take_while(|c| c.is_ascii_alphanumeric()).count();
+    (len > 0).then(|| &text[from..from + len])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_ids() {
+        assert_eq!(queue_id("0BFED37D092: uid=34"), Some(("0BFED37D092", "uid=34")));
+        assert_eq!(queue_id("48rT2v1hQrz1J0N: prepend: x"), Some(("48rT2v1hQrz1J0N", "prepend: x")));
+        assert_eq!(queue_id("warning: x"), None);
+        assert_eq!(queue_id("NOQUEUE: reject"), None);
+        assert_eq!(queue_id("connect from x"), None);
+        assert_eq!(queue_id("ABCDE"), None);
+    }
+
+    #[test]
+    fn peers() {
+        let (p, rest) = peer("mx.example.com[192.0.2.1]:25, delay").unwrap();
+        assert_eq!((p.name, p.addr, p.port, rest), ("mx.example.com", "192.0.2.1", Some(25), ", delay"));
+        let (p, _) = peer("unknown[2001:db8::1]").unwrap();
+        assert_eq!(p.addr, "2001:db8::1");
+    }
+
+    #[test]
+    fn fields() {
+        let t = "to=<a@b>, orig_to=<c@d>, relay=local, delay=0.13, delays=0.02/0/0/0.11, dsn=2.0.0, status=sent (x)";
+        assert_eq!(address_field(t, "to"), Some("a@b"));
+        assert_eq!(address_field(t, "orig_to"), Some("c@d"));
+        assert_eq!(plain_field(t, "relay"), Some("local"));
+        let d = delays(t).unwrap();
+        assert_eq!((d.total, d.before_qmgr, d.transmission), (0.13, 0.02, 0.11));
+        assert_eq!(address_field("to=user@host, relay=local", "to"), Some("user@host"));
+        assert_eq!(dsn_in("550 5.1.1 <x@y>: no"), Some("5.1.1"));
+        assert_eq!(dsn_in("version 1.2.3"), None);
+        assert_eq!(queued_as("250 2.0.0 Ok: queued as 3CE6B37C010)"), Some("3CE6B37C010"));
+    }
+}

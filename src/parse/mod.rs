@@ -1,0 +1,55 @@
+//! From one raw log line to one [`Event`]: the syslog envelope first, then the parser of the
+//! program family that wrote the line.
+//!
+//! Parsers borrow from the line and never fail: a line they do not understand becomes
+//! [`EventKind::Unrecognised`], and a line without a syslog envelope is reported as
+//! [`Parsed::NoEnvelope`], so the caller can count every line.
+
+pub mod amavis;
+pub mod fields;
+pub mod postfix;
+
+use crate::event::{Event, EventKind, LineRef};
+use crate::syslog::{parse_envelope, YearGuess, Zone};
+
+/// The program families mailtrace knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    Postfix,
+    Amavis,
+    Other,
+}
+
+/// The result of parsing one line.
+#[derive(Debug)]
+pub enum Parsed<'a> {
+    Event(Event<'a>, Family),
+    /// The line has no syslog envelope we can read.
+    NoEnvelope,
+}
+
+/// Which family a syslog program name belongs to.
+pub fn family(program: &str) -> Family {
+    if postfix::is_postfix(program) {
+        Family::Postfix
+    } else if amavis::is_amavis(program) {
+        Family::Amavis
+    } else {
+        Family::Other
+    }
+}
+
+/// Parses one line (without its newline).
+pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &Zone) -> Parsed<'a> {
+    let Some((env, _stamp)) = parse_envelope(line, years, zone) else { return Parsed::NoEnvelope };
+    let fam = family(env.program);
+    let kind = match fam {
+        Family::Postfix => postfix::parse(env.program, env.message),
+        Family::Amavis => amavis::parse(env.message),
+        Family::Other => EventKind::Unrecognised,
+    };
+    Parsed::Event(
+        Event { time: env.time, host: env.host, program: env.program, pid: env.pid, line: at, kind },
+        fam,
+    )
+}

@@ -1,0 +1,249 @@
+//! Search criteria and the rows they select: one row per (message, recipient).
+//!
+//! Address patterns are case-insensitive and take three forms: an exact address
+//! (`alice@example.com`), a domain (`@example.com`, which also matches subdomains), or a
+//! pattern with `*` wildcards (`*invoice*@*.example.com`). `<>` matches the null sender.
+
+use chrono::{DateTime, Utc};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+use crate::trace::{Direction, Recipient, Status, Trace};
+
+/// An address pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressPattern {
+    Exact(String),
+    Domain(String),
+    Wildcard(String),
+    NullSender,
+}
+
+impl AddressPattern {
+    pub fn parse(text: &str) -> AddressPattern {
+        let t = text.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+        if t.is_empty() {
+            AddressPattern::NullSender
+        } else if t.contains('*') {
+            AddressPattern::Wildcard(t)
+        } else if let Some(d) = t.strip_prefix('@') {
+            AddressPattern::Domain(d.to_string())
+        } else {
+            AddressPattern::Exact(t)
+        }
+    }
+
+    pub fn matches(&self, address: &str) -> bool {
+        match self {
+            AddressPattern::NullSender => address.is_empty(),
+            AddressPattern::Exact(e) => address.eq_ignore_ascii_case(e),
+            AddressPattern::Domain(d) => {
+                let domain = address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+                domain == *d || domain.ends_with(&format!(".{d}"))
+            }
+            AddressPattern::Wildcard(p) => wildcard(p.as_bytes(), address.to_ascii_lowercase().as_bytes()),
+        }
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// An IP address or network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpFilter(IpNet);
+
+impl IpFilter {
+    pub fn parse(text: &str) -> Result<IpFilter, String> {
+        if let Ok(net) = text.parse::<IpNet>() {
+            return Ok(IpFilter(net));
+        }
+        text.parse::<IpAddr>()
+            .map(|a| IpFilter(IpNet::from(a)))
+            .map_err(|_| format!("'{text}' is not an IP address or network (e.g. 192.0.2.7 or 192.0.2.0/24)"))
+    }
+
+    pub fn matches(&self, ip: &str) -> bool {
+        ip.parse::<IpAddr>().is_ok_and(|a| self.0.contains(&a))
+    }
+}
+
+/// What to look for. Empty criteria match everything.
+#[derive(Debug, Clone, Default)]
+pub struct Criteria {
+    pub from: Option<AddressPattern>,
+    pub to: Option<AddressPattern>,
+    /// Every word must appear in the subject (case-insensitive).
+    pub subject: Vec<String>,
+    pub message_id: Option<String>,
+    pub queue_id: Option<String>,
+    pub statuses: Vec<Status>,
+    pub direction: Option<Direction>,
+    pub client_ip: Option<IpFilter>,
+    pub host: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Criteria {
+    /// Whether the message as a whole can match (checks that do not depend on the recipient).
+    pub fn matches_trace(&self, t: &Trace) -> bool {
+        if let Some(p) = &self.from {
+            if !t.from.as_deref().is_some_and(|f| p.matches(f)) {
+                return false;
+            }
+        }
+        if !self.subject.is_empty() {
+            let Some(subject) = t.subject.as_deref() else { return false };
+            let mut text = subject.to_lowercase();
+            if subject.contains("=?") {
+                if let Ok(decoded) = rfc2047_decoder::decode(subject.as_bytes()) {
+                    text.push(' ');
+                    text.push_str(&decoded.to_lowercase());
+                }
+            }
+            if !self.subject.iter().all(|w| text.contains(&w.to_lowercase())) {
+                return false;
+            }
+        }
+        if let Some(id) = &self.message_id {
+            let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+            if t.message_id.as_deref() != Some(id) {
+                return false;
+            }
+        }
+        if let Some(q) = &self.queue_id {
+            if !t.queue_ids.iter().any(|x| x == q) {
+                return false;
+            }
+        }
+        if let Some(d) = self.direction {
+            if t.direction != Some(d) {
+                return false;
+            }
+        }
+        if let Some(ip) = &self.client_ip {
+            if !t.client.ip.as_deref().is_some_and(|a| ip.matches(a)) {
+                return false;
+            }
+        }
+        if let Some(h) = &self.host {
+            if !t.host.eq_ignore_ascii_case(h) {
+                return false;
+            }
+        }
+        // a message matches a time window when any of its activity falls inside it
+        if self.since.is_some_and(|s| t.last_time < s) || self.until.is_some_and(|u| t.first_time > u) {
+            return false;
+        }
+        true
+    }
+
+    /// Whether one recipient row matches (`None`: the message has no known recipient).
+    pub fn matches_recipient(&self, r: Option<&Recipient>) -> bool {
+        if let Some(p) = &self.to {
+            let Some(r) = r else { return false };
+            if !(p.matches(&r.address) || r.orig_to.as_deref().is_some_and(|o| p.matches(o))) {
+                return false;
+            }
+        }
+        if !self.statuses.is_empty() {
+            let status = r.map_or(Status::InProgress, |r| r.status);
+            if !self.statuses.contains(&status) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The rows of `t` that match, as recipient indexes (`None` for a recipient-less message).
+    pub fn rows(&self, t: &Trace) -> Vec<Option<usize>> {
+        if !self.matches_trace(t) {
+            return Vec::new();
+        }
+        if t.recipients.is_empty() {
+            return if self.matches_recipient(None) { vec![None] } else { Vec::new() };
+        }
+        (0..t.recipients.len()).filter(|&i| self.matches_recipient(Some(&t.recipients[i]))).map(Some).collect()
+    }
+}
+
+/// Parses `24h`, `30m`, `7d`, `2w`, `90s` into a duration.
+pub fn parse_last(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (num, unit) = text.split_at(split);
+    let n: i64 = num.parse().map_err(|_| format!("'{text}' is not a duration: use e.g. 30m, 24h, 7d"))?;
+    Ok(match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" | "min" => chrono::Duration::minutes(n),
+        "h" | "" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        "w" => chrono::Duration::weeks(n),
+        _ => return Err(format!("unknown unit in '{text}': use s, m, h, d or w")),
+    })
+}
+
+/// Parses RFC 3339 (`2026-11-23T10:00:00Z`) or `2026-11-23 10:00[:ss]` / `2026-11-23` read in
+/// `zone`.
+pub fn parse_time(text: &str, zone: &crate::syslog::Zone) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(text, fmt) {
+            return Ok(zone.to_utc(n));
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(zone.to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")));
+    }
+    Err(format!("'{text}' is not a time: use 2026-11-23T10:00:00Z, '2026-11-23 10:00' or 2026-11-23"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_patterns() {
+        assert!(AddressPattern::parse("Alice@Example.com").matches("alice@example.COM"));
+        assert!(AddressPattern::parse("@example.com").matches("bob@mail.example.com"));
+        assert!(!AddressPattern::parse("@example.com").matches("bob@badexample.com"));
+        assert!(AddressPattern::parse("*invoice*@*.ru").matches("noreply-invoice7@x.ru"));
+        assert!(!AddressPattern::parse("a*c").matches("abd"));
+        assert!(AddressPattern::parse("<>").matches(""));
+        assert!(!AddressPattern::parse("<>").matches("a@b"));
+    }
+
+    #[test]
+    fn ip_and_time() {
+        assert!(IpFilter::parse("192.0.2.0/24").unwrap().matches("192.0.2.9"));
+        assert!(!IpFilter::parse("192.0.2.1").unwrap().matches("192.0.2.9"));
+        assert!(IpFilter::parse("nope").is_err());
+        assert_eq!(parse_last("24h").unwrap(), chrono::Duration::hours(24));
+        assert!(parse_last("3y").is_err());
+        let z = crate::syslog::Zone::Utc;
+        assert_eq!(parse_time("2026-11-23 10:00", &z).unwrap().to_rfc3339(), "2026-11-23T10:00:00+00:00");
+    }
+}

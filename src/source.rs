@@ -1,0 +1,144 @@
+//! Reading log files as lines, each with its [`LineRef`] (file, byte offset, line number).
+//!
+//! Files are read in large blocks and split with `memchr`, so a line is handed out without a
+//! copy unless it straddles two blocks. A line that is not UTF-8 is handed out lossily
+//! converted: it is still parsed or counted, never dropped. A final line without a newline is
+//! a line too.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+
+use crate::event::LineRef;
+
+const BLOCK: usize = 1 << 20;
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub index: u32,
+    pub len: u64,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+impl Input {
+    pub fn open(path: &Path, index: u32) -> Result<Input> {
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}: check the path and permissions", path.display()))?;
+        if meta.is_dir() {
+            anyhow::bail!("{} is a directory: pass the log files in it (e.g. {}/mail.log)", path.display(), path.display());
+        }
+        Ok(Input {
+            path: path.to_path_buf(),
+            index,
+            len: meta.len(),
+            modified: meta.modified().ok().map(DateTime::<Utc>::from),
+        })
+    }
+
+    /// Calls `f` with every line of the file and its position. `progress` gets bytes read.
+    pub fn for_each_line(
+        &self,
+        mut f: impl FnMut(&str, LineRef),
+        mut progress: impl FnMut(u64),
+    ) -> Result<()> {
+        let mut file = File::open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
+        let mut buf = vec![0u8; BLOCK];
+        let mut filled = 0usize;
+        let mut base: u64 = 0; // file offset of buf[0]
+        let mut line_no: u64 = 0;
+        loop {
+            if filled == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let n = read_some(&mut file, &mut buf[filled..])
+                .with_context(|| format!("read error in {} at byte {}", self.path.display(), base + filled as u64))?;
+            let eof = n == 0;
+            filled += n;
+            progress(n as u64);
+            let mut start = 0usize;
+            for nl in memchr::memchr_iter(b'\n', &buf[..filled]) {
+                line_no += 1;
+                emit(&buf[start..nl], base + start as u64, line_no, self.index, &mut f);
+                start = nl + 1;
+            }
+            if eof {
+                if start < filled {
+                    line_no += 1;
+                    emit(&buf[start..filled], base + start as u64, line_no, self.index, &mut f);
+                }
+                return Ok(());
+            }
+            buf.copy_within(start..filled, 0);
+            filled -= start;
+            base += start as u64;
+        }
+    }
+}
+
+fn read_some(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+fn emit(raw: &[u8], offset: u64, line: u64, file: u32, f: &mut impl FnMut(&str, LineRef)) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let at = LineRef { file, offset, line, len: raw.len() as u32 };
+    match std::str::from_utf8(raw) {
+        Ok(s) => f(s, at),
+        Err(_) => f(&String::from_utf8_lossy(raw), at),
+    }
+}
+
+/// Re-reads the raw lines at `refs` (sorted or not) from `inputs`, for timelines.
+pub fn read_lines(inputs: &[Input], refs: &[LineRef]) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(refs.len());
+    let mut open: Option<(u32, File)> = None;
+    for r in refs {
+        let input = inputs.get(r.file as usize).context("line from an unknown input")?;
+        if open.as_ref().is_none_or(|(i, _)| *i != r.file) {
+            open = Some((r.file, File::open(&input.path).with_context(|| format!("cannot reopen {}", input.path.display()))?));
+        }
+        let (_, file) = open.as_mut().expect("opened above");
+        file.seek(SeekFrom::Start(r.offset))?;
+        let mut bytes = vec![0u8; r.len as usize];
+        file.read_exact(&mut bytes)
+            .with_context(|| format!("{} changed since it was read (offset {})", input.path.display(), r.offset))?;
+        out.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn lines_offsets_and_last_line_without_newline() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(b"one\r\ntwo\n\xff bad\nlast").unwrap();
+        let input = Input::open(f.path(), 0).unwrap();
+        let mut seen = Vec::new();
+        input.for_each_line(|l, at| seen.push((l.to_string(), at.offset, at.line)), |_| {}).unwrap();
+        assert_eq!(
+            seen,
+            vec![
+                ("one".to_string(), 0, 1),
+                ("two".to_string(), 5, 2),
+                ("\u{fffd} bad".to_string(), 9, 3),
+                ("last".to_string(), 15, 4)
+            ]
+        );
+        let refs: Vec<LineRef> = vec![LineRef { file: 0, offset: 5, line: 2, len: 3 }];
+        assert_eq!(read_lines(&[input], &refs).unwrap(), vec!["two"]);
+    }
+}

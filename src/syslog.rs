@@ -1,0 +1,363 @@
+//! The syslog envelope: timestamp, host, program and pid in front of every mail log line.
+//!
+//! Three timestamp shapes are read:
+//! - BSD syslog, `Nov 23 02:56:39` (also `Nov  3`, `Nov 3`, and an optional `.123456` fraction
+//!   as Postfix's own `maillog_file` writes it). It has no year and no zone: the year comes from
+//!   a [`YearGuess`] kept per file, the zone from [`Zone`].
+//! - RFC 3339 with fraction and offset, `2026-11-23T02:56:39.123456+01:00` (rsyslog's default
+//!   on Debian).
+//!
+//! After the timestamp come the host and the tag `program[pid]:`; the program may contain
+//! slashes and dashes (`postfix/smtpd`, `postfix-submission/smtpd`,
+//! `postfix/submission/smtpd`) and the pid is optional (`dovecot:`).
+//!
+//! Every time leaves this module as UTC.
+
+use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use nom::bytes::complete::{tag, take_while1, take_while_m_n};
+use nom::character::complete::{char, digit1};
+use nom::combinator::{map_res, opt};
+use nom::sequence::preceded;
+use nom::IResult;
+
+/// The parts of one syslog line before the program's own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    pub time: DateTime<Utc>,
+    pub host: &'a str,
+    /// The syslog tag without pid, e.g. `postfix/smtpd` or `amavis`.
+    pub program: &'a str,
+    pub pid: Option<u32>,
+    /// The text after `program[pid]: `.
+    pub message: &'a str,
+}
+
+/// The zone in which year-less BSD timestamps were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    /// The machine's local zone (the default).
+    #[default]
+    Local,
+    Utc,
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// Parses `local`, `UTC` or an IANA name such as `Europe/Berlin`.
+    pub fn parse(name: &str) -> Result<Zone, String> {
+        match name {
+            "local" | "Local" => Ok(Zone::Local),
+            "UTC" | "utc" | "Z" => Ok(Zone::Utc),
+            other => other
+                .parse::<chrono_tz::Tz>()
+                .map(Zone::Named)
+                .map_err(|_| format!("unknown time zone '{other}': use an IANA name such as Europe/Berlin, or UTC")),
+        }
+    }
+
+    /// Converts a wall-clock time in this zone to UTC. In a DST gap the time is read as if the
+    /// clock had not jumped; when ambiguous, the earlier instant is taken.
+    pub fn to_utc(&self, naive: NaiveDateTime) -> DateTime<Utc> {
+        fn pick<Tz: TimeZone>(tz: &Tz, naive: NaiveDateTime) -> DateTime<Utc> {
+            match tz.from_local_datetime(&naive) {
+                LocalResult::Single(t) => t.with_timezone(&Utc),
+                LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
+                LocalResult::None => {
+                    let shifted = naive + chrono::Duration::hours(1);
+                    match tz.from_local_datetime(&shifted) {
+                        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                            (t - chrono::Duration::hours(1)).with_timezone(&Utc)
+                        }
+                        LocalResult::None => Utc.from_utc_datetime(&naive),
+                    }
+                }
+            }
+        }
+        match self {
+            Zone::Local => pick(&chrono::Local, naive),
+            Zone::Utc => Utc.from_utc_datetime(&naive),
+            Zone::Named(tz) => pick(tz, naive),
+        }
+    }
+}
+
+/// Infers the missing year of BSD timestamps within one file.
+///
+/// The first timestamp's year is either given (`--year`) or taken from the file's modification
+/// time, on the rule that a log line is never later than the file that holds it: a `Dec 31`
+/// line in a file last written on `Jan 2, 2027` is from 2026. After that, a jump backwards of
+/// six months or more (`Dec` → `Jan`) moves to the next year, so a file that spans New Year
+/// reads right.
+#[derive(Debug, Clone)]
+pub struct YearGuess {
+    first: FirstYear,
+    current: Option<(i32, u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum FirstYear {
+    Given(i32),
+    /// The file's modification time (year, month, day).
+    NotAfter(i32, u32, u32),
+}
+
+impl YearGuess {
+    /// The first line is in `year`.
+    pub fn given(year: i32) -> Self {
+        YearGuess { first: FirstYear::Given(year), current: None }
+    }
+
+    /// The file was last written at `mtime`: its first line is no later than that.
+    pub fn not_after(mtime: DateTime<Utc>) -> Self {
+        YearGuess { first: FirstYear::NotAfter(mtime.year(), mtime.month(), mtime.day()), current: None }
+    }
+
+    /// The year of a line dated `month`/`day`.
+    pub fn year_for(&mut self, month: u32, day: u32) -> i32 {
+        let year = match self.current {
+            None => match self.first {
+                FirstYear::Given(y) => y,
+                FirstYear::NotAfter(y, m, d) => {
+                    if (month, day) > (m, d) {
+                        y - 1
+                    } else {
+                        y
+                    }
+                }
+            },
+            Some((year, last_month)) => {
+                if month + 6 <= last_month {
+                    year + 1
+                } else {
+                    year
+                }
+            }
+        };
+        self.current = Some((year, month));
+        year
+    }
+}
+
+/// How a line's timestamp was written; tells whether [`YearGuess`] and [`Zone`] were used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    Bsd,
+    Rfc3339,
+}
+
+const MONTHS: [&[u8]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn month(input: &[u8]) -> IResult<&[u8], u32> {
+    let (rest, name) = take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic())(input)?;
+    match MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)) {
+        Some(i) => Ok((rest, i as u32 + 1)),
+        None => Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Tag))),
+    }
+}
+
+fn number(input: &[u8]) -> IResult<&[u8], u32> {
+    map_res(digit1, |d: &[u8]| {
+        // digit1 guarantees ASCII digits
+        std::str::from_utf8(d).unwrap_or("x").parse::<u32>()
+    })(input)
+}
+
+fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
+    map_res(take_while_m_n(2, 2, |c: u8| c.is_ascii_digit()), |d: &[u8]| {
+        std::str::from_utf8(d).unwrap_or("x").parse::<u32>()
+    })(input)
+}
+
+/// Fractional seconds as nanoseconds, from the digits after the dot.
+fn fraction(input: &[u8]) -> IResult<&[u8], u32> {
+    let (rest, digits) = preceded(char('.'), take_while1(|c: u8| c.is_ascii_digit()))(input)?;
+    let mut nanos: u64 = 0;
+    for (i, d) in digits.iter().take(9).enumerate() {
+        nanos += u64::from(d - b'0') * 10u64.pow(8 - i as u32);
+    }
+    Ok((rest, nanos as u32))
+}
+
+fn hms(input: &[u8]) -> IResult<&[u8], (u32, u32, u32)> {
+    let (input, h) = two_digits(input)?;
+    let (input, _) = char(':')(input)?;
+    let (input, m) = two_digits(input)?;
+    let (input, _) = char(':')(input)?;
+    let (input, s) = two_digits(input)?;
+    Ok((input, (h, m, s)))
+}
+
+/// `Nov 23 02:56:39[.ffffff]` → (month, day, h, m, s, nanos)
+#[allow(clippy::type_complexity)]
+fn bsd_stamp(input: &[u8]) -> IResult<&[u8], (u32, u32, u32, u32, u32, u32)> {
+    let (input, mon) = month(input)?;
+    let (input, _) = take_while1(|c| c == b' ')(input)?;
+    let (input, day) = number(input)?;
+    let (input, _) = char(' ')(input)?;
+    let (input, (h, m, s)) = hms(input)?;
+    let (input, frac) = opt(fraction)(input)?;
+    Ok((input, (mon, day, h, m, s, frac.unwrap_or(0))))
+}
+
+/// `2026-11-23T02:56:39.123456+01:00` (or `Z`).
+fn rfc3339_stamp(input: &[u8]) -> IResult<&[u8], DateTime<FixedOffset>> {
+    let (input, y) = map_res(take_while_m_n(4, 4, |c: u8| c.is_ascii_digit()), |d: &[u8]| {
+        std::str::from_utf8(d).unwrap_or("x").parse::<i32>()
+    })(input)?;
+    let (input, _) = char('-')(input)?;
+    let (input, mo) = two_digits(input)?;
+    let (input, _) = char('-')(input)?;
+    let (input, d) = two_digits(input)?;
+    let (input, _) = nom::character::complete::one_of("T ")(input)?;
+    let (input, (h, mi, s)) = hms(input)?;
+    let (input, frac) = opt(fraction)(input)?;
+    let (input, offset_secs) = zone_offset(input)?;
+    let fail = || nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Verify));
+    let date = NaiveDate::from_ymd_opt(y, mo, d).ok_or_else(fail)?;
+    let naive = date.and_hms_nano_opt(h, mi, s.min(59), frac.unwrap_or(0)).ok_or_else(fail)?;
+    let offset = FixedOffset::east_opt(offset_secs).ok_or_else(fail)?;
+    match offset.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Ok((input, t)),
+        _ => Err(fail()),
+    }
+}
+
+fn zone_offset(input: &[u8]) -> IResult<&[u8], i32> {
+    if let Ok((rest, _)) = tag::<_, _, nom::error::Error<&[u8]>>("Z")(input) {
+        return Ok((rest, 0));
+    }
+    let (input, sign) = nom::character::complete::one_of("+-")(input)?;
+    let (input, h) = two_digits(input)?;
+    let (input, _) = opt(char(':'))(input)?;
+    let (input, m) = two_digits(input)?;
+    let secs = (h * 3600 + m * 60) as i32;
+    Ok((input, if sign == '-' { -secs } else { secs }))
+}
+
+/// The tag: `program[pid]:` or `program:`. Programs are printable without spaces, `[` or `:`.
+fn tag_part(input: &str) -> Option<(&str, Option<u32>, &str)> {
+    let end = input.find([' ', '[', ':'])?;
+    if end == 0 {
+        return None;
+    }
+    let program = &input[..end];
+    let rest = &input[end..];
+    if let Some(after) = rest.strip_prefix('[') {
+        let close = after.find(']')?;
+        let pid = after[..close].parse::<u32>().ok();
+        let rest = after[close + 1..].strip_prefix(':')?;
+        Some((program, pid, rest.strip_prefix(' ').unwrap_or(rest)))
+    } else if let Some(rest) = rest.strip_prefix(':') {
+        Some((program, None, rest.strip_prefix(' ').unwrap_or(rest)))
+    } else {
+        None
+    }
+}
+
+/// Reads the envelope of one line, or `None` when the line has no syslog envelope.
+pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> Option<(Envelope<'a>, Stamp)> {
+    let bytes = line.as_bytes();
+    let (time, rest, stamp) = if bytes.first().is_some_and(|c| c.is_ascii_digit()) {
+        let (rest, t) = rfc3339_stamp(bytes).ok()?;
+        (t.with_timezone(&Utc), rest, Stamp::Rfc3339)
+    } else {
+        let (rest, (mon, day, h, m, s, nanos)) = bsd_stamp(bytes).ok()?;
+        let year = years.year_for(mon, day);
+        let date = NaiveDate::from_ymd_opt(year, mon, day)
+            // Feb 29 in a guessed non-leap year: keep the line, at Feb 28.
+            .or_else(|| NaiveDate::from_ymd_opt(year, mon, day.min(28)))?;
+        let naive = date.and_hms_nano_opt(h, m, s.min(59), nanos)?;
+        (zone.to_utc(naive), rest, Stamp::Bsd)
+    };
+    // `rest` is a suffix of `line`; slice the str so we keep UTF-8 boundaries.
+    let rest = &line[line.len() - rest.len()..];
+    let rest = rest.strip_prefix(' ')?;
+    let host_end = rest.find(' ')?;
+    let host = &rest[..host_end];
+    let (program, pid, message) = tag_part(&rest[host_end + 1..])?;
+    Some((Envelope { time, host, program, pid, message }, stamp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn bsd_line() {
+        let mut y = YearGuess::given(2026);
+        let (e, stamp) = parse_envelope(
+            "Nov 10 00:01:07 mx1 postfix/pickup[28148]: 0BFED37D092: uid=34 from=<backup>",
+            &mut y,
+            &Zone::Utc,
+        )
+        .unwrap();
+        assert_eq!(stamp, Stamp::Bsd);
+        assert_eq!(e.time, utc("2026-11-10T00:01:07Z"));
+        assert_eq!(e.host, "mx1");
+        assert_eq!(e.program, "postfix/pickup");
+        assert_eq!(e.pid, Some(28148));
+        assert_eq!(e.message, "0BFED37D092: uid=34 from=<backup>");
+    }
+
+    #[test]
+    fn single_digit_day_and_zone() {
+        let mut y = YearGuess::given(2026);
+        let zone = Zone::parse("Europe/Berlin").unwrap();
+        let (e, _) = parse_envelope("Jul 1 12:00:00 h postfix-10.0.0.1/smtpd[1]: x", &mut y, &zone).unwrap();
+        assert_eq!(e.time, utc("2026-07-01T10:00:00Z"));
+        assert_eq!(e.program, "postfix-10.0.0.1/smtpd");
+        let (e, _) = parse_envelope("Jul  2 12:00:00.250000 h dovecot: lmtp(1): x", &mut y, &zone).unwrap();
+        assert_eq!(e.time, utc("2026-07-02T10:00:00.25Z"));
+        assert_eq!(e.program, "dovecot");
+        assert_eq!(e.pid, None);
+        assert_eq!(e.message, "lmtp(1): x");
+    }
+
+    #[test]
+    fn rfc3339_line() {
+        let mut y = YearGuess::given(1999);
+        let (e, stamp) = parse_envelope(
+            "2026-11-23T10:56:39.123456+01:00 mx postfix/submission/smtpd[7]: connect from x[1.2.3.4]",
+            &mut y,
+            &Zone::Utc,
+        )
+        .unwrap();
+        assert_eq!(stamp, Stamp::Rfc3339);
+        assert_eq!(e.time, utc("2026-11-23T09:56:39.123456Z"));
+        assert_eq!(e.program, "postfix/submission/smtpd");
+    }
+
+    #[test]
+    fn new_year_inside_a_file() {
+        let mut y = YearGuess::given(2025);
+        assert_eq!(y.year_for(12, 31), 2025);
+        assert_eq!(y.year_for(12, 31), 2025);
+        assert_eq!(y.year_for(1, 1), 2026);
+        assert_eq!(y.year_for(1, 2), 2026);
+        assert_eq!(y.year_for(2, 1), 2026);
+    }
+
+    #[test]
+    fn year_from_mtime_is_never_in_the_future() {
+        let mut y = YearGuess::not_after(utc("2027-01-02T08:00:00Z"));
+        assert_eq!(y.year_for(12, 30), 2026);
+        assert_eq!(y.year_for(1, 1), 2027);
+        let mut y = YearGuess::not_after(utc("2027-03-02T08:00:00Z"));
+        assert_eq!(y.year_for(2, 28), 2027);
+    }
+
+    #[test]
+    fn not_a_syslog_line() {
+        let mut y = YearGuess::given(2026);
+        assert!(parse_envelope("", &mut y, &Zone::Utc).is_none());
+        assert!(parse_envelope("warning: header Subject: x", &mut y, &Zone::Utc).is_none());
+        assert!(parse_envelope("Nov 10 00:01:07 mx1", &mut y, &Zone::Utc).is_none());
+        assert!(parse_envelope("Foo 10 00:01:07 mx1 a: b", &mut y, &Zone::Utc).is_none());
+    }
+}

@@ -1,0 +1,784 @@
+//! The assembler: a state machine keyed by (host, queue id) that folds events into traces.
+//!
+//! A trace opens with the first event of a queue id and closes when every queue id of the
+//! message has been `removed` (or the message was rejected, discarded, or removed by the
+//! admin). A closed trace waits a short grace period of log time, so that lines written a
+//! moment after `removed` (amavis, for one) still join it, and is then handed out. Memory
+//! therefore holds only messages still in flight, never the whole file.
+//!
+//! Links:
+//! - content-filter re-injection: a delivery `status=sent (… queued as NEWQID)` to a relay on
+//!   this host (or to any relay when NEWQID is already open on this host), and amavis
+//!   `queued_as:` — NEWQID's chain merges into the same trace;
+//! - local(8) `forwarded as NEWQID` — also merged, the recipient becomes `expanded`;
+//! - bounce/delay notices: the notice is a trace of its own, linked both ways;
+//! - queue-id reuse: a new `client=`/`uid=` for a queue id already removed opens a new trace.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::direction::DirectionRules;
+use super::model::{Client, FilterVerdict, Link, LinkKind, Recipient, Status, TimelineEntry, Trace};
+use crate::event::{Action, AdminAction, DeliveryStatus, Event, EventKind, NoticeKind, PolicyTail};
+
+/// How long (log time) a closed trace waits for late lines.
+const GRACE_SECS: i64 = 120;
+/// How long an expected re-injected queue id is waited for.
+const LINK_WAIT_SECS: i64 = 600;
+
+struct Open {
+    trace: Trace,
+    /// Queue ids of this trace not yet removed.
+    live: Vec<String>,
+    /// Queue ids removed (still mapped here during the grace period).
+    removed: Vec<String>,
+    /// Re-injected / forwarded queue ids announced but not yet seen.
+    awaiting: usize,
+    held: bool,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+/// Folds events into traces. Feed events with [`Assembler::push`], collect finished traces
+/// from the `out` vector, and call [`Assembler::finish`] at the end of the input.
+pub struct Assembler {
+    slots: Vec<Option<Open>>,
+    free: Vec<usize>,
+    by_qid: HashMap<String, HashMap<String, usize>>,
+    closing: VecDeque<usize>,
+    awaited: HashMap<String, HashMap<String, (usize, LinkKind, DateTime<Utc>)>>,
+    notices: HashMap<String, HashMap<String, String>>,
+    clock: Option<DateTime<Utc>>,
+    rules: DirectionRules,
+}
+
+impl Assembler {
+    pub fn new(rules: DirectionRules) -> Self {
+        Assembler {
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_qid: HashMap::new(),
+            closing: VecDeque::new(),
+            awaited: HashMap::new(),
+            notices: HashMap::new(),
+            clock: None,
+            rules,
+        }
+    }
+
+    /// Messages currently open (in flight or in their grace period).
+    pub fn open_count(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Applies one event; traces that became complete are appended to `out`.
+    pub fn push(&mut self, ev: &Event<'_>, out: &mut Vec<Trace>) {
+        if self.clock.is_none_or(|c| ev.time > c) {
+            self.clock = Some(ev.time);
+        }
+        match &ev.kind {
+            EventKind::Policy { qid: None, action: Action::Reject | Action::Discard, .. } => {
+                if let Some(t) = self.before_queue(ev) {
+                    out.push(t);
+                }
+            }
+            EventKind::ContentFilter { qid: Some(qid), queued_as, .. } => {
+                let slot = self.slot_for(ev, qid, false);
+                self.apply(slot, ev);
+                for child in queued_as {
+                    self.link(ev.host, slot, child, LinkKind::Reinjected, ev.time);
+                }
+            }
+            EventKind::Connect { .. }
+            | EventKind::Disconnect { .. }
+            | EventKind::LostConnection { .. }
+            | EventKind::Unrecognised
+            | EventKind::ContentFilter { qid: None, .. }
+            | EventKind::Info { qid: None }
+            | EventKind::Policy { qid: None, .. } => {}
+            kind => {
+                let Some(qid) = kind.qid() else { return };
+                let start = matches!(kind, EventKind::Client { .. } | EventKind::Pickup { .. });
+                let slot = self.slot_for(ev, qid, start);
+                self.apply(slot, ev);
+            }
+        }
+        self.expire(out);
+    }
+
+    /// Hands out every trace still open: the input ended.
+    pub fn finish(&mut self, out: &mut Vec<Trace>) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].is_some() {
+                out.push(self.release(i));
+            }
+        }
+        self.closing.clear();
+        self.awaited.clear();
+        self.notices.clear();
+    }
+
+    fn expire(&mut self, out: &mut Vec<Trace>) {
+        let Some(now) = self.clock else { return };
+        while let Some(&slot) = self.closing.front() {
+            let ready = match self.slots[slot].as_ref() {
+                Some(o) => match o.closed_at {
+                    Some(at) => now - at > Duration::seconds(GRACE_SECS),
+                    None => {
+                        // reopened by a merge; no longer closing
+                        self.closing.pop_front();
+                        continue;
+                    }
+                },
+                None => {
+                    self.closing.pop_front();
+                    continue;
+                }
+            };
+            if !ready {
+                break;
+            }
+            self.closing.pop_front();
+            if self.slots[slot].as_ref().is_some_and(|o| o.closed_at.is_some()) {
+                out.push(self.release(slot));
+            }
+        }
+        // forget re-injections that never showed up
+        let limit = Duration::seconds(LINK_WAIT_SECS);
+        let mut dropped = Vec::new();
+        for m in self.awaited.values_mut() {
+            m.retain(|_, (slot, _, at)| {
+                let keep = now - *at <= limit;
+                if !keep {
+                    dropped.push(*slot);
+                }
+                keep
+            });
+        }
+        for slot in dropped {
+            if let Some(o) = self.slots[slot].as_mut() {
+                o.awaiting = o.awaiting.saturating_sub(1);
+            }
+            self.maybe_close(slot, now);
+        }
+    }
+
+    fn new_slot(&mut self, ev: &Event<'_>, qid: &str) -> usize {
+        let trace = Trace {
+            trace_id: format!("{}:{}:{}", ev.host, qid, ev.time.timestamp()),
+            host: ev.host.to_string(),
+            mta: "postfix",
+            queue_ids: vec![qid.to_string()],
+            message_id: None,
+            from: None,
+            header_from: None,
+            subject: None,
+            client: Client::default(),
+            size: None,
+            first_time: ev.time,
+            last_time: ev.time,
+            recipients: Vec::new(),
+            direction: None,
+            links: Vec::new(),
+            filter: None,
+            actions: Vec::new(),
+            timeline: Vec::new(),
+        };
+        let open = Open { trace, live: vec![qid.to_string()], removed: Vec::new(), awaiting: 0, held: false, closed_at: None };
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(open);
+                i
+            }
+            None => {
+                self.slots.push(Some(open));
+                self.slots.len() - 1
+            }
+        };
+        self.by_qid.entry(ev.host.to_string()).or_default().insert(qid.to_string(), slot);
+        if let Some(of) = self.notices.get_mut(ev.host).and_then(|m| m.remove(qid)) {
+            self.open_mut(slot).trace.links.push(Link { kind: LinkKind::NotificationOf, queue_id: of });
+        }
+        slot
+    }
+
+    fn open_mut(&mut self, slot: usize) -> &mut Open {
+        self.slots[slot].as_mut().expect("slot in use")
+    }
+
+    /// The trace an event for `qid` belongs to, opening one if needed.
+    fn slot_for(&mut self, ev: &Event<'_>, qid: &str, start: bool) -> usize {
+        if let Some(&slot) = self.by_qid.get(ev.host).and_then(|m| m.get(qid)) {
+            let reused = start && self.slots[slot].as_ref().is_some_and(|o| o.removed.iter().any(|q| q == qid));
+            if !reused {
+                return slot;
+            }
+            // queue-id reuse: the old trace keeps its lines, the id now names a new message
+            self.by_qid.get_mut(ev.host).map(|m| m.remove(qid));
+        }
+        if let Some((parent, kind, _)) = self.awaited.get_mut(ev.host).and_then(|m| m.remove(qid)) {
+            if self.slots[parent].is_some() {
+                self.attach_qid(ev.host, parent, qid, kind);
+                let o = self.open_mut(parent);
+                o.awaiting = o.awaiting.saturating_sub(1);
+                return parent;
+            }
+        }
+        self.new_slot(ev, qid)
+    }
+
+    fn attach_qid(&mut self, host: &str, slot: usize, qid: &str, kind: LinkKind) {
+        let o = self.open_mut(slot);
+        if !o.trace.queue_ids.iter().any(|q| q == qid) {
+            o.trace.queue_ids.push(qid.to_string());
+            o.trace.links.push(Link { kind, queue_id: qid.to_string() });
+        }
+        if !o.live.iter().any(|q| q == qid) {
+            o.live.push(qid.to_string());
+        }
+        o.closed_at = None;
+        self.by_qid.entry(host.to_string()).or_default().insert(qid.to_string(), slot);
+    }
+
+    /// `child` (a queue id on `host`) continues the message of `parent`.
+    fn link(&mut self, host: &str, parent: usize, child: &str, kind: LinkKind, now: DateTime<Utc>) {
+        match self.by_qid.get(host).and_then(|m| m.get(child)).copied() {
+            Some(c) if c == parent => {}
+            Some(c) => self.merge(host, parent, c, kind),
+            None => {
+                let entry = self.awaited.entry(host.to_string()).or_default();
+                if !entry.contains_key(child) {
+                    entry.insert(child.to_string(), (parent, kind, now));
+                    self.open_mut(parent).awaiting += 1;
+                }
+            }
+        }
+    }
+
+    /// Moves the trace in slot `child` into slot `parent`.
+    fn merge(&mut self, host: &str, parent: usize, child: usize, kind: LinkKind) {
+        let c = self.slots[child].take().expect("child slot in use");
+        self.free.push(child);
+        for qid in c.live.iter().chain(c.removed.iter()) {
+            if let Some(m) = self.by_qid.get_mut(host) {
+                if m.get(qid) == Some(&child) {
+                    m.insert(qid.clone(), parent);
+                }
+            }
+        }
+        for m in self.awaited.values_mut() {
+            for v in m.values_mut() {
+                if v.0 == child {
+                    v.0 = parent;
+                }
+            }
+        }
+        let p = self.open_mut(parent);
+        let t = &mut p.trace;
+        for (i, qid) in c.trace.queue_ids.iter().enumerate() {
+            if !t.queue_ids.contains(qid) {
+                t.queue_ids.push(qid.clone());
+                let k = if i == 0 { kind.clone() } else { LinkKind::Reinjected };
+                t.links.push(Link { kind: k, queue_id: qid.clone() });
+            }
+        }
+        for l in c.trace.links {
+            if !t.links.contains(&l) && !(l.kind != LinkKind::Notification && t.queue_ids.contains(&l.queue_id) && l.kind != LinkKind::NotificationOf) {
+                t.links.push(l);
+            }
+        }
+        t.message_id = t.message_id.take().or(c.trace.message_id);
+        t.from = t.from.take().or(c.trace.from);
+        t.header_from = t.header_from.take().or(c.trace.header_from);
+        t.subject = t.subject.take().or(c.trace.subject);
+        t.size = t.size.or(c.trace.size);
+        t.first_time = t.first_time.min(c.trace.first_time);
+        t.last_time = t.last_time.max(c.trace.last_time);
+        if t.filter.is_none() {
+            t.filter = c.trace.filter;
+        }
+        t.actions.extend(c.trace.actions);
+        t.timeline.extend(c.trace.timeline);
+        for r in c.trace.recipients {
+            merge_recipient(t, r);
+        }
+        p.live.extend(c.live);
+        p.removed.extend(c.removed);
+        p.awaiting += c.awaiting;
+        p.held |= c.held;
+        p.closed_at = None;
+    }
+
+    fn maybe_close(&mut self, slot: usize, now: DateTime<Utc>) {
+        let Some(o) = self.slots[slot].as_mut() else { return };
+        if o.live.is_empty() && o.awaiting == 0 && o.closed_at.is_none() {
+            o.closed_at = Some(now);
+            self.closing.push_back(slot);
+        }
+    }
+
+    fn mark_removed(&mut self, slot: usize, qid: &str, now: DateTime<Utc>) {
+        let o = self.open_mut(slot);
+        if let Some(i) = o.live.iter().position(|q| q == qid) {
+            let q = o.live.remove(i);
+            o.removed.push(q);
+        }
+        self.maybe_close(slot, now);
+    }
+
+    /// Ends every queue id of the trace at once (rejected or discarded before the queue).
+    fn end_all(&mut self, slot: usize, now: DateTime<Utc>) {
+        let o = self.open_mut(slot);
+        let live = std::mem::take(&mut o.live);
+        o.removed.extend(live);
+        self.maybe_close(slot, now);
+    }
+
+    fn release(&mut self, slot: usize) -> Trace {
+        let o = self.slots[slot].take().expect("slot in use");
+        self.free.push(slot);
+        let host = o.trace.host.clone();
+        if let Some(m) = self.by_qid.get_mut(&host) {
+            for qid in o.live.iter().chain(o.removed.iter()) {
+                if m.get(qid) == Some(&slot) {
+                    m.remove(qid);
+                }
+            }
+        }
+        for m in self.awaited.values_mut() {
+            m.retain(|_, v| v.0 != slot);
+        }
+        let mut t = o.trace;
+        finalize(&mut t, o.held, &self.rules);
+        t
+    }
+
+    fn apply(&mut self, slot: usize, ev: &Event<'_>) {
+        let now = ev.time;
+        {
+            let o = self.open_mut(slot);
+            let t = &mut o.trace;
+            t.timeline.push(TimelineEntry { time: ev.time, line: ev.line });
+            t.first_time = t.first_time.min(ev.time);
+            t.last_time = t.last_time.max(ev.time);
+        }
+        match &ev.kind {
+            EventKind::Client { peer, sasl_method, sasl_user, .. } => {
+                let t = &mut self.open_mut(slot).trace;
+                if t.client.ip.is_none() {
+                    t.client.ip = Some(peer.addr.to_string());
+                    t.client.name = Some(peer.name.to_string());
+                    t.client.sasl_user = sasl_user.map(str::to_string);
+                    t.client.sasl_method = sasl_method.map(str::to_string);
+                }
+            }
+            EventKind::Pickup { from, .. } => {
+                let t = &mut self.open_mut(slot).trace;
+                if t.from.is_none() {
+                    t.from = Some(from.to_string());
+                }
+            }
+            EventKind::MessageId { message_id, resent, .. } => {
+                let t = &mut self.open_mut(slot).trace;
+                if !resent && !message_id.is_empty() && t.message_id.is_none() {
+                    t.message_id = Some(message_id.to_string());
+                }
+            }
+            EventKind::Queued { from, size, .. } => {
+                let t = &mut self.open_mut(slot).trace;
+                let first_qid = t.queue_ids.first().map(String::as_str) == ev.kind.qid();
+                if first_qid || t.from.is_none() {
+                    t.from = Some(from.to_string());
+                }
+                if first_qid || t.size.is_none() {
+                    t.size = *size;
+                }
+            }
+            EventKind::Removed { qid } => self.mark_removed(slot, qid, now),
+            EventKind::Expired { from, .. } => {
+                let t = &mut self.open_mut(slot).trace;
+                if t.from.is_none() {
+                    t.from = Some(from.to_string());
+                }
+                for r in &mut t.recipients {
+                    if matches!(r.status, Status::Deferred | Status::InProgress) && !r.in_filter {
+                        r.status = Status::Expired;
+                        r.time = Some(now);
+                    }
+                }
+            }
+            EventKind::Delivery { .. } => self.delivery(slot, ev),
+            EventKind::Notice { qid, kind, new_qid } => {
+                let host = ev.host.to_string();
+                let t = &mut self.open_mut(slot).trace;
+                t.links.push(Link { kind: LinkKind::Notification, queue_id: new_qid.to_string() });
+                t.actions.push(format!("{} notice queued as {new_qid}", notice_word(*kind)));
+                match self.by_qid.get(&host).and_then(|m| m.get(*new_qid)).copied() {
+                    Some(s) if s != slot => self
+                        .open_mut(s)
+                        .trace
+                        .links
+                        .push(Link { kind: LinkKind::NotificationOf, queue_id: qid.to_string() }),
+                    _ => {
+                        self.notices.entry(host).or_default().insert(new_qid.to_string(), qid.to_string());
+                    }
+                }
+            }
+            EventKind::Admin { qid, action } => self.admin(slot, qid, *action, now),
+            EventKind::Policy { .. } => self.policy(slot, ev),
+            EventKind::ContentFilter { passed, category, quarantine, .. } => {
+                let t = &mut self.open_mut(slot).trace;
+                t.filter = Some(FilterVerdict {
+                    passed: *passed,
+                    category: category.to_string(),
+                    quarantine: quarantine.map(str::to_string),
+                });
+                if !passed {
+                    let status = if quarantine.is_some() { Status::Quarantined } else { Status::Discarded };
+                    for r in &mut t.recipients {
+                        if r.filter_discard {
+                            r.status = status;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn delivery(&mut self, slot: usize, ev: &Event<'_>) {
+        let EventKind::Delivery { to, orig_to, relay, delays, dsn, status, response, queued_as, forwarded_as, .. } = &ev.kind else {
+            return;
+        };
+        let host = ev.host;
+        let loopback_relay = relay.is_some_and(is_loopback_relay);
+        let mut link: Option<(&str, LinkKind)> = None;
+        let (new_status, in_filter, filter_discard) = match status {
+            DeliveryStatus::Sent | DeliveryStatus::Deliverable => {
+                if let Some(child) = forwarded_as {
+                    link = Some((child, LinkKind::Forwarded));
+                    (Status::Expanded, false, false)
+                } else if let Some(child) = queued_as.filter(|q| {
+                    loopback_relay || self.by_qid.get(host).is_some_and(|m| m.contains_key(*q))
+                }) {
+                    link = Some((child, LinkKind::Reinjected));
+                    (Status::InProgress, true, false)
+                } else if loopback_relay && response.contains("discarded") {
+                    (Status::Discarded, false, true)
+                } else {
+                    (Status::Delivered, false, false)
+                }
+            }
+            DeliveryStatus::Deferred => (Status::Deferred, false, false),
+            DeliveryStatus::Bounced | DeliveryStatus::Undeliverable => (Status::Bounced, false, false),
+            DeliveryStatus::Expired => (Status::Expired, false, false),
+        };
+        {
+            let t = &mut self.open_mut(slot).trace;
+            let verdict_quarantine = t.filter.as_ref().is_some_and(|f| !f.passed && f.quarantine.is_some());
+            if t.recipient_mut(to).is_none() {
+                t.recipients.push(Recipient::new(to));
+            }
+            let r = t.recipient_mut(to).expect("just added");
+            if let Some(o) = orig_to {
+                r.orig_to = Some(o.to_string());
+            }
+            r.status = if filter_discard && verdict_quarantine { Status::Quarantined } else { new_status };
+            if new_status == Status::Deferred {
+                r.attempts += 1;
+            }
+            r.in_filter = in_filter;
+            r.filter_discard = filter_discard;
+            r.dsn = dsn.map(str::to_string);
+            r.relay = relay.map(str::to_string);
+            r.response = Some(response.to_string());
+            r.delays = *delays;
+            r.time = Some(ev.time);
+        }
+        if let Some((child, kind)) = link {
+            self.link(host, slot, child, kind, ev.time);
+        }
+    }
+
+    fn admin(&mut self, slot: usize, qid: &str, action: AdminAction, now: DateTime<Utc>) {
+        let o = self.open_mut(slot);
+        match action {
+            AdminAction::Hold => {
+                o.held = true;
+                o.trace.actions.push("placed on hold by postsuper".into());
+            }
+            AdminAction::Released => {
+                o.held = false;
+                o.trace.actions.push("released from hold by postsuper".into());
+                for r in &mut o.trace.recipients {
+                    if r.status == Status::Quarantined && !r.filter_discard {
+                        r.status = Status::InProgress;
+                    }
+                }
+            }
+            AdminAction::Requeued => o.trace.actions.push("requeued by postsuper".into()),
+            AdminAction::Removed => {
+                o.held = false;
+                o.trace.actions.push("removed by postsuper".into());
+                for r in &mut o.trace.recipients {
+                    if matches!(r.status, Status::InProgress | Status::Deferred | Status::Quarantined) && !r.filter_discard {
+                        r.status = Status::Discarded;
+                        r.response = Some("removed from the queue by postsuper".into());
+                        r.time = Some(now);
+                    }
+                }
+                self.mark_removed(slot, qid, now);
+            }
+        }
+    }
+
+    fn policy(&mut self, slot: usize, ev: &Event<'_>) {
+        let EventKind::Policy { stage, action, peer, dsn, text, header, tail, .. } = &ev.kind else { return };
+        let now = ev.time;
+        let o = self.open_mut(slot);
+        let t = &mut o.trace;
+        note_tail(t, tail);
+        if t.client.ip.is_none() {
+            if let Some(p) = peer {
+                t.client.ip = Some(p.addr.to_string());
+                t.client.name = Some(p.name.to_string());
+            }
+        }
+        if let Some((name, value)) = header {
+            if name.eq_ignore_ascii_case("subject") && t.subject.is_none() {
+                t.subject = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("from") && t.header_from.is_none() {
+                t.header_from = Some(value.to_string());
+            }
+        }
+        let what = match header {
+            Some((n, v)) if *n == "body" => format!("body {v}"),
+            Some((n, v)) => format!("header {n}: {v}"),
+            None => stage.stage.to_string(),
+        };
+        let milter = if stage.milter { "milter-" } else { "" };
+        t.actions.push(format!("{milter}{}: {what}{}{text}", action_word(*action), if text.is_empty() { "" } else { ": " }));
+        let per_recipient = stage.stage == "RCPT" || stage.stage == "VRFY";
+        let set = |t: &mut Trace, status: Status, only: Option<&str>| {
+            let mut touched = false;
+            for r in t.recipients.iter_mut() {
+                if only.is_some_and(|a| !r.address.eq_ignore_ascii_case(a)) {
+                    continue;
+                }
+                if only.is_none() && !matches!(r.status, Status::InProgress | Status::Deferred) {
+                    continue;
+                }
+                r.status = status;
+                r.dsn = dsn.map(str::to_string).or(r.dsn.take());
+                if !text.is_empty() {
+                    r.response = Some(text.to_string());
+                }
+                r.time = Some(now);
+                touched = true;
+            }
+            if !touched {
+                if let Some(to) = tail.to {
+                    if only.is_some() || t.recipients.is_empty() {
+                        let mut r = Recipient::new(to);
+                        r.status = status;
+                        r.dsn = dsn.map(str::to_string);
+                        r.response = (!text.is_empty()).then(|| text.to_string());
+                        r.time = Some(now);
+                        t.recipients.push(r);
+                    }
+                }
+            }
+        };
+        match action {
+            Action::Reject if per_recipient => set(t, Status::Rejected, tail.to.or(Some(""))),
+            Action::Reject => {
+                set(t, Status::Rejected, None);
+                self.end_all(slot, now);
+            }
+            Action::Discard => {
+                set(t, Status::Discarded, None);
+                self.end_all(slot, now);
+            }
+            Action::Hold => {
+                o.held = true;
+                set(&mut o.trace, Status::Quarantined, None);
+            }
+            _ => {}
+        }
+    }
+
+    /// A before-queue reject or discard (`NOQUEUE:`): a one-line pseudo-trace.
+    fn before_queue(&mut self, ev: &Event<'_>) -> Option<Trace> {
+        let EventKind::Policy { stage, action, peer, dsn, text, tail, .. } = &ev.kind else { return None };
+        let status = if *action == Action::Discard { Status::Discarded } else { Status::Rejected };
+        let mut t = Trace {
+            trace_id: format!("{}:NOQUEUE:{}:{}", ev.host, ev.time.timestamp(), ev.line.line),
+            host: ev.host.to_string(),
+            mta: "postfix",
+            queue_ids: Vec::new(),
+            message_id: None,
+            from: None,
+            header_from: None,
+            subject: None,
+            client: Client::default(),
+            size: None,
+            first_time: ev.time,
+            last_time: ev.time,
+            recipients: Vec::new(),
+            direction: None,
+            links: Vec::new(),
+            filter: None,
+            actions: Vec::new(),
+            timeline: vec![TimelineEntry { time: ev.time, line: ev.line }],
+        };
+        note_tail(&mut t, tail);
+        if let Some(p) = peer {
+            t.client.ip = Some(p.addr.to_string());
+            t.client.name = Some(p.name.to_string()).filter(|n| !n.is_empty());
+        }
+        let milter = if stage.milter { "milter-" } else { "" };
+        t.actions.push(format!("{milter}{}: {}: {text}", action_word(*action), stage.stage));
+        let mut r = Recipient::new(tail.to.unwrap_or(""));
+        r.status = status;
+        r.dsn = dsn.map(str::to_string);
+        r.response = Some(text.to_string());
+        r.time = Some(ev.time);
+        t.recipients.push(r);
+        finalize(&mut t, false, &self.rules);
+        Some(t)
+    }
+}
+
+fn note_tail(t: &mut Trace, tail: &PolicyTail<'_>) {
+    if t.from.is_none() {
+        if let Some(f) = tail.from {
+            t.from = Some(f.to_string());
+        }
+    }
+    if t.client.helo.is_none() {
+        t.client.helo = tail.helo.map(str::to_string);
+    }
+}
+
+fn action_word(a: Action) -> &'static str {
+    match a {
+        Action::Reject => "reject",
+        Action::Discard => "discard",
+        Action::Hold => "hold",
+        Action::Warn => "warning",
+        Action::Info => "info",
+        Action::Filter => "filter",
+        Action::Redirect => "redirect",
+        Action::Prepend => "prepend",
+        Action::Replace => "replace",
+        Action::Bcc => "bcc",
+    }
+}
+
+fn notice_word(k: NoticeKind) -> &'static str {
+    match k {
+        NoticeKind::NonDelivery => "non-delivery",
+        NoticeKind::Delay => "delay",
+        NoticeKind::DeliveryStatus => "delivery status",
+    }
+}
+
+/// A relay on this machine: loopback address or `localhost`.
+fn is_loopback_relay(relay: &str) -> bool {
+    let host = relay.split('[').nth(1).and_then(|r| r.split(']').next()).unwrap_or(relay);
+    host.starts_with("127.") || host == "::1" || host.eq_ignore_ascii_case("localhost") || relay.starts_with("localhost")
+}
+
+/// A recipient seen in a merged (re-injected) chain: the later chain's outcome wins.
+fn merge_recipient(t: &mut Trace, r: Recipient) {
+    match t.recipient_mut(&r.address) {
+        Some(existing) => {
+            let orig = existing.orig_to.take();
+            let attempts = existing.attempts;
+            *existing = r;
+            existing.attempts += attempts;
+            if existing.orig_to.is_none() {
+                existing.orig_to = orig;
+            }
+        }
+        None => t.recipients.push(r),
+    }
+}
+
+/// Final touches when a trace leaves the assembler.
+fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
+    for r in &mut t.recipients {
+        if r.in_filter {
+            r.status = Status::InProgress;
+        }
+        if held && r.status == Status::InProgress {
+            r.status = Status::Quarantined;
+        }
+    }
+    t.timeline.sort_by_key(|e| e.line);
+    t.timeline.dedup();
+    t.direction = Some(rules.direction(t));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::LineRef;
+    use crate::parse::{parse_line, Parsed};
+    use crate::syslog::{YearGuess, Zone};
+
+    fn run(log: &str) -> Vec<Trace> {
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        let mut years = YearGuess::given(2026);
+        for (i, line) in log.lines().enumerate() {
+            let at = LineRef { file: 0, offset: 0, line: i as u64 + 1, len: line.len() as u32 };
+            if let Parsed::Event(ev, _) = parse_line(line, at, &mut years, &Zone::Utc) {
+                a.push(&ev, &mut out);
+            }
+        }
+        a.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn reinjection_merges_both_chains() {
+        let log = "\
+Nov 10 00:07:27 mx1 postfix/smtpd[1]: AAAAA11111: client=a.example[192.0.2.1]
+Nov 10 00:07:29 mx1 postfix/qmgr[2]: AAAAA11111: from=<s@a.example>, size=100, nrcpt=1 (queue active)
+Nov 10 00:07:32 mx1 postfix/smtpd[3]: BBBBB22222: client=localhost[127.0.0.1]
+Nov 10 00:07:33 mx1 postfix/qmgr[2]: BBBBB22222: from=<s@a.example>, size=150, nrcpt=1 (queue active)
+Nov 10 00:07:33 mx1 postfix/smtp[4]: AAAAA11111: to=<r@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=3.7, delays=0.09/0.01/0/3.6, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as BBBBB22222)
+Nov 10 00:07:33 mx1 postfix/qmgr[2]: AAAAA11111: removed
+Nov 10 00:07:34 mx1 postfix/lmtp[5]: BBBBB22222: to=<r@example.com>, relay=mx1[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)
+Nov 10 00:07:34 mx1 postfix/qmgr[2]: BBBBB22222: removed
+";
+        let traces = run(log);
+        assert_eq!(traces.len(), 1);
+        let t = &traces[0];
+        assert_eq!(t.queue_ids, vec!["AAAAA11111", "BBBBB22222"]);
+        assert_eq!(t.size, Some(100));
+        assert_eq!(t.client.ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(t.recipients.len(), 1);
+        assert_eq!(t.recipients[0].status, Status::Delivered);
+        assert_eq!(t.recipients[0].relay.as_deref(), Some("mx1[private/dovecot-lmtp]"));
+        assert_eq!(t.timeline.len(), 8);
+    }
+
+    #[test]
+    fn queue_id_reuse_starts_a_new_trace() {
+        let log = "\
+Nov 10 00:00:01 mx1 postfix/pickup[1]: CCCCC33333: uid=0 from=<root>
+Nov 10 00:00:01 mx1 postfix/qmgr[2]: CCCCC33333: from=<root@mx1>, size=1, nrcpt=1 (queue active)
+Nov 10 00:00:02 mx1 postfix/local[3]: CCCCC33333: to=<root@mx1>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)
+Nov 10 00:00:02 mx1 postfix/qmgr[2]: CCCCC33333: removed
+Nov 10 00:00:30 mx1 postfix/pickup[1]: CCCCC33333: uid=0 from=<root>
+Nov 10 00:00:30 mx1 postfix/qmgr[2]: CCCCC33333: from=<root@mx1>, size=2, nrcpt=1 (queue active)
+";
+        let traces = run(log);
+        assert_eq!(traces.len(), 2);
+        assert_eq!(traces[0].recipients[0].status, Status::Delivered);
+        assert_eq!(traces[1].size, Some(2));
+        assert!(traces[1].recipients.is_empty());
+    }
+}
