@@ -44,7 +44,11 @@ impl Common {
     }
 
     fn load_config(&self) -> Result<Config> {
-        match self.config.clone().or_else(|| std::env::var_os("MAILTRACE_CONFIG").map(PathBuf::from)) {
+        match self
+            .config
+            .clone()
+            .or_else(|| std::env::var_os("MAILTRACE_CONFIG").map(PathBuf::from))
+        {
             Some(p) => Config::load(&p),
             None => Ok(Config::default()),
         }
@@ -59,7 +63,9 @@ impl Common {
         let mut rules = DirectionRules::default();
         for d in cfg.local_domains.iter().chain(&self.local_domains) {
             for part in d.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                rules.local_domains.push(part.trim_start_matches('@').to_ascii_lowercase());
+                rules
+                    .local_domains
+                    .push(part.trim_start_matches('@').to_ascii_lowercase());
             }
         }
         for n in cfg.local_networks.iter().chain(&self.local_networks) {
@@ -77,29 +83,59 @@ impl Common {
             .enumerate()
             .map(|(i, p)| Input::open(p, i as u32))
             .collect::<Result<Vec<_>>>()?;
-        let opts = ScanOptions { year: self.year, zone: self.zone()?, rules, progress: std::io::stderr().is_terminal() };
+        let opts = ScanOptions {
+            year: self.year,
+            zone: self.zone()?,
+            rules,
+            progress: std::io::stderr().is_terminal(),
+        };
         Ok((inputs, opts))
     }
 }
 
+/// A trace with its matching rows (recipient indexes; `None` for a recipient-less message).
+pub struct Match {
+    pub trace: Trace,
+    pub rows: Vec<Option<usize>>,
+}
+
+impl Match {
+    pub fn to_rows(&self) -> impl Iterator<Item = Row> + '_ {
+        self.rows.iter().map(|i| Row::new(&self.trace, *i))
+    }
+}
+
+/// What a search found, with the inputs (for re-reading lines) and the scan's counts.
+pub struct Found {
+    pub inputs: Vec<Input>,
+    pub matches: Vec<Match>,
+    pub stats: ScanStats,
+}
+
 /// Collects every trace with at least one matching row, sorted by time.
-pub fn find(common: &Common, criteria: &Criteria) -> Result<(Vec<Input>, Vec<(Trace, Vec<Option<usize>>)>, ScanStats)> {
+pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
     let (inputs, opts) = common.prepare()?;
-    let mut found = Vec::new();
-    let stats = scan(&inputs, &opts, |t| {
-        let rows = criteria.rows(&t);
+    let mut matches = Vec::new();
+    let stats = scan(&inputs, &opts, |trace| {
+        let rows = criteria.rows(&trace);
         if !rows.is_empty() {
-            found.push((t, rows));
+            matches.push(Match { trace, rows });
         }
     })?;
-    found.sort_by(|a, b| (a.0.first_time, &a.0.trace_id).cmp(&(b.0.first_time, &b.0.trace_id)));
-    Ok((inputs, found, stats))
+    matches.sort_by(|a, b| (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id)));
+    Ok(Found { inputs, matches, stats })
 }
 
 /// `mailtrace search`: prints matching rows; returns the exit code.
-pub fn search(common: &Common, criteria: &Criteria, format: Format, limit: Option<usize>, out: &mut dyn Write) -> Result<u8> {
-    let (_, found, _) = find(common, criteria)?;
-    let mut rows: Vec<Row> = found.iter().flat_map(|(t, idx)| idx.iter().map(|i| Row::new(t, *i))).collect();
+pub fn search(
+    common: &Common,
+    criteria: &Criteria,
+    format: Format,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let found = find(common, criteria)?;
+    let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
     let limit = match (limit, format) {
         (Some(0), _) => None,
         (Some(n), _) => Some(n),
@@ -114,7 +150,10 @@ pub fn search(common: &Common, criteria: &Criteria, format: Format, limit: Optio
         }
     }
     if rows.is_empty() && format == Format::Table {
-        writeln!(out, "No messages matched. Check the time range (BSD timestamps have no year: see --year) and the criteria.")?;
+        writeln!(
+            out,
+            "No messages matched. Check the time range (BSD timestamps have no year: see --year) and the criteria."
+        )?;
         return Ok(exit::NOTHING);
     }
     write_rows(out, &rows, format, cut)?;
@@ -131,7 +170,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             traces.push(t);
         }
     })?;
-    traces.sort_by(|a, b| a.first_time.cmp(&b.first_time));
+    traces.sort_by_key(|t| t.first_time);
     if json {
         timeline::write_json(out, &traces, &inputs)?;
     } else {
@@ -158,7 +197,12 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
         return Ok(exit::FOUND);
     }
     writeln!(out, "Lines read:        {} ({} bytes)", stats.lines, stats.bytes)?;
-    writeln!(out, "Unrecognised:      {} (of which without a syslog envelope: {})", stats.unrecognised(), stats.no_envelope)?;
+    writeln!(
+        out,
+        "Unrecognised:      {} (of which without a syslog envelope: {})",
+        stats.unrecognised(),
+        stats.no_envelope
+    )?;
     writeln!(out, "Messages (traces): {}", stats.traces)?;
     writeln!(out, "Peak open traces:  {}", stats.peak_open)?;
     writeln!(out, "\nFiles")?;

@@ -129,7 +129,12 @@ pub enum EventKind<'a> {
     /// smtpd `lost connection after CMD from …` / `timeout after …`.
     LostConnection { peer: Peer<'a>, after: &'a str },
     /// smtpd `QID: client=name[addr]`, with SASL fields when the client authenticated.
-    Client { qid: &'a str, peer: Peer<'a>, sasl_method: Option<&'a str>, sasl_user: Option<&'a str> },
+    Client {
+        qid: &'a str,
+        peer: Peer<'a>,
+        sasl_method: Option<&'a str>,
+        sasl_user: Option<&'a str>,
+    },
     /// smtpd / cleanup / milter policy decision. `qid` is `None` for `NOQUEUE`.
     Policy {
         qid: Option<&'a str>,
@@ -144,11 +149,24 @@ pub enum EventKind<'a> {
         tail: PolicyTail<'a>,
     },
     /// pickup `QID: uid=N from=<sender>`.
-    Pickup { qid: &'a str, uid: Option<u32>, from: &'a str },
+    Pickup {
+        qid: &'a str,
+        uid: Option<u32>,
+        from: &'a str,
+    },
     /// cleanup `QID: message-id=<…>` or `resent-message-id=<…>`.
-    MessageId { qid: &'a str, message_id: &'a str, resent: bool },
+    MessageId {
+        qid: &'a str,
+        message_id: &'a str,
+        resent: bool,
+    },
     /// qmgr `QID: from=<…>, size=N, nrcpt=N (queue active)`.
-    Queued { qid: &'a str, from: &'a str, size: Option<u64>, nrcpt: Option<u32> },
+    Queued {
+        qid: &'a str,
+        from: &'a str,
+        size: Option<u64>,
+        nrcpt: Option<u32>,
+    },
     /// qmgr `QID: removed`.
     Removed { qid: &'a str },
     /// qmgr `QID: from=<…>, status=expired, returned to sender`.
@@ -169,7 +187,11 @@ pub enum EventKind<'a> {
         forwarded_as: Option<&'a str>,
     },
     /// bounce / defer / trace: `QID: sender non-delivery notification: NEWQID`.
-    Notice { qid: &'a str, kind: NoticeKind, new_qid: &'a str },
+    Notice {
+        qid: &'a str,
+        kind: NoticeKind,
+        new_qid: &'a str,
+    },
     /// postsuper `QID: placed on hold` / `released from hold` / `removed` / `requeued`.
     Admin { qid: &'a str, action: AdminAction },
     /// amavis `Passed …` / `Blocked …` verdict.

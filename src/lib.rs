@@ -4,13 +4,13 @@
 //! turns each line into an [`event::Event`] → [`trace::Assembler`] folds events into
 //! [`trace::Trace`]s → [`query`] selects rows → [`output`] prints them.
 
+pub mod app;
+pub mod config;
 pub mod event;
+pub mod output;
 pub mod parse;
 pub mod query;
 pub mod scan;
 pub mod source;
 pub mod syslog;
 pub mod trace;
-pub mod output;
-pub mod app;
-pub mod config;

@@ -31,6 +31,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 enum Command {
     /// Find messages by sender, recipient, subject, status… (one row per recipient)
     #[command(after_help = "\
@@ -200,14 +201,23 @@ impl CriteriaArgs {
             StatusArg::Expanded => Status::Expanded,
             StatusArg::InProgress => Status::InProgress,
         };
-        let mut since = self.since.as_deref().map(|s| query::parse_time(s, &zone)).transpose().map_err(anyhow::Error::msg)?;
+        let mut since = self
+            .since
+            .as_deref()
+            .map(|s| query::parse_time(s, &zone))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
         if let Some(last) = &self.last {
             since = Some(chrono::Utc::now() - query::parse_last(last).map_err(anyhow::Error::msg)?);
         }
         Ok(Criteria {
             from: self.from.as_deref().map(AddressPattern::parse),
             to: self.to.as_deref().map(AddressPattern::parse),
-            subject: self.subject.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect(),
+            subject: self
+                .subject
+                .iter()
+                .flat_map(|s| s.split_whitespace().map(str::to_string))
+                .collect(),
             message_id: self.message_id,
             queue_id: self.queue_id,
             statuses: self.status.into_iter().map(status_word).collect(),
@@ -216,10 +226,20 @@ impl CriteriaArgs {
                 DirectionArg::Outbound => Direction::Outbound,
                 DirectionArg::Internal => Direction::Internal,
             }),
-            client_ip: self.client_ip.as_deref().map(IpFilter::parse).transpose().map_err(anyhow::Error::msg)?,
+            client_ip: self
+                .client_ip
+                .as_deref()
+                .map(IpFilter::parse)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
             host: self.host,
             since,
-            until: self.until.as_deref().map(|s| query::parse_time(s, &zone)).transpose().map_err(anyhow::Error::msg)?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| query::parse_time(s, &zone))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
         })
     }
 }
@@ -228,7 +248,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
-        Command::Search { common, criteria, format, limit } => {
+        Command::Search {
+            common,
+            criteria,
+            format,
+            limit,
+        } => {
             let common = common.into_common();
             let criteria = criteria.into_criteria(&common)?;
             let format = match format {
@@ -241,8 +266,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             app::search(&common, &criteria, format, limit, &mut out)
         }
-        Command::Show { id, common, format } => app::show(&common.into_common(), &id, matches!(format, ShowFormat::Json), &mut out),
-        Command::Stats { common, format } => app::stats(&common.into_common(), matches!(format, ShowFormat::Json), &mut out),
+        Command::Show { id, common, format } => {
+            app::show(&common.into_common(), &id, matches!(format, ShowFormat::Json), &mut out)
+        }
+        Command::Stats { common, format } => {
+            app::stats(&common.into_common(), matches!(format, ShowFormat::Json), &mut out)
+        }
     }
 }
 
@@ -252,7 +281,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // A closed pipe (`| head`) is not an error worth reporting.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::from(exit::FOUND);
             }
             eprintln!("mailtrace: error: {e:#}");

@@ -21,7 +21,11 @@ pub enum AddressPattern {
 
 impl AddressPattern {
     pub fn parse(text: &str) -> AddressPattern {
-        let t = text.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+        let t = text
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_ascii_lowercase();
         if t.is_empty() {
             AddressPattern::NullSender
         } else if t.contains('*') {
@@ -113,7 +117,9 @@ impl Criteria {
             }
         }
         if !self.subject.is_empty() {
-            let Some(subject) = t.subject.as_deref() else { return false };
+            let Some(subject) = t.subject.as_deref() else {
+                return false;
+            };
             let mut text = subject.to_lowercase();
             if subject.contains("=?") {
                 if let Ok(decoded) = rfc2047_decoder::decode(subject.as_bytes()) {
@@ -181,9 +187,16 @@ impl Criteria {
             return Vec::new();
         }
         if t.recipients.is_empty() {
-            return if self.matches_recipient(None) { vec![None] } else { Vec::new() };
+            return if self.matches_recipient(None) {
+                vec![None]
+            } else {
+                Vec::new()
+            };
         }
-        (0..t.recipients.len()).filter(|&i| self.matches_recipient(Some(&t.recipients[i]))).map(Some).collect()
+        (0..t.recipients.len())
+            .filter(|&i| self.matches_recipient(Some(&t.recipients[i])))
+            .map(Some)
+            .collect()
     }
 }
 
@@ -192,7 +205,9 @@ pub fn parse_last(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (num, unit) = text.split_at(split);
-    let n: i64 = num.parse().map_err(|_| format!("'{text}' is not a duration: use e.g. 30m, 24h, 7d"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: use e.g. 30m, 24h, 7d"))?;
     Ok(match unit {
         "s" => chrono::Duration::seconds(n),
         "m" | "min" => chrono::Duration::minutes(n),
@@ -210,7 +225,12 @@ pub fn parse_time(text: &str, zone: &crate::syslog::Zone) -> Result<DateTime<Utc
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(text, fmt) {
             return Ok(zone.to_utc(n));
         }
@@ -218,7 +238,9 @@ pub fn parse_time(text: &str, zone: &crate::syslog::Zone) -> Result<DateTime<Utc
     if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(zone.to_utc(d.and_hms_opt(0, 0, 0).expect("midnight")));
     }
-    Err(format!("'{text}' is not a time: use 2026-11-23T10:00:00Z, '2026-11-23 10:00' or 2026-11-23"))
+    Err(format!(
+        "'{text}' is not a time: use 2026-11-23T10:00:00Z, '2026-11-23 10:00' or 2026-11-23"
+    ))
 }
 
 #[cfg(test)]
@@ -244,6 +266,9 @@ mod tests {
         assert_eq!(parse_last("24h").unwrap(), chrono::Duration::hours(24));
         assert!(parse_last("3y").is_err());
         let z = crate::syslog::Zone::Utc;
-        assert_eq!(parse_time("2026-11-23 10:00", &z).unwrap().to_rfc3339(), "2026-11-23T10:00:00+00:00");
+        assert_eq!(
+            parse_time("2026-11-23 10:00", &z).unwrap().to_rfc3339(),
+            "2026-11-23T10:00:00+00:00"
+        );
     }
 }

@@ -103,7 +103,10 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
             (None, Some(m)) => YearGuess::not_after(m),
             (None, None) => YearGuess::not_after(chrono::Utc::now()),
         };
-        let mut fs = FileStats { path: input.path.display().to_string(), ..FileStats::default() };
+        let mut fs = FileStats {
+            path: input.path.display().to_string(),
+            ..FileStats::default()
+        };
         input.for_each_line(
             |line, at| {
                 fs.lines += 1;

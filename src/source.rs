@@ -30,7 +30,11 @@ impl Input {
         let meta = std::fs::metadata(path)
             .with_context(|| format!("cannot read {}: check the path and permissions", path.display()))?;
         if meta.is_dir() {
-            anyhow::bail!("{} is a directory: pass the log files in it (e.g. {}/mail.log)", path.display(), path.display());
+            anyhow::bail!(
+                "{} is a directory: pass the log files in it (e.g. {}/mail.log)",
+                path.display(),
+                path.display()
+            );
         }
         Ok(Input {
             path: path.to_path_buf(),
@@ -41,11 +45,7 @@ impl Input {
     }
 
     /// Calls `f` with every line of the file and its position. `progress` gets bytes read.
-    pub fn for_each_line(
-        &self,
-        mut f: impl FnMut(&str, LineRef),
-        mut progress: impl FnMut(u64),
-    ) -> Result<()> {
+    pub fn for_each_line(&self, mut f: impl FnMut(&str, LineRef), mut progress: impl FnMut(u64)) -> Result<()> {
         let mut file = File::open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
         let mut buf = vec![0u8; BLOCK];
         let mut filled = 0usize;
@@ -91,7 +91,12 @@ fn read_some(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
 
 fn emit(raw: &[u8], offset: u64, line: u64, file: u32, f: &mut impl FnMut(&str, LineRef)) {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    let at = LineRef { file, offset, line, len: raw.len() as u32 };
+    let at = LineRef {
+        file,
+        offset,
+        line,
+        len: raw.len() as u32,
+    };
     match std::str::from_utf8(raw) {
         Ok(s) => f(s, at),
         Err(_) => f(&String::from_utf8_lossy(raw), at),
@@ -105,13 +110,21 @@ pub fn read_lines(inputs: &[Input], refs: &[LineRef]) -> Result<Vec<String>> {
     for r in refs {
         let input = inputs.get(r.file as usize).context("line from an unknown input")?;
         if open.as_ref().is_none_or(|(i, _)| *i != r.file) {
-            open = Some((r.file, File::open(&input.path).with_context(|| format!("cannot reopen {}", input.path.display()))?));
+            open = Some((
+                r.file,
+                File::open(&input.path).with_context(|| format!("cannot reopen {}", input.path.display()))?,
+            ));
         }
         let (_, file) = open.as_mut().expect("opened above");
         file.seek(SeekFrom::Start(r.offset))?;
         let mut bytes = vec![0u8; r.len as usize];
-        file.read_exact(&mut bytes)
-            .with_context(|| format!("{} changed since it was read (offset {})", input.path.display(), r.offset))?;
+        file.read_exact(&mut bytes).with_context(|| {
+            format!(
+                "{} changed since it was read (offset {})",
+                input.path.display(),
+                r.offset
+            )
+        })?;
         out.push(String::from_utf8_lossy(&bytes).into_owned());
     }
     Ok(out)
@@ -128,7 +141,9 @@ mod tests {
         f.write_all(b"one\r\ntwo\n\xff bad\nlast").unwrap();
         let input = Input::open(f.path(), 0).unwrap();
         let mut seen = Vec::new();
-        input.for_each_line(|l, at| seen.push((l.to_string(), at.offset, at.line)), |_| {}).unwrap();
+        input
+            .for_each_line(|l, at| seen.push((l.to_string(), at.offset, at.line)), |_| {})
+            .unwrap();
         assert_eq!(
             seen,
             vec![
@@ -138,7 +153,12 @@ mod tests {
                 ("last".to_string(), 15, 4)
             ]
         );
-        let refs: Vec<LineRef> = vec![LineRef { file: 0, offset: 5, line: 2, len: 3 }];
+        let refs: Vec<LineRef> = vec![LineRef {
+            file: 0,
+            offset: 5,
+            line: 2,
+            len: 3,
+        }];
         assert_eq!(read_lines(&[input], &refs).unwrap(), vec!["two"]);
     }
 }

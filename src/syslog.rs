@@ -104,12 +104,18 @@ enum FirstYear {
 impl YearGuess {
     /// The first line is in `year`.
     pub fn given(year: i32) -> Self {
-        YearGuess { first: FirstYear::Given(year), current: None }
+        YearGuess {
+            first: FirstYear::Given(year),
+            current: None,
+        }
     }
 
     /// The file was last written at `mtime`: its first line is no later than that.
     pub fn not_after(mtime: DateTime<Utc>) -> Self {
-        YearGuess { first: FirstYear::NotAfter(mtime.year(), mtime.month(), mtime.day()), current: None }
+        YearGuess {
+            first: FirstYear::NotAfter(mtime.year(), mtime.month(), mtime.day()),
+            current: None,
+        }
     }
 
     /// The year of a line dated `month`/`day`.
@@ -153,7 +159,10 @@ fn month(input: &[u8]) -> IResult<&[u8], u32> {
     let (rest, name) = take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic())(input)?;
     match MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)) {
         Some(i) => Ok((rest, i as u32 + 1)),
-        None => Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Tag))),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Tag,
+        ))),
     }
 }
 
@@ -216,7 +225,9 @@ fn rfc3339_stamp(input: &[u8]) -> IResult<&[u8], DateTime<FixedOffset>> {
     let (input, offset_secs) = zone_offset(input)?;
     let fail = || nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Verify));
     let date = NaiveDate::from_ymd_opt(y, mo, d).ok_or_else(fail)?;
-    let naive = date.and_hms_nano_opt(h, mi, s.min(59), frac.unwrap_or(0)).ok_or_else(fail)?;
+    let naive = date
+        .and_hms_nano_opt(h, mi, s.min(59), frac.unwrap_or(0))
+        .ok_or_else(fail)?;
     let offset = FixedOffset::east_opt(offset_secs).ok_or_else(fail)?;
     match offset.from_local_datetime(&naive) {
         LocalResult::Single(t) => Ok((input, t)),
@@ -277,7 +288,16 @@ pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> 
     let host_end = rest.find(' ')?;
     let host = &rest[..host_end];
     let (program, pid, message) = tag_part(&rest[host_end + 1..])?;
-    Some((Envelope { time, host, program, pid, message }, stamp))
+    Some((
+        Envelope {
+            time,
+            host,
+            program,
+            pid,
+            message,
+        },
+        stamp,
+    ))
 }
 
 #[cfg(test)]

@@ -118,9 +118,30 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
 }
 
 const CSV_HEADER: [&str; 24] = [
-    "time", "last_time", "host", "mta", "queue_id", "queue_ids", "message_id", "from", "header_from", "to", "orig_to",
-    "status", "dsn", "relay", "response", "subject", "client_ip", "client_name", "helo", "sasl_user", "direction",
-    "size", "attempts", "trace_id",
+    "time",
+    "last_time",
+    "host",
+    "mta",
+    "queue_id",
+    "queue_ids",
+    "message_id",
+    "from",
+    "header_from",
+    "to",
+    "orig_to",
+    "status",
+    "dsn",
+    "relay",
+    "response",
+    "subject",
+    "client_ip",
+    "client_name",
+    "helo",
+    "sasl_user",
+    "direction",
+    "size",
+    "attempts",
+    "trace_id",
 ];
 
 /// CSV has no lists: `queue_ids` is written space-separated.

@@ -10,8 +10,18 @@ use super::Row;
 /// Writes `rows` as a table; `cut` is the number of rows left out by `--limit`.
 pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>) -> Result<()> {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec!["Time (UTC)", "Sender", "Recipient", "Status", "Subject", "Queue ID", "Detail"]);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec![
+        "Time (UTC)",
+        "Sender",
+        "Recipient",
+        "Status",
+        "Subject",
+        "Queue ID",
+        "Detail",
+    ]);
     for r in rows {
         let detail = match (&r.dsn, &r.response) {
             (Some(d), Some(resp)) if !resp.contains(d.as_str()) => format!("{d} {}", short(resp, 60)),

@@ -52,7 +52,11 @@ pub fn write_json(out: &mut dyn Write, traces: &[Trace], inputs: &[Input]) -> Re
         } else {
             (0..t.recipients.len()).map(|i| Row::new(t, Some(i))).collect()
         };
-        all.push(ShowJson { trace: t, rows, lines: log_lines(t, inputs)? });
+        all.push(ShowJson {
+            trace: t,
+            rows,
+            lines: log_lines(t, inputs)?,
+        });
     }
     serde_json::to_writer_pretty(&mut *out, &all)?;
     writeln!(out)?;
@@ -69,8 +73,18 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()
         }
         Ok(())
     };
-    field(out, "Message-ID:", t.message_id.as_deref().map(|m| format!("<{m}>")).as_deref())?;
-    field(out, "From:", t.from.as_deref().map(|f| if f.is_empty() { "<> (null sender)" } else { f }))?;
+    field(
+        out,
+        "Message-ID:",
+        t.message_id.as_deref().map(|m| format!("<{m}>")).as_deref(),
+    )?;
+    field(
+        out,
+        "From:",
+        t.from
+            .as_deref()
+            .map(|f| if f.is_empty() { "<> (null sender)" } else { f }),
+    )?;
     field(out, "Header-From:", t.header_from.as_deref())?;
     field(out, "Subject:", t.subject.as_deref())?;
     field(out, "Size:", t.size.map(|s| format!("{s} bytes")).as_deref())?;
@@ -86,7 +100,11 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()
     } else if !t.queue_ids.is_empty() {
         field(out, "Client:", Some("local submission"))?;
     }
-    field(out, "Time:", Some(&format!("{} … {}", rfc3339(t.first_time), rfc3339(t.last_time))))?;
+    field(
+        out,
+        "Time:",
+        Some(&format!("{} … {}", rfc3339(t.first_time), rfc3339(t.last_time))),
+    )?;
     if t.queue_ids.len() > 1 {
         field(out, "Queue IDs:", Some(&t.queue_ids.join(" → ")))?;
     }
@@ -100,8 +118,20 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()
         field(out, "Link:", Some(&format!("{what} {}", l.queue_id)))?;
     }
     if let Some(f) = &t.filter {
-        let q = f.quarantine.as_deref().map(|q| format!(", quarantine {q}")).unwrap_or_default();
-        field(out, "Filter:", Some(&format!("{} {}{q}", if f.passed { "Passed" } else { "Blocked" }, f.category)))?;
+        let q = f
+            .quarantine
+            .as_deref()
+            .map(|q| format!(", quarantine {q}"))
+            .unwrap_or_default();
+        field(
+            out,
+            "Filter:",
+            Some(&format!(
+                "{} {}{q}",
+                if f.passed { "Passed" } else { "Blocked" },
+                f.category
+            )),
+        )?;
     }
     for a in &t.actions {
         field(out, "Action:", Some(a))?;
@@ -112,7 +142,11 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()
     }
     for r in &t.recipients {
         let orig = r.orig_to.as_deref().map(|o| format!(" (was {o})")).unwrap_or_default();
-        let mut line = format!("  {}{orig}  {}", if r.address.is_empty() { "-" } else { &r.address }, r.status);
+        let mut line = format!(
+            "  {}{orig}  {}",
+            if r.address.is_empty() { "-" } else { &r.address },
+            r.status
+        );
         if let Some(d) = &r.dsn {
             line.push_str(&format!("  dsn={d}"));
         }
@@ -137,7 +171,9 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()
     let lines = log_lines(t, inputs)?;
     writeln!(out, "\nLog lines ({})", lines.len())?;
     for l in lines {
-        let name = std::path::Path::new(&l.file).file_name().map_or(l.file.clone(), |n| n.to_string_lossy().into_owned());
+        let name = std::path::Path::new(&l.file)
+            .file_name()
+            .map_or(l.file.clone(), |n| n.to_string_lossy().into_owned());
         writeln!(out, "  {name}:{}  {}", l.line, l.text)?;
     }
     Ok(())

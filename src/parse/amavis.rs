@@ -69,7 +69,9 @@ fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 
 /// `queued_as: A, B` may list several ids (one per re-injected copy); each is a queue id.
 fn field_list<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
-    let Some(at) = text.find(&format!(", {key}")) else { return Vec::new() };
+    let Some(at) = text.find(&format!(", {key}")) else {
+        return Vec::new();
+    };
     text[at + 2 + key.len()..]
         .split(", ")
         .take_while(|w| crate::parse::fields::is_queue_id(w.trim()))
@@ -90,7 +92,19 @@ mod tests {
     #[test]
     fn passed_with_reinjection() {
         let ev = parse("(29309-01) Passed CLEAN {RelayedInbound}, [129.187.10.149]:48107 [129.187.10.149] <theo@uni-example.edu> -> <h@example.com>,<w@example.com>, Queue-ID: 0859737C64D, Message-ID: <2026@uni-example.edu>, mail_id: pBm2aAh2rAGV, Hits: 3.162, size: 2987, queued_as: 3CE6B37C010, 3635 ms");
-        let EventKind::ContentFilter { passed, category, qid, message_id, queued_as, quarantine, tags, recipients } = ev else { panic!() };
+        let EventKind::ContentFilter {
+            passed,
+            category,
+            qid,
+            message_id,
+            queued_as,
+            quarantine,
+            tags,
+            recipients,
+        } = ev
+        else {
+            panic!()
+        };
         assert!(passed);
         assert_eq!(category, "CLEAN");
         assert_eq!(qid, Some("0859737C64D"));
@@ -104,10 +118,21 @@ mod tests {
     #[test]
     fn blocked_with_quarantine() {
         let ev = parse("(29314-02) Blocked SPAM {DiscardedInbound,Quarantined}, [176.210.158.77]:33428 [176.210.158.77] <a@x.xyz> -> <r@example.net>, quarantine: spam-VmRn4Qa6Zucs.gz, Queue-ID: 2CB3D37D5AC, Message-ID: <m@x.xyz>, mail_id: VmRn4Qa6Zucs, Hits: 31.909, size: 30595, 3765 ms");
-        let EventKind::ContentFilter { passed, quarantine, qid, .. } = ev else { panic!() };
+        let EventKind::ContentFilter {
+            passed,
+            quarantine,
+            qid,
+            ..
+        } = ev
+        else {
+            panic!()
+        };
         assert!(!passed);
         assert_eq!(quarantine, Some("spam-VmRn4Qa6Zucs.gz"));
         assert_eq!(qid, Some("2CB3D37D5AC"));
-        assert!(matches!(parse("(11412-17) Checking: C8nxh_lSIJmK [1.2.3.4] <a@b> -> <c@d>"), EventKind::Unrecognised));
+        assert!(matches!(
+            parse("(11412-17) Checking: C8nxh_lSIJmK [1.2.3.4] <a@b> -> <c@d>"),
+            EventKind::Unrecognised
+        ));
     }
 }

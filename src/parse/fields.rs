@@ -12,7 +12,9 @@ use crate::event::{Delays, Peer, PolicyTail};
 /// from Postfix's base-52 alphabet and contain a digit.
 pub fn queue_id(input: &str) -> Option<(&str, &str)> {
     let (rest, id) = qid_token(input).ok()?;
-    let rest = rest.strip_prefix(": ").or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
+    let rest = rest
+        .strip_prefix(": ")
+        .or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
     is_queue_id(id).then_some((id, rest))
 }
 
@@ -106,7 +108,10 @@ pub fn policy_tail(text: &str) -> PolicyTail<'_> {
 /// `delay=N` and `delays=a/b/c/d`.
 pub fn delays(text: &str) -> Option<Delays> {
     let total = plain_field(text, "delay")?.parse().ok()?;
-    let mut d = Delays { total, ..Delays::default() };
+    let mut d = Delays {
+        total,
+        ..Delays::default()
+    };
     if let Some(parts) = plain_field(text, "delays") {
         let mut it = parts.split('/').map(|p| p.parse::<f64>().unwrap_or(0.0));
         d.before_qmgr = it.next().unwrap_or(0.0);
@@ -122,7 +127,10 @@ pub fn dsn_in(text: &str) -> Option<&str> {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if matches!(b[i], b'2' | b'4' | b'5') && b.get(i + 1) == Some(&b'.') && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+        if matches!(b[i], b'2' | b'4' | b'5')
+            && b.get(i + 1) == Some(&b'.')
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        {
             let mut j = i + 2;
             let d1 = count_digits(b, j);
             if (1..=3).contains(&d1) && b.get(j + d1) == Some(&b'.') {
@@ -160,7 +168,10 @@ mod tests {
     #[test]
     fn queue_ids() {
         assert_eq!(queue_id("0BFED37D092: uid=34"), Some(("0BFED37D092", "uid=34")));
-        assert_eq!(queue_id("48rT2v1hQrz1J0N: prepend: x"), Some(("48rT2v1hQrz1J0N", "prepend: x")));
+        assert_eq!(
+            queue_id("48rT2v1hQrz1J0N: prepend: x"),
+            Some(("48rT2v1hQrz1J0N", "prepend: x"))
+        );
         assert_eq!(queue_id("warning: x"), None);
         assert_eq!(queue_id("NOQUEUE: reject"), None);
         assert_eq!(queue_id("connect from x"), None);
@@ -170,7 +181,10 @@ mod tests {
     #[test]
     fn peers() {
         let (p, rest) = peer("mx.example.com[192.0.2.1]:25, delay").unwrap();
-        assert_eq!((p.name, p.addr, p.port, rest), ("mx.example.com", "192.0.2.1", Some(25), ", delay"));
+        assert_eq!(
+            (p.name, p.addr, p.port, rest),
+            ("mx.example.com", "192.0.2.1", Some(25), ", delay")
+        );
         let (p, _) = peer("unknown[2001:db8::1]").unwrap();
         assert_eq!(p.addr, "2001:db8::1");
     }

@@ -22,6 +22,7 @@ pub enum Family {
 
 /// The result of parsing one line.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived, on the stack: boxing would cost an allocation per line
 pub enum Parsed<'a> {
     Event(Event<'a>, Family),
     /// The line has no syslog envelope we can read.
@@ -41,7 +42,9 @@ pub fn family(program: &str) -> Family {
 
 /// Parses one line (without its newline).
 pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &Zone) -> Parsed<'a> {
-    let Some((env, _stamp)) = parse_envelope(line, years, zone) else { return Parsed::NoEnvelope };
+    let Some((env, _stamp)) = parse_envelope(line, years, zone) else {
+        return Parsed::NoEnvelope;
+    };
     let fam = family(env.program);
     let kind = match fam {
         Family::Postfix => postfix::parse(env.program, env.message),
@@ -49,7 +52,14 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
         Family::Other => EventKind::Unrecognised,
     };
     Parsed::Event(
-        Event { time: env.time, host: env.host, program: env.program, pid: env.pid, line: at, kind },
+        Event {
+            time: env.time,
+            host: env.host,
+            program: env.program,
+            pid: env.pid,
+            line: at,
+            kind,
+        },
         fam,
     )
 }

@@ -23,8 +23,24 @@ pub fn daemon(program: &str) -> &str {
 
 /// Daemons whose lines never concern a single message: all of their lines are informational.
 const SERVICE_DAEMONS: &[&str] = &[
-    "anvil", "scache", "tlsmgr", "master", "postfix-script", "verify", "dnsblog", "trivial-rewrite",
-    "postmap", "tlsproxy", "postlog", "proxymap", "flush", "showq", "spawn", "postconf", "postqueue", "script",
+    "anvil",
+    "scache",
+    "tlsmgr",
+    "master",
+    "postfix-script",
+    "verify",
+    "dnsblog",
+    "trivial-rewrite",
+    "postmap",
+    "tlsproxy",
+    "postlog",
+    "proxymap",
+    "flush",
+    "showq",
+    "spawn",
+    "postconf",
+    "postqueue",
+    "script",
 ];
 
 /// Parses the message text of one Postfix line.
@@ -38,7 +54,10 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
         return EventKind::Info { qid: None };
     }
     if let Some(rest) = message.strip_prefix("NOQUEUE: ") {
-        return policy(None, rest);
+        return match policy(None, rest) {
+            EventKind::Unrecognised => without_qid(daemon, rest),
+            ev => ev,
+        };
     }
     if let Some((qid, rest)) = queue_id(message) {
         return with_qid(daemon, qid, rest);
@@ -47,7 +66,9 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
 }
 
 fn is_diagnostic(message: &str) -> bool {
-    ["warning: ", "error: ", "fatal: ", "panic: ", "statistics: "].iter().any(|p| message.starts_with(p))
+    ["warning: ", "error: ", "fatal: ", "panic: ", "statistics: "]
+        .iter()
+        .any(|p| message.starts_with(p))
 }
 
 fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
@@ -58,10 +79,18 @@ fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
         return client(qid, r);
     }
     if let Some(r) = rest.strip_prefix("message-id=") {
-        return EventKind::MessageId { qid, message_id: strip_angles(r), resent: false };
+        return EventKind::MessageId {
+            qid,
+            message_id: strip_angles(r),
+            resent: false,
+        };
     }
     if let Some(r) = rest.strip_prefix("resent-message-id=") {
-        return EventKind::MessageId { qid, message_id: strip_angles(r), resent: true };
+        return EventKind::MessageId {
+            qid,
+            message_id: strip_angles(r),
+            resent: true,
+        };
     }
     if rest.starts_with("from=") {
         let from = address_field(rest, "from").unwrap_or("");
@@ -77,19 +106,41 @@ fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
     }
     if rest.starts_with("uid=") {
         let uid = plain_field(rest, "uid").and_then(|u| u.parse().ok());
-        return EventKind::Pickup { qid, uid, from: address_field(rest, "from").unwrap_or("") };
+        return EventKind::Pickup {
+            qid,
+            uid,
+            from: address_field(rest, "from").unwrap_or(""),
+        };
     }
     if rest == "removed" {
         return if daemon == "postsuper" {
-            EventKind::Admin { qid, action: AdminAction::Removed }
+            EventKind::Admin {
+                qid,
+                action: AdminAction::Removed,
+            }
         } else {
             EventKind::Removed { qid }
         };
     }
     match rest {
-        "placed on hold" => return EventKind::Admin { qid, action: AdminAction::Hold },
-        "released from hold" => return EventKind::Admin { qid, action: AdminAction::Released },
-        "requeued" => return EventKind::Admin { qid, action: AdminAction::Requeued },
+        "placed on hold" => {
+            return EventKind::Admin {
+                qid,
+                action: AdminAction::Hold,
+            }
+        }
+        "released from hold" => {
+            return EventKind::Admin {
+                qid,
+                action: AdminAction::Released,
+            }
+        }
+        "requeued" => {
+            return EventKind::Admin {
+                qid,
+                action: AdminAction::Requeued,
+            }
+        }
         _ => {}
     }
     if let Some(ev) = notice(qid, rest) {
@@ -97,7 +148,11 @@ fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
     }
     if let Some((word, _)) = rest.split_once(": ") {
         let action_word = word.strip_prefix("milter-").unwrap_or(word);
-        if Action::from_word(action_word).is_some() || word == "reject_warning" || word.starts_with("milter-") || word == "proxy-reject" {
+        if Action::from_word(action_word).is_some()
+            || word == "reject_warning"
+            || word.starts_with("milter-")
+            || word == "proxy-reject"
+        {
             return policy(Some(qid), rest);
         }
     }
@@ -138,7 +193,9 @@ fn strip_angles(v: &str) -> &str {
 }
 
 fn client<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
-    let Some((peer, _)) = peer(rest) else { return EventKind::Unrecognised };
+    let Some((peer, _)) = peer(rest) else {
+        return EventKind::Unrecognised;
+    };
     EventKind::Client {
         qid,
         peer,
@@ -148,8 +205,12 @@ fn client<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
 }
 
 fn delivery<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
-    let Some(to) = address_field(rest, "to") else { return EventKind::Unrecognised };
-    let Some(status_word) = plain_field(rest, "status") else { return EventKind::Unrecognised };
+    let Some(to) = address_field(rest, "to") else {
+        return EventKind::Unrecognised;
+    };
+    let Some(status_word) = plain_field(rest, "status") else {
+        return EventKind::Unrecognised;
+    };
     let status = match status_word {
         "sent" => DeliveryStatus::Sent,
         "deferred" => DeliveryStatus::Deferred,
@@ -174,7 +235,11 @@ fn delivery<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
         dsn: plain_field(rest, "dsn"),
         status,
         response,
-        queued_as: if forwarded_as.is_none() { queued_as(response) } else { None },
+        queued_as: if forwarded_as.is_none() {
+            queued_as(response)
+        } else {
+            None
+        },
         forwarded_as,
     }
 }
@@ -193,15 +258,26 @@ fn notice<'a>(qid: &'a str, rest: &'a str) -> Option<EventKind<'a>> {
 /// `reject: RCPT from name[addr]: 550 5.1.1 <x>: text; from=<…> to=<…> proto=… helo=<…>`,
 /// `hold: header Subject: … from name[addr]; from=<…> …: text`, `milter-reject: END-OF-MESSAGE …`.
 fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
-    let Some((word, body)) = rest.split_once(": ") else { return info_or_unknown(qid, rest) };
+    let Some((word, body)) = rest.split_once(": ") else {
+        return info_or_unknown(qid, rest);
+    };
     let milter = word.starts_with("milter-");
-    let action = match word.strip_prefix("milter-").unwrap_or(word) {
+    let action = match word
+        .strip_prefix("milter-")
+        .unwrap_or(word)
+        .trim_start_matches("header-")
+    {
         "reject_warning" | "warning" => Some(Action::Warn),
         "proxy-reject" => Some(Action::Reject),
         w => Action::from_word(w),
     };
-    let Some(action) = action else { return info_or_unknown(qid, rest) };
-    let tail_at = body.find("; from=<").or_else(|| body.find("; to=<")).or_else(|| body.find("; from=<"));
+    let Some(action) = action else {
+        return info_or_unknown(qid, rest);
+    };
+    let tail_at = body
+        .find("; from=<")
+        .or_else(|| body.find("; to=<"))
+        .or_else(|| body.find("; from=<"));
     let (head, tail_text) = match tail_at {
         Some(at) => (&body[..at], &body[at + 2..]),
         None => (body, ""),
@@ -209,7 +285,10 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
     let tail = policy_tail(tail_text);
 
     // header/body checks: `header Name: value from peer` / `body text from peer`
-    if let Some(h) = head.strip_prefix("header ").or_else(|| head.strip_prefix("body ").map(|_| head)) {
+    if let Some(h) = head
+        .strip_prefix("header ")
+        .or_else(|| head.strip_prefix("body ").map(|_| head))
+    {
         let is_body = head.starts_with("body ");
         let (content, peer_text) = match h.rfind(" from ") {
             Some(at) => (&h[..at], &h[at + 6..]),
@@ -223,7 +302,10 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
         let reason = tail_text.rsplit_once(">: ").map(|(_, r)| r).unwrap_or("");
         return EventKind::Policy {
             qid,
-            stage: PolicyStage { milter, stage: if is_body { "body" } else { "header" } },
+            stage: PolicyStage {
+                milter,
+                stage: if is_body { "body" } else { "header" },
+            },
             action,
             peer: peer(peer_text).map(|(p, _)| p),
             dsn: dsn_in(reason),
@@ -236,13 +318,26 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
     // smtpd / postscreen / milter: `STAGE from name[addr]: text`
     let (stage, after) = head.split_once(' ').unwrap_or((head, ""));
     let (peer_v, text) = match after.strip_prefix("from ").and_then(peer) {
-        Some((p, r)) => (Some(p), r.strip_prefix(": ").or_else(|| r.strip_prefix(':')).unwrap_or(r).trim_start()),
+        Some((p, r)) => (
+            Some(p),
+            r.strip_prefix(": ")
+                .or_else(|| r.strip_prefix(':'))
+                .unwrap_or(r)
+                .trim_start(),
+        ),
         None => (None, after.trim_start_matches(": ")),
     };
-    let text = if stage.ends_with(':') && peer_v.is_none() { head.split_once(": ").map_or(after, |(_, t)| t) } else { text };
+    let text = if stage.ends_with(':') && peer_v.is_none() {
+        head.split_once(": ").map_or(after, |(_, t)| t)
+    } else {
+        text
+    };
     EventKind::Policy {
         qid,
-        stage: PolicyStage { milter, stage: stage.trim_end_matches(':') },
+        stage: PolicyStage {
+            milter,
+            stage: stage.trim_end_matches(':'),
+        },
         action,
         peer: peer_v,
         dsn: dsn_in(text),
@@ -269,7 +364,10 @@ fn without_qid<'a>(daemon: &str, message: &'a str) -> EventKind<'a> {
     }
     if let Some(r) = message.strip_prefix("disconnect from ") {
         return match peer(r) {
-            Some((peer, rest)) => EventKind::Disconnect { peer, commands: Some(rest.trim()).filter(|c| !c.is_empty()) },
+            Some((peer, rest)) => EventKind::Disconnect {
+                peer,
+                commands: Some(rest.trim()).filter(|c| !c.is_empty()),
+            },
             None => EventKind::Unrecognised,
         };
     }
@@ -329,7 +427,9 @@ fn without_qid<'a>(daemon: &str, message: &'a str) -> EventKind<'a> {
 }
 
 fn is_postsuper_summary(message: &str) -> bool {
-    ["Deleted: ", "Requeued: ", "Placed on hold: ", "Released from hold: "].iter().any(|p| message.starts_with(p))
+    ["Deleted: ", "Requeued: ", "Placed on hold: ", "Released from hold: "]
+        .iter()
+        .any(|p| message.starts_with(p))
 }
 
 /// postscreen: connection screening. Its `NOQUEUE: reject: RCPT` lines are handled by
@@ -342,9 +442,26 @@ fn postscreen(message: &str) -> EventKind<'_> {
         };
     }
     const KNOWN: &[&str] = &[
-        "PASS NEW ", "PASS OLD ", "DISCONNECT ", "PREGREET ", "DNSBL rank ", "HANGUP after ", "COMMAND ",
-        "NON-SMTP COMMAND", "BARE NEWLINE", "WHITELISTED ", "WHITELIST VETO ", "ALLOWLISTED ", "ALLOWLIST VETO ",
-        "BLACKLISTED ", "DENYLISTED ", "cache ", "BDAT ", "reject: ", "NOQUEUE: ", "warning:",
+        "PASS NEW ",
+        "PASS OLD ",
+        "DISCONNECT ",
+        "PREGREET ",
+        "DNSBL rank ",
+        "HANGUP after ",
+        "COMMAND ",
+        "NON-SMTP COMMAND",
+        "BARE NEWLINE",
+        "WHITELISTED ",
+        "WHITELIST VETO ",
+        "ALLOWLISTED ",
+        "ALLOWLIST VETO ",
+        "BLACKLISTED ",
+        "DENYLISTED ",
+        "cache ",
+        "BDAT ",
+        "reject: ",
+        "NOQUEUE: ",
+        "warning:",
     ];
     if KNOWN.iter().any(|p| message.starts_with(p)) {
         EventKind::Info { qid: None }
@@ -361,7 +478,20 @@ mod tests {
     #[test]
     fn smtp_delivery_with_reinjection() {
         let ev = parse("postfix/smtp", "0859737C64D: to=<hferrari@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=3.7, delays=0.09/0.01/0/3.6, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 3CE6B37C010)");
-        let EventKind::Delivery { qid, to, relay, dsn, status, response, queued_as, delays, .. } = ev else { panic!("{ev:?}") };
+        let EventKind::Delivery {
+            qid,
+            to,
+            relay,
+            dsn,
+            status,
+            response,
+            queued_as,
+            delays,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
         assert_eq!(qid, "0859737C64D");
         assert_eq!(to, "hferrari@example.com");
         assert_eq!(relay, Some("127.0.0.1[127.0.0.1]:10024"));
@@ -375,11 +505,30 @@ mod tests {
     #[test]
     fn noqueue_reject() {
         let ev = parse("postfix/smtpd", "NOQUEUE: reject: RCPT from unknown[91.104.101.16]: 554 5.7.1 <oscar@qq.com>: Relay access denied; from=<promo545@invoice-secure.ru> to=<oscar@qq.com> proto=ESMTP helo=<x.ru>");
-        let EventKind::Policy { qid, stage, action, peer, dsn, text, tail, .. } = ev else { panic!("{ev:?}") };
+        let EventKind::Policy {
+            qid,
+            stage,
+            action,
+            peer,
+            dsn,
+            text,
+            tail,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
         assert_eq!(qid, None);
         assert_eq!(stage.stage, "RCPT");
         assert_eq!(action, Action::Reject);
-        assert_eq!(peer, Some(Peer { name: "unknown", addr: "91.104.101.16", port: None }));
+        assert_eq!(
+            peer,
+            Some(Peer {
+                name: "unknown",
+                addr: "91.104.101.16",
+                port: None
+            })
+        );
         assert_eq!(dsn, Some("5.7.1"));
         assert_eq!(text, "554 5.7.1 <oscar@qq.com>: Relay access denied");
         assert_eq!(tail.from, Some("promo545@invoice-secure.ru"));
@@ -390,7 +539,17 @@ mod tests {
     #[test]
     fn header_hold_with_subject() {
         let ev = parse("postfix/cleanup", "D91E937F12D: hold: header Subject: Re: from the boss from mout.gmx.net[212.227.17.62]; from=<a@gmx.de> to=<b@example.com> proto=ESMTP helo=<mout.gmx.net>: Message held for review");
-        let EventKind::Policy { qid, action, header, text, peer, .. } = ev else { panic!("{ev:?}") };
+        let EventKind::Policy {
+            qid,
+            action,
+            header,
+            text,
+            peer,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
         assert_eq!(qid, Some("D91E937F12D"));
         assert_eq!(action, Action::Hold);
         assert_eq!(header, Some(("Subject", "Re: from the boss")));
@@ -400,8 +559,16 @@ mod tests {
 
     #[test]
     fn local_submission_warning() {
-        let ev = parse("postfix/cleanup", "AB12CD34EF: warning: header Subject: Cron <root@mx1> test from local; from=<root@mx1> to=<root@mx1>");
-        let EventKind::Policy { action, header, peer, .. } = ev else { panic!("{ev:?}") };
+        let ev = parse(
+            "postfix/cleanup",
+            "AB12CD34EF: warning: header Subject: Cron <root@mx1> test from local; from=<root@mx1> to=<root@mx1>",
+        );
+        let EventKind::Policy {
+            action, header, peer, ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
         assert_eq!(action, Action::Warn);
         assert_eq!(header, Some(("Subject", "Cron <root@mx1> test")));
         assert_eq!(peer, None);
@@ -410,7 +577,16 @@ mod tests {
     #[test]
     fn milter_reject() {
         let ev = parse("postfix/cleanup", "4104E3D: milter-reject: END-OF-MESSAGE from x.com[61.238.241.86]: 5.7.1 Blocked by SpamAssassin; from=<w@c.com> to=<v@example.com> proto=ESMTP helo=<e.com>");
-        let EventKind::Policy { action, stage, dsn, text, .. } = ev else { panic!("{ev:?}") };
+        let EventKind::Policy {
+            action,
+            stage,
+            dsn,
+            text,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
         assert_eq!(action, Action::Reject);
         assert!(stage.milter);
         assert_eq!(stage.stage, "END-OF-MESSAGE");
@@ -420,15 +596,66 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert!(matches!(parse("postfix/qmgr", "0F5383D: from=<a@b>, size=5360, nrcpt=1 (queue active)"), EventKind::Queued { size: Some(5360), nrcpt: Some(1), .. }));
-        assert!(matches!(parse("postfix/qmgr", "585BC3F: from=<>, status=expired, returned to sender"), EventKind::Expired { from: "", .. }));
-        assert!(matches!(parse("postfix/qmgr", "0F5383D: removed"), EventKind::Removed { .. }));
-        assert!(matches!(parse("postsuper", "D4F2023DB: removed"), EventKind::Admin { action: AdminAction::Removed, .. }));
-        assert!(matches!(parse("postfix/bounce", "17CCA8044: sender non-delivery notification: ADD2F8052"), EventKind::Notice { new_qid: "ADD2F8052", kind: NoticeKind::NonDelivery, .. }));
-        assert!(matches!(parse("postfix/pickup", "D2FAE20586: uid=0 from=<fail2ban>"), EventKind::Pickup { uid: Some(0), from: "fail2ban", .. }));
+        assert!(matches!(
+            parse("postfix/qmgr", "0F5383D: from=<a@b>, size=5360, nrcpt=1 (queue active)"),
+            EventKind::Queued {
+                size: Some(5360),
+                nrcpt: Some(1),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse("postfix/qmgr", "585BC3F: from=<>, status=expired, returned to sender"),
+            EventKind::Expired { from: "", .. }
+        ));
+        assert!(matches!(
+            parse("postfix/qmgr", "0F5383D: removed"),
+            EventKind::Removed { .. }
+        ));
+        assert!(matches!(
+            parse("postsuper", "D4F2023DB: removed"),
+            EventKind::Admin {
+                action: AdminAction::Removed,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(
+                "postfix/bounce",
+                "17CCA8044: sender non-delivery notification: ADD2F8052"
+            ),
+            EventKind::Notice {
+                new_qid: "ADD2F8052",
+                kind: NoticeKind::NonDelivery,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse("postfix/pickup", "D2FAE20586: uid=0 from=<fail2ban>"),
+            EventKind::Pickup {
+                uid: Some(0),
+                from: "fail2ban",
+                ..
+            }
+        ));
         assert!(matches!(parse("postfix/local", "892A0205B6: to=ghd@localhost, relay=local, delay=0.05, delays=0.02/0/0/0.02, dsn=5.1.1, status=bounced (unknown user: \"ghd\")"), EventKind::Delivery { to: "ghd@localhost", status: DeliveryStatus::Bounced, .. }));
-        assert!(matches!(parse("postfix/smtpd", "disconnect from unknown[72.10.165.66] ehlo=2 starttls=1 mail=1 rcpt=0/1 data=0/1 quit=1 commands=5/7"), EventKind::Disconnect { commands: Some("ehlo=2 starttls=1 mail=1 rcpt=0/1 data=0/1 quit=1 commands=5/7"), .. }));
-        assert!(matches!(parse("postfix/anvil", "statistics: max connection rate 1/60s"), EventKind::Info { .. }));
-        assert!(matches!(parse("postfix/smtpd", "something new entirely"), EventKind::Unrecognised));
+        assert!(matches!(
+            parse(
+                "postfix/smtpd",
+                "disconnect from unknown[72.10.165.66] ehlo=2 starttls=1 mail=1 rcpt=0/1 data=0/1 quit=1 commands=5/7"
+            ),
+            EventKind::Disconnect {
+                commands: Some("ehlo=2 starttls=1 mail=1 rcpt=0/1 data=0/1 quit=1 commands=5/7"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse("postfix/anvil", "statistics: max connection rate 1/60s"),
+            EventKind::Info { .. }
+        ));
+        assert!(matches!(
+            parse("postfix/smtpd", "something new entirely"),
+            EventKind::Unrecognised
+        ));
     }
 }

@@ -27,6 +27,13 @@ const GRACE_SECS: i64 = 120;
 /// How long an expected re-injected queue id is waited for.
 const LINK_WAIT_SECS: i64 = 600;
 
+/// A queue id announced by `queued as` / `forwarded as` that has not been seen yet.
+struct Awaited {
+    parent: usize,
+    kind: LinkKind,
+    since: DateTime<Utc>,
+}
+
 struct Open {
     trace: Trace,
     /// Queue ids of this trace not yet removed.
@@ -46,7 +53,7 @@ pub struct Assembler {
     free: Vec<usize>,
     by_qid: HashMap<String, HashMap<String, usize>>,
     closing: VecDeque<usize>,
-    awaited: HashMap<String, HashMap<String, (usize, LinkKind, DateTime<Utc>)>>,
+    awaited: HashMap<String, HashMap<String, Awaited>>,
     notices: HashMap<String, HashMap<String, String>>,
     clock: Option<DateTime<Utc>>,
     rules: DirectionRules,
@@ -77,12 +84,20 @@ impl Assembler {
             self.clock = Some(ev.time);
         }
         match &ev.kind {
-            EventKind::Policy { qid: None, action: Action::Reject | Action::Discard, .. } => {
+            EventKind::Policy {
+                qid: None,
+                action: Action::Reject | Action::Discard,
+                ..
+            } => {
                 if let Some(t) = self.before_queue(ev) {
                     out.push(t);
                 }
             }
-            EventKind::ContentFilter { qid: Some(qid), queued_as, .. } => {
+            EventKind::ContentFilter {
+                qid: Some(qid),
+                queued_as,
+                ..
+            } => {
                 let slot = self.slot_for(ev, qid, false);
                 self.apply(slot, ev);
                 for child in queued_as {
@@ -147,10 +162,10 @@ impl Assembler {
         let limit = Duration::seconds(LINK_WAIT_SECS);
         let mut dropped = Vec::new();
         for m in self.awaited.values_mut() {
-            m.retain(|_, (slot, _, at)| {
-                let keep = now - *at <= limit;
+            m.retain(|_, a| {
+                let keep = now - a.since <= limit;
                 if !keep {
-                    dropped.push(*slot);
+                    dropped.push(a.parent);
                 }
                 keep
             });
@@ -184,7 +199,14 @@ impl Assembler {
             actions: Vec::new(),
             timeline: Vec::new(),
         };
-        let open = Open { trace, live: vec![qid.to_string()], removed: Vec::new(), awaiting: 0, held: false, closed_at: None };
+        let open = Open {
+            trace,
+            live: vec![qid.to_string()],
+            removed: Vec::new(),
+            awaiting: 0,
+            held: false,
+            closed_at: None,
+        };
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(open);
@@ -195,9 +217,15 @@ impl Assembler {
                 self.slots.len() - 1
             }
         };
-        self.by_qid.entry(ev.host.to_string()).or_default().insert(qid.to_string(), slot);
+        self.by_qid
+            .entry(ev.host.to_string())
+            .or_default()
+            .insert(qid.to_string(), slot);
         if let Some(of) = self.notices.get_mut(ev.host).and_then(|m| m.remove(qid)) {
-            self.open_mut(slot).trace.links.push(Link { kind: LinkKind::NotificationOf, queue_id: of });
+            self.open_mut(slot).trace.links.push(Link {
+                kind: LinkKind::NotificationOf,
+                queue_id: of,
+            });
         }
         slot
     }
@@ -209,14 +237,17 @@ impl Assembler {
     /// The trace an event for `qid` belongs to, opening one if needed.
     fn slot_for(&mut self, ev: &Event<'_>, qid: &str, start: bool) -> usize {
         if let Some(&slot) = self.by_qid.get(ev.host).and_then(|m| m.get(qid)) {
-            let reused = start && self.slots[slot].as_ref().is_some_and(|o| o.removed.iter().any(|q| q == qid));
+            let reused = start
+                && self.slots[slot]
+                    .as_ref()
+                    .is_some_and(|o| o.removed.iter().any(|q| q == qid));
             if !reused {
                 return slot;
             }
             // queue-id reuse: the old trace keeps its lines, the id now names a new message
             self.by_qid.get_mut(ev.host).map(|m| m.remove(qid));
         }
-        if let Some((parent, kind, _)) = self.awaited.get_mut(ev.host).and_then(|m| m.remove(qid)) {
+        if let Some(Awaited { parent, kind, .. }) = self.awaited.get_mut(ev.host).and_then(|m| m.remove(qid)) {
             if self.slots[parent].is_some() {
                 self.attach_qid(ev.host, parent, qid, kind);
                 let o = self.open_mut(parent);
@@ -231,13 +262,19 @@ impl Assembler {
         let o = self.open_mut(slot);
         if !o.trace.queue_ids.iter().any(|q| q == qid) {
             o.trace.queue_ids.push(qid.to_string());
-            o.trace.links.push(Link { kind, queue_id: qid.to_string() });
+            o.trace.links.push(Link {
+                kind,
+                queue_id: qid.to_string(),
+            });
         }
         if !o.live.iter().any(|q| q == qid) {
             o.live.push(qid.to_string());
         }
         o.closed_at = None;
-        self.by_qid.entry(host.to_string()).or_default().insert(qid.to_string(), slot);
+        self.by_qid
+            .entry(host.to_string())
+            .or_default()
+            .insert(qid.to_string(), slot);
     }
 
     /// `child` (a queue id on `host`) continues the message of `parent`.
@@ -248,7 +285,14 @@ impl Assembler {
             None => {
                 let entry = self.awaited.entry(host.to_string()).or_default();
                 if !entry.contains_key(child) {
-                    entry.insert(child.to_string(), (parent, kind, now));
+                    entry.insert(
+                        child.to_string(),
+                        Awaited {
+                            parent,
+                            kind,
+                            since: now,
+                        },
+                    );
                     self.open_mut(parent).awaiting += 1;
                 }
             }
@@ -267,9 +311,9 @@ impl Assembler {
             }
         }
         for m in self.awaited.values_mut() {
-            for v in m.values_mut() {
-                if v.0 == child {
-                    v.0 = parent;
+            for a in m.values_mut() {
+                if a.parent == child {
+                    a.parent = parent;
                 }
             }
         }
@@ -279,11 +323,16 @@ impl Assembler {
             if !t.queue_ids.contains(qid) {
                 t.queue_ids.push(qid.clone());
                 let k = if i == 0 { kind.clone() } else { LinkKind::Reinjected };
-                t.links.push(Link { kind: k, queue_id: qid.clone() });
+                t.links.push(Link {
+                    kind: k,
+                    queue_id: qid.clone(),
+                });
             }
         }
         for l in c.trace.links {
-            if !t.links.contains(&l) && !(l.kind != LinkKind::Notification && t.queue_ids.contains(&l.queue_id) && l.kind != LinkKind::NotificationOf) {
+            let redundant = matches!(l.kind, LinkKind::Reinjected | LinkKind::Forwarded)
+                && t.links.iter().any(|x| x.queue_id == l.queue_id);
+            if !t.links.contains(&l) && !redundant {
                 t.links.push(l);
             }
         }
@@ -346,7 +395,7 @@ impl Assembler {
             }
         }
         for m in self.awaited.values_mut() {
-            m.retain(|_, v| v.0 != slot);
+            m.retain(|_, a| a.parent != slot);
         }
         let mut t = o.trace;
         finalize(&mut t, o.held, &self.rules);
@@ -358,12 +407,20 @@ impl Assembler {
         {
             let o = self.open_mut(slot);
             let t = &mut o.trace;
-            t.timeline.push(TimelineEntry { time: ev.time, line: ev.line });
+            t.timeline.push(TimelineEntry {
+                time: ev.time,
+                line: ev.line,
+            });
             t.first_time = t.first_time.min(ev.time);
             t.last_time = t.last_time.max(ev.time);
         }
         match &ev.kind {
-            EventKind::Client { peer, sasl_method, sasl_user, .. } => {
+            EventKind::Client {
+                peer,
+                sasl_method,
+                sasl_user,
+                ..
+            } => {
                 let t = &mut self.open_mut(slot).trace;
                 if t.client.ip.is_none() {
                     t.client.ip = Some(peer.addr.to_string());
@@ -411,22 +468,33 @@ impl Assembler {
             EventKind::Notice { qid, kind, new_qid } => {
                 let host = ev.host.to_string();
                 let t = &mut self.open_mut(slot).trace;
-                t.links.push(Link { kind: LinkKind::Notification, queue_id: new_qid.to_string() });
-                t.actions.push(format!("{} notice queued as {new_qid}", notice_word(*kind)));
+                t.links.push(Link {
+                    kind: LinkKind::Notification,
+                    queue_id: new_qid.to_string(),
+                });
+                t.actions
+                    .push(format!("{} notice queued as {new_qid}", notice_word(*kind)));
                 match self.by_qid.get(&host).and_then(|m| m.get(*new_qid)).copied() {
-                    Some(s) if s != slot => self
-                        .open_mut(s)
-                        .trace
-                        .links
-                        .push(Link { kind: LinkKind::NotificationOf, queue_id: qid.to_string() }),
+                    Some(s) if s != slot => self.open_mut(s).trace.links.push(Link {
+                        kind: LinkKind::NotificationOf,
+                        queue_id: qid.to_string(),
+                    }),
                     _ => {
-                        self.notices.entry(host).or_default().insert(new_qid.to_string(), qid.to_string());
+                        self.notices
+                            .entry(host)
+                            .or_default()
+                            .insert(new_qid.to_string(), qid.to_string());
                     }
                 }
             }
             EventKind::Admin { qid, action } => self.admin(slot, qid, *action, now),
             EventKind::Policy { .. } => self.policy(slot, ev),
-            EventKind::ContentFilter { passed, category, quarantine, .. } => {
+            EventKind::ContentFilter {
+                passed,
+                category,
+                quarantine,
+                ..
+            } => {
                 let t = &mut self.open_mut(slot).trace;
                 t.filter = Some(FilterVerdict {
                     passed: *passed,
@@ -434,7 +502,11 @@ impl Assembler {
                     quarantine: quarantine.map(str::to_string),
                 });
                 if !passed {
-                    let status = if quarantine.is_some() { Status::Quarantined } else { Status::Discarded };
+                    let status = if quarantine.is_some() {
+                        Status::Quarantined
+                    } else {
+                        Status::Discarded
+                    };
                     for r in &mut t.recipients {
                         if r.filter_discard {
                             r.status = status;
@@ -447,7 +519,19 @@ impl Assembler {
     }
 
     fn delivery(&mut self, slot: usize, ev: &Event<'_>) {
-        let EventKind::Delivery { to, orig_to, relay, delays, dsn, status, response, queued_as, forwarded_as, .. } = &ev.kind else {
+        let EventKind::Delivery {
+            to,
+            orig_to,
+            relay,
+            delays,
+            dsn,
+            status,
+            response,
+            queued_as,
+            forwarded_as,
+            ..
+        } = &ev.kind
+        else {
             return;
         };
         let host = ev.host;
@@ -458,9 +542,9 @@ impl Assembler {
                 if let Some(child) = forwarded_as {
                     link = Some((child, LinkKind::Forwarded));
                     (Status::Expanded, false, false)
-                } else if let Some(child) = queued_as.filter(|q| {
-                    loopback_relay || self.by_qid.get(host).is_some_and(|m| m.contains_key(*q))
-                }) {
+                } else if let Some(child) =
+                    queued_as.filter(|q| loopback_relay || self.by_qid.get(host).is_some_and(|m| m.contains_key(*q)))
+                {
                     link = Some((child, LinkKind::Reinjected));
                     (Status::InProgress, true, false)
                 } else if loopback_relay && response.contains("discarded") {
@@ -483,7 +567,11 @@ impl Assembler {
             if let Some(o) = orig_to {
                 r.orig_to = Some(o.to_string());
             }
-            r.status = if filter_discard && verdict_quarantine { Status::Quarantined } else { new_status };
+            r.status = if filter_discard && verdict_quarantine {
+                Status::Quarantined
+            } else {
+                new_status
+            };
             if new_status == Status::Deferred {
                 r.attempts += 1;
             }
@@ -521,7 +609,9 @@ impl Assembler {
                 o.held = false;
                 o.trace.actions.push("removed by postsuper".into());
                 for r in &mut o.trace.recipients {
-                    if matches!(r.status, Status::InProgress | Status::Deferred | Status::Quarantined) && !r.filter_discard {
+                    if matches!(r.status, Status::InProgress | Status::Deferred | Status::Quarantined)
+                        && !r.filter_discard
+                    {
                         r.status = Status::Discarded;
                         r.response = Some("removed from the queue by postsuper".into());
                         r.time = Some(now);
@@ -533,7 +623,19 @@ impl Assembler {
     }
 
     fn policy(&mut self, slot: usize, ev: &Event<'_>) {
-        let EventKind::Policy { stage, action, peer, dsn, text, header, tail, .. } = &ev.kind else { return };
+        let EventKind::Policy {
+            stage,
+            action,
+            peer,
+            dsn,
+            text,
+            header,
+            tail,
+            ..
+        } = &ev.kind
+        else {
+            return;
+        };
         let now = ev.time;
         let o = self.open_mut(slot);
         let t = &mut o.trace;
@@ -557,7 +659,11 @@ impl Assembler {
             None => stage.stage.to_string(),
         };
         let milter = if stage.milter { "milter-" } else { "" };
-        t.actions.push(format!("{milter}{}: {what}{}{text}", action_word(*action), if text.is_empty() { "" } else { ": " }));
+        t.actions.push(format!(
+            "{milter}{}: {what}{}{text}",
+            action_word(*action),
+            if text.is_empty() { "" } else { ": " }
+        ));
         let per_recipient = stage.stage == "RCPT" || stage.stage == "VRFY";
         let set = |t: &mut Trace, status: Status, only: Option<&str>| {
             let mut touched = false;
@@ -578,7 +684,7 @@ impl Assembler {
             }
             if !touched {
                 if let Some(to) = tail.to {
-                    if only.is_some() || t.recipients.is_empty() {
+                    if only.is_some() || t.recipient_mut(to).is_none() {
                         let mut r = Recipient::new(to);
                         r.status = status;
                         r.dsn = dsn.map(str::to_string);
@@ -609,8 +715,23 @@ impl Assembler {
 
     /// A before-queue reject or discard (`NOQUEUE:`): a one-line pseudo-trace.
     fn before_queue(&mut self, ev: &Event<'_>) -> Option<Trace> {
-        let EventKind::Policy { stage, action, peer, dsn, text, tail, .. } = &ev.kind else { return None };
-        let status = if *action == Action::Discard { Status::Discarded } else { Status::Rejected };
+        let EventKind::Policy {
+            stage,
+            action,
+            peer,
+            dsn,
+            text,
+            tail,
+            ..
+        } = &ev.kind
+        else {
+            return None;
+        };
+        let status = if *action == Action::Discard {
+            Status::Discarded
+        } else {
+            Status::Rejected
+        };
         let mut t = Trace {
             trace_id: format!("{}:NOQUEUE:{}:{}", ev.host, ev.time.timestamp(), ev.line.line),
             host: ev.host.to_string(),
@@ -629,7 +750,10 @@ impl Assembler {
             links: Vec::new(),
             filter: None,
             actions: Vec::new(),
-            timeline: vec![TimelineEntry { time: ev.time, line: ev.line }],
+            timeline: vec![TimelineEntry {
+                time: ev.time,
+                line: ev.line,
+            }],
         };
         note_tail(&mut t, tail);
         if let Some(p) = peer {
@@ -637,7 +761,8 @@ impl Assembler {
             t.client.name = Some(p.name.to_string()).filter(|n| !n.is_empty());
         }
         let milter = if stage.milter { "milter-" } else { "" };
-        t.actions.push(format!("{milter}{}: {}: {text}", action_word(*action), stage.stage));
+        t.actions
+            .push(format!("{milter}{}: {}: {text}", action_word(*action), stage.stage));
         let mut r = Recipient::new(tail.to.unwrap_or(""));
         r.status = status;
         r.dsn = dsn.map(str::to_string);
@@ -685,8 +810,15 @@ fn notice_word(k: NoticeKind) -> &'static str {
 
 /// A relay on this machine: loopback address or `localhost`.
 fn is_loopback_relay(relay: &str) -> bool {
-    let host = relay.split('[').nth(1).and_then(|r| r.split(']').next()).unwrap_or(relay);
-    host.starts_with("127.") || host == "::1" || host.eq_ignore_ascii_case("localhost") || relay.starts_with("localhost")
+    let host = relay
+        .split('[')
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .unwrap_or(relay);
+    host.starts_with("127.")
+        || host == "::1"
+        || host.eq_ignore_ascii_case("localhost")
+        || relay.starts_with("localhost")
 }
 
 /// A recipient seen in a merged (re-injected) chain: the later chain's outcome wins.
@@ -707,9 +839,16 @@ fn merge_recipient(t: &mut Trace, r: Recipient) {
 
 /// Final touches when a trace leaves the assembler.
 fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
+    // Handed on with `250 … queued as X`: if X joined this trace, the copy is still in flight;
+    // if X never appeared on this host, the next hop (a remote or unlogged filter) accepted it.
+    let child_seen = t.queue_ids.len() > 1;
     for r in &mut t.recipients {
         if r.in_filter {
-            r.status = Status::InProgress;
+            r.status = if child_seen {
+                Status::InProgress
+            } else {
+                Status::Delivered
+            };
         }
         if held && r.status == Status::InProgress {
             r.status = Status::Quarantined;
@@ -732,7 +871,12 @@ mod tests {
         let mut out = Vec::new();
         let mut years = YearGuess::given(2026);
         for (i, line) in log.lines().enumerate() {
-            let at = LineRef { file: 0, offset: 0, line: i as u64 + 1, len: line.len() as u32 };
+            let at = LineRef {
+                file: 0,
+                offset: 0,
+                line: i as u64 + 1,
+                len: line.len() as u32,
+            };
             if let Parsed::Event(ev, _) = parse_line(line, at, &mut years, &Zone::Utc) {
                 a.push(&ev, &mut out);
             }

@@ -52,8 +52,7 @@ impl DirectionRules {
     }
 
     pub fn direction(&self, t: &Trace) -> Direction {
-        let local_origin = t.client.sasl_user.is_some()
-            || t.client.ip.as_deref().is_none_or(|ip| self.is_local_ip(ip));
+        let local_origin = t.client.sasl_user.is_some() || t.client.ip.as_deref().is_none_or(|ip| self.is_local_ip(ip));
         if !local_origin {
             return Direction::Inbound;
         }
@@ -75,7 +74,12 @@ fn relay_is_local(relay: Option<&str>) -> Option<bool> {
     if relay == "none" {
         return None;
     }
-    if matches!(relay, "local" | "virtual" | "dovecot" | "maildrop" | "cyrus" | "procmail") || relay.contains("[private/") || relay.contains("[/") {
+    if matches!(
+        relay,
+        "local" | "virtual" | "dovecot" | "maildrop" | "cyrus" | "procmail"
+    ) || relay.contains("[private/")
+        || relay.contains("[/")
+    {
         return Some(true);
     }
     let addr = relay.split('[').nth(1).and_then(|r| r.split(']').next());

@@ -202,11 +202,16 @@ impl Trace {
 
     /// The queue id of the message this one is a bounce/delay notice about.
     pub fn notice_of(&self) -> Option<&str> {
-        self.links.iter().find(|l| l.kind == LinkKind::NotificationOf).map(|l| l.queue_id.as_str())
+        self.links
+            .iter()
+            .find(|l| l.kind == LinkKind::NotificationOf)
+            .map(|l| l.queue_id.as_str())
     }
 
     /// The recipient named `address` (case-insensitive).
     pub fn recipient_mut(&mut self, address: &str) -> Option<&mut Recipient> {
-        self.recipients.iter_mut().find(|r| r.address.eq_ignore_ascii_case(address))
+        self.recipients
+            .iter_mut()
+            .find(|r| r.address.eq_ignore_ascii_case(address))
     }
 }
