@@ -43,7 +43,10 @@ fn feed(lines: &[String]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    // PROPTEST_CASES overrides the default of 2000 (`just fuzz` runs 100000)
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+    ))]
 
     #[test]
     fn arbitrary_text_never_panics(prefix in 0..PREFIXES.len(), tail in any::<String>()) {

@@ -1,0 +1,30 @@
+# Contributors' recipes. Nothing here is needed to build, run or test: see README.md.
+
+# The whole test suite, as CI runs it (corpus/eval tests need ../shared)
+test:
+    cargo test --release
+
+# Formatting and lints, as CI checks them
+lint:
+    cargo fmt --check
+    cargo clippy --all-targets -- -D warnings
+
+# Everything CI does
+ci:
+    bash .ci/run
+
+# Throughput on a generated log (default ~1 GB) beside grep -c and wc -l; see docs/PERFORMANCE.md
+bench size_mb="1024" runs="3":
+    cargo bench --bench throughput -- --size-mb {{size_mb}} --runs {{runs}}
+
+# Generate a synthetic Postfix log
+genlog size_mb="100" out="/tmp/mailtrace-gen.log":
+    cargo run --release --example genlog -- --size-mb {{size_mb}} --out {{out}}
+
+# Longer property-test run of the line parser and assembler
+fuzz cases="100000":
+    PROPTEST_CASES={{cases}} cargo test --release --test fuzz_parser
+
+# Parse the shared corpus and print the unrecognised share per file
+corpus:
+    cargo test --release --test corpus -- --nocapture

@@ -1,0 +1,119 @@
+//! The binary as a script sees it: formats, criteria, exit codes.
+
+use std::io::Write;
+use std::process::Command;
+
+const LOG: &str = "\
+Nov 10 00:04:42 mx1 postfix/smtpd[1]: B50A137CE74: client=mout.gmx.net[212.227.17.229]
+Nov 10 00:04:44 mx1 postfix/cleanup[2]: B50A137CE74: message-id=<m1@gmx.de>
+Nov 10 00:04:44 mx1 postfix/cleanup[2]: B50A137CE74: warning: header Subject: Quarterly report Q3 from mout.gmx.net[212.227.17.229]; from=<clara@gmx.de> to=<ines@example.com> proto=ESMTP helo=<mout.gmx.net>
+Nov 10 00:04:44 mx1 postfix/qmgr[3]: B50A137CE74: from=<clara@gmx.de>, size=9304, nrcpt=2 (queue active)
+Nov 10 00:04:45 mx1 postfix/lmtp[4]: B50A137CE74: to=<ines@example.com>, relay=mx1[private/dovecot-lmtp], delay=0.11, delays=0.05/0.01/0/0.05, dsn=2.0.0, status=sent (250 2.0.0 <ines@example.com> Saved)
+Nov 10 00:04:45 mx1 postfix/lmtp[4]: B50A137CE74: to=<bob@example.com>, relay=mx1[private/dovecot-lmtp], delay=0.11, delays=0.05/0.01/0/0.05, dsn=5.2.2, status=bounced (host mx1[private/dovecot-lmtp] said: 552 5.2.2 <bob@example.com> Quota exceeded (in reply to end of DATA command))
+Nov 10 00:04:45 mx1 postfix/qmgr[3]: B50A137CE74: removed
+Nov 10 00:08:21 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from unknown[91.104.101.16]: 554 5.7.1 <oscar@qq.com>: Relay access denied; from=<promo@spam.ru> to=<oscar@qq.com> proto=ESMTP helo=<spam.ru>
+";
+
+fn mailtrace(args: &[&str]) -> (i32, String, String) {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(LOG.as_bytes()).unwrap();
+    let path = f.path().to_str().unwrap().to_string();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--log", &path, "--year", "2026", "--timezone", "UTC"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(&all)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn search_criteria_and_exit_codes() {
+    let (code, out, _) = mailtrace(&["search", "--format", "ndjson"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 3);
+
+    let (code, out, _) = mailtrace(&[
+        "search",
+        "--format",
+        "ndjson",
+        "--to",
+        "@example.com",
+        "--status",
+        "bounced",
+    ]);
+    assert_eq!(code, 0);
+    let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(row["to"], "bob@example.com");
+    assert_eq!(row["dsn"], "5.2.2");
+    assert_eq!(row["subject"], "Quarterly report Q3");
+    assert_eq!(row["direction"], "inbound");
+
+    let (code, out, _) = mailtrace(&[
+        "search",
+        "--format",
+        "ndjson",
+        "--subject",
+        "quarterly",
+        "q3",
+        "--from",
+        "*@GMX.de",
+    ]);
+    assert_eq!((code, out.lines().count()), (0, 2));
+    let (code, out, _) = mailtrace(&["search", "--format", "ndjson", "--client-ip", "91.104.0.0/16"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"status\":\"rejected\"") && out.contains("\"queue_id\":null"));
+    let (code, out, _) = mailtrace(&[
+        "search",
+        "--format",
+        "ndjson",
+        "--message-id",
+        "<m1@gmx.de>",
+        "--since",
+        "2026-11-10 00:00",
+        "--until",
+        "2026-11-10T00:05:00Z",
+    ]);
+    assert_eq!((code, out.lines().count()), (0, 2));
+
+    let (code, out, _) = mailtrace(&["search", "--format", "ndjson", "--to", "nobody@example.com"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    let (code, _, err) = mailtrace(&["search", "--client-ip", "not-an-ip"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an IP address"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["search", "--log", "/nonexistent/mail.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/mail.log"));
+}
+
+#[test]
+fn formats() {
+    let (code, out, _) = mailtrace(&["search", "--format", "csv"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("time,last_time,host,mta,queue_id,queue_ids,message_id,from,header_from,to,orig_to,status,")
+    );
+    assert_eq!(out.lines().count(), 4);
+    let (_, out, _) = mailtrace(&["search", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 3);
+    let (_, out, _) = mailtrace(&["search", "--format", "table", "--limit", "1"]);
+    assert!(out.contains("1 rows shown, 2 more not shown"), "{out}");
+    let (code, out, _) = mailtrace(&["show", "B50A137CE74"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Message B50A137CE74 on mx1"));
+    assert!(out.contains("Log lines (7)"));
+    assert!(out.contains("status=bounced (host mx1[private/dovecot-lmtp] said"));
+    let (code, _, _) = mailtrace(&["show", "NOPE12345"]);
+    assert_eq!(code, 1);
+    let (code, out, _) = mailtrace(&["stats"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Lines read:        8"), "{out}");
+}
