@@ -82,6 +82,8 @@ impl ScanStats {
 /// Reads every input in order and hands each finished trace to `on_trace`.
 pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace)) -> Result<ScanStats> {
     let mut stats = ScanStats::default();
+    // counted in a hash map while scanning (a lookup per line), sorted into `stats` at the end
+    let mut programs: rustc_hash::FxHashMap<String, ProgramStats> = Default::default();
     let mut assembler = Assembler::new(opts.rules.clone());
     let mut done: Vec<Trace> = Vec::new();
     let total: u64 = inputs.iter().map(|i| i.len).sum();
@@ -120,9 +122,9 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
                     }
                     Parsed::Event(ev, family) => {
                         let unrecognised = matches!(ev.kind, EventKind::Unrecognised);
-                        let p = match stats.programs.get_mut(ev.program) {
+                        let p = match programs.get_mut(ev.program) {
                             Some(p) => p,
-                            None => stats.programs.entry(ev.program.to_string()).or_default(),
+                            None => programs.entry(ev.program.to_string()).or_default(),
                         };
                         p.lines += 1;
                         if unrecognised {
@@ -153,6 +155,7 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
         stats.no_envelope += fs.no_envelope;
         stats.files.push(fs);
     }
+    stats.programs.extend(programs);
     assembler.finish(&mut done);
     for t in done.drain(..) {
         count(&mut stats, &t);

@@ -97,7 +97,7 @@ fn emit(raw: &[u8], offset: u64, line: u64, file: u32, f: &mut impl FnMut(&str, 
         line,
         len: raw.len() as u32,
     };
-    match std::str::from_utf8(raw) {
+    match simdutf8::basic::from_utf8(raw) {
         Ok(s) => f(s, at),
         Err(_) => f(&String::from_utf8_lossy(raw), at),
     }

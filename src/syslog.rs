@@ -15,7 +15,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use nom::bytes::complete::{tag, take_while1, take_while_m_n};
-use nom::character::complete::{char, digit1};
+use nom::character::complete::char;
 use nom::combinator::{map_res, opt};
 use nom::sequence::preceded;
 use nom::IResult;
@@ -92,6 +92,9 @@ impl Zone {
 pub struct YearGuess {
     first: FirstYear,
     current: Option<(i32, u32)>,
+    /// The last whole-second BSD stamp and its UTC time: most lines share their second with
+    /// the line before, and zone conversion is the costly part.
+    last: Option<(u64, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -107,6 +110,7 @@ impl YearGuess {
         YearGuess {
             first: FirstYear::Given(year),
             current: None,
+            last: None,
         }
     }
 
@@ -115,6 +119,7 @@ impl YearGuess {
         YearGuess {
             first: FirstYear::NotAfter(mtime.year(), mtime.month(), mtime.day()),
             current: None,
+            last: None,
         }
     }
 
@@ -166,17 +171,20 @@ fn month(input: &[u8]) -> IResult<&[u8], u32> {
     }
 }
 
+/// A day of the month: one or two digits.
 fn number(input: &[u8]) -> IResult<&[u8], u32> {
-    map_res(digit1, |d: &[u8]| {
-        // digit1 guarantees ASCII digits
-        std::str::from_utf8(d).unwrap_or("x").parse::<u32>()
-    })(input)
+    let (rest, d) = take_while_m_n(1, 2, |c: u8| c.is_ascii_digit())(input)?;
+    Ok((rest, d.iter().fold(0, |n, c| n * 10 + u32::from(c - b'0'))))
 }
 
 fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
-    map_res(take_while_m_n(2, 2, |c: u8| c.is_ascii_digit()), |d: &[u8]| {
-        std::str::from_utf8(d).unwrap_or("x").parse::<u32>()
-    })(input)
+    match input {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9', rest @ ..] => Ok((rest, u32::from(a - b'0') * 10 + u32::from(b - b'0'))),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Digit,
+        ))),
+    }
 }
 
 /// Fractional seconds as nanoseconds, from the digits after the dot.
@@ -275,12 +283,25 @@ pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> 
         (t.with_timezone(&Utc), rest, Stamp::Rfc3339)
     } else {
         let (rest, (mon, day, h, m, s, nanos)) = bsd_stamp(bytes).ok()?;
-        let year = years.year_for(mon, day);
-        let date = NaiveDate::from_ymd_opt(year, mon, day)
-            // Feb 29 in a guessed non-leap year: keep the line, at Feb 28.
-            .or_else(|| NaiveDate::from_ymd_opt(year, mon, day.min(28)))?;
-        let naive = date.and_hms_nano_opt(h, m, s.min(59), nanos)?;
-        (zone.to_utc(naive), rest, Stamp::Bsd)
+        let key =
+            (u64::from(mon) << 32) | (u64::from(day) << 24) | (u64::from(h) << 16) | (u64::from(m) << 8) | u64::from(s);
+        let whole = match years.last {
+            Some((k, t)) if k == key => t,
+            _ => {
+                let year = years.year_for(mon, day);
+                let date = NaiveDate::from_ymd_opt(year, mon, day)
+                    // Feb 29 in a guessed non-leap year: keep the line, at Feb 28.
+                    .or_else(|| NaiveDate::from_ymd_opt(year, mon, day.min(28)))?;
+                let t = zone.to_utc(date.and_hms_opt(h, m, s.min(59))?);
+                years.last = Some((key, t));
+                t
+            }
+        };
+        (
+            whole + chrono::Duration::nanoseconds(i64::from(nanos)),
+            rest,
+            Stamp::Bsd,
+        )
     };
     // `rest` is a suffix of `line`; slice the str so we keep UTF-8 boundaries.
     let rest = &line[line.len() - rest.len()..];

@@ -56,36 +56,39 @@ pub fn peer(input: &str) -> Option<(Peer<'_>, &str)> {
     Some((Peer { name, addr, port }, rest))
 }
 
-/// The value of `key=<value>` (angle brackets) anywhere after `start` in `text`.
+/// The value of `key=<value>` (angle brackets) anywhere in `text`.
 pub fn angle_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let pat = format!("{key}=<");
-    let at = find_key(text, &pat)?;
-    let from = at + pat.len();
+    let from = find_key(text, key, true)?;
     let end = from + text[from..].find('>')?;
     Some(&text[from..end])
 }
 
-/// Finds `pat` at the start of `text` or right after a space, comma or `;`.
-fn find_key(text: &str, pat: &str) -> Option<usize> {
-    let finder = memmem::Finder::new(pat.as_bytes());
+/// Finds `key=` (or `key=<` when `angle`) at the start of `text` or right after a space, comma
+/// or `;`, and returns the offset of the value. No allocation: this runs for most lines.
+fn find_key(text: &str, key: &str, angle: bool) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut start = 0;
-    while let Some(i) = finder.find(&bytes[start..]) {
-        let at = start + i;
-        if at == 0 || matches!(bytes[at - 1], b' ' | b',' | b';') {
-            return Some(at);
+    let k = key.len();
+    for at in memmem::find_iter(bytes, key.as_bytes()) {
+        let after = at + k;
+        let boundary = at == 0 || matches!(bytes[at - 1], b' ' | b',' | b';');
+        if !boundary || bytes.get(after) != Some(&b'=') {
+            continue;
         }
-        start = at + 1;
+        if angle {
+            if bytes.get(after + 1) == Some(&b'<') {
+                return Some(after + 2);
+            }
+        } else {
+            return Some(after + 1);
+        }
     }
     None
 }
 
 /// The value of `key=value` up to the next `,` or space, anywhere in `text`.
 pub fn plain_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let pat = format!("{key}=");
-    let at = find_key(text, &pat)?;
-    let from = at + pat.len();
-    let end = text[from..].find([',', ' ']).map_or(text.len(), |e| from + e);
+    let from = find_key(text, key, false)?;
+    let end = memchr::memchr2(b',', b' ', &text.as_bytes()[from..]).map_or(text.len(), |e| from + e);
     Some(&text[from..end])
 }
 

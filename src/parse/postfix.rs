@@ -22,26 +22,29 @@ pub fn daemon(program: &str) -> &str {
 }
 
 /// Daemons whose lines never concern a single message: all of their lines are informational.
-const SERVICE_DAEMONS: &[&str] = &[
-    "anvil",
-    "scache",
-    "tlsmgr",
-    "master",
-    "postfix-script",
-    "verify",
-    "dnsblog",
-    "trivial-rewrite",
-    "postmap",
-    "tlsproxy",
-    "postlog",
-    "proxymap",
-    "flush",
-    "showq",
-    "spawn",
-    "postconf",
-    "postqueue",
-    "script",
-];
+fn is_service_daemon(daemon: &str) -> bool {
+    matches!(
+        daemon,
+        "anvil"
+            | "scache"
+            | "tlsmgr"
+            | "master"
+            | "postfix-script"
+            | "verify"
+            | "dnsblog"
+            | "trivial-rewrite"
+            | "postmap"
+            | "tlsproxy"
+            | "postlog"
+            | "proxymap"
+            | "flush"
+            | "showq"
+            | "spawn"
+            | "postconf"
+            | "postqueue"
+            | "script"
+    )
+}
 
 /// Parses the message text of one Postfix line.
 pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
@@ -50,7 +53,7 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
     if is_diagnostic(message) {
         return EventKind::Info { qid: None };
     }
-    if SERVICE_DAEMONS.contains(&daemon) {
+    if is_service_daemon(daemon) {
         return EventKind::Info { qid: None };
     }
     if let Some(rest) = message.strip_prefix("NOQUEUE: ") {

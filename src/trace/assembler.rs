@@ -14,7 +14,9 @@
 //! - bounce/delay notices: the notice is a trace of its own, linked both ways;
 //! - queue-id reuse: a new `client=`/`uid=` for a queue id already removed opens a new trace.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -64,10 +66,10 @@ impl Assembler {
         Assembler {
             slots: Vec::new(),
             free: Vec::new(),
-            by_qid: HashMap::new(),
+            by_qid: HashMap::default(),
             closing: VecDeque::new(),
-            awaited: HashMap::new(),
-            notices: HashMap::new(),
+            awaited: HashMap::default(),
+            notices: HashMap::default(),
             clock: None,
             rules,
         }
