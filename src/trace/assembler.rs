@@ -86,11 +86,14 @@ impl Assembler {
             self.clock = Some(ev.time);
         }
         match &ev.kind {
+            // a reject of a connection (postscreen `CONNECT … too many connections`) names no
+            // message: only rejects with an envelope become pseudo-traces
             EventKind::Policy {
                 qid: None,
                 action: Action::Reject | Action::Discard,
+                tail,
                 ..
-            } => {
+            } if tail.from.is_some() || tail.to.is_some() => {
                 if let Some(t) = self.before_queue(ev) {
                     out.push(t);
                 }
