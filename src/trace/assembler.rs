@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap as HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::direction::DirectionRules;
-use super::model::{Client, FilterVerdict, Link, LinkKind, Recipient, Status, TimelineEntry, Trace};
+use super::model::{FilterVerdict, Link, LinkKind, Recipient, Status, TimelineEntry, Trace};
 use crate::event::{Action, AdminAction, DeliveryStatus, Event, EventKind, NoticeKind, PolicyTail};
 
 /// How long (log time) a closed trace waits for late lines.
@@ -184,26 +184,8 @@ impl Assembler {
     }
 
     fn new_slot(&mut self, ev: &Event<'_>, qid: &str) -> usize {
-        let trace = Trace {
-            trace_id: format!("{}:{}:{}", ev.host, qid, ev.time.timestamp()),
-            host: ev.host.to_string(),
-            mta: "postfix",
-            queue_ids: vec![qid.to_string()],
-            message_id: None,
-            from: None,
-            header_from: None,
-            subject: None,
-            client: Client::default(),
-            size: None,
-            first_time: ev.time,
-            last_time: ev.time,
-            recipients: Vec::new(),
-            direction: None,
-            links: Vec::new(),
-            filter: None,
-            actions: Vec::new(),
-            timeline: Vec::new(),
-        };
+        let mut trace = Trace::new(format!("{}:{}:{}", ev.host, qid, ev.time.timestamp()), ev.host, ev.time);
+        trace.queue_ids.push(qid.to_string());
         let open = Open {
             trace,
             live: vec![qid.to_string()],
@@ -737,29 +719,15 @@ impl Assembler {
         } else {
             Status::Rejected
         };
-        let mut t = Trace {
-            trace_id: format!("{}:NOQUEUE:{}:{}", ev.host, ev.time.timestamp(), ev.line.line),
-            host: ev.host.to_string(),
-            mta: "postfix",
-            queue_ids: Vec::new(),
-            message_id: None,
-            from: None,
-            header_from: None,
-            subject: None,
-            client: Client::default(),
-            size: None,
-            first_time: ev.time,
-            last_time: ev.time,
-            recipients: Vec::new(),
-            direction: None,
-            links: Vec::new(),
-            filter: None,
-            actions: Vec::new(),
-            timeline: vec![TimelineEntry {
-                time: ev.time,
-                line: ev.line,
-            }],
-        };
+        let mut t = Trace::new(
+            format!("{}:NOQUEUE:{}:{}", ev.host, ev.time.timestamp(), ev.line.line),
+            ev.host,
+            ev.time,
+        );
+        t.timeline.push(TimelineEntry {
+            time: ev.time,
+            line: ev.line,
+        });
         note_tail(&mut t, tail);
         if let Some(p) = peer {
             t.client.ip = Some(p.addr.to_string());

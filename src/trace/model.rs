@@ -195,6 +195,30 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// An empty Postfix trace that starts at `time`.
+    pub fn new(trace_id: String, host: &str, time: DateTime<Utc>) -> Trace {
+        Trace {
+            trace_id,
+            host: host.to_string(),
+            mta: "postfix",
+            queue_ids: Vec::new(),
+            message_id: None,
+            from: None,
+            header_from: None,
+            subject: None,
+            client: Client::default(),
+            size: None,
+            first_time: time,
+            last_time: time,
+            recipients: Vec::new(),
+            direction: None,
+            links: Vec::new(),
+            filter: None,
+            actions: Vec::new(),
+            timeline: Vec::new(),
+        }
+    }
+
     /// The first queue id, the message's name on this host.
     pub fn queue_id(&self) -> Option<&str> {
         self.queue_ids.first().map(String::as_str)
