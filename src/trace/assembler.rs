@@ -54,7 +54,11 @@ pub struct Assembler {
     slots: Vec<Option<Open>>,
     free: Vec<usize>,
     by_qid: HashMap<String, HashMap<String, usize>>,
-    closing: VecDeque<usize>,
+    /// Closed traces in their grace period: (slot, closed at), in log-time order. An entry whose
+    /// slot was merged away or re-closed since is stale and skipped.
+    closing: VecDeque<(usize, DateTime<Utc>)>,
+    /// When `awaited` was last swept for ids that never showed up.
+    last_sweep: Option<DateTime<Utc>>,
     awaited: HashMap<String, HashMap<String, Awaited>>,
     notices: HashMap<String, HashMap<String, String>>,
     clock: Option<DateTime<Utc>>,
@@ -68,6 +72,7 @@ impl Assembler {
             free: Vec::new(),
             by_qid: HashMap::default(),
             closing: VecDeque::new(),
+            last_sweep: None,
             awaited: HashMap::default(),
             notices: HashMap::default(),
             clock: None,
@@ -140,29 +145,22 @@ impl Assembler {
 
     fn expire(&mut self, out: &mut Vec<Trace>) {
         let Some(now) = self.clock else { return };
-        while let Some(&slot) = self.closing.front() {
-            let ready = match self.slots[slot].as_ref() {
-                Some(o) => match o.closed_at {
-                    Some(at) => now - at > Duration::seconds(GRACE_SECS),
-                    None => {
-                        // reopened by a merge; no longer closing
-                        self.closing.pop_front();
-                        continue;
-                    }
-                },
-                None => {
-                    self.closing.pop_front();
-                    continue;
-                }
-            };
-            if !ready {
+        while let Some(&(slot, closed_at)) = self.closing.front() {
+            if now - closed_at <= Duration::seconds(GRACE_SECS) {
                 break;
             }
             self.closing.pop_front();
-            if self.slots[slot].as_ref().is_some_and(|o| o.closed_at.is_some()) {
+            if self.slots[slot]
+                .as_ref()
+                .is_some_and(|o| o.closed_at == Some(closed_at))
+            {
                 out.push(self.release(slot));
             }
         }
+        if self.last_sweep.is_some_and(|t| now - t < Duration::seconds(10)) {
+            return;
+        }
+        self.last_sweep = Some(now);
         // forget re-injections that never showed up
         let limit = Duration::seconds(LINK_WAIT_SECS);
         let mut dropped = Vec::new();
@@ -349,7 +347,7 @@ impl Assembler {
         let Some(o) = self.slots[slot].as_mut() else { return };
         if o.live.is_empty() && o.awaiting == 0 && o.closed_at.is_none() {
             o.closed_at = Some(now);
-            self.closing.push_back(slot);
+            self.closing.push_back((slot, now));
         }
     }
 
@@ -544,6 +542,10 @@ impl Assembler {
             DeliveryStatus::Bounced | DeliveryStatus::Undeliverable => (Status::Bounced, false, false),
             DeliveryStatus::Expired => (Status::Expired, false, false),
         };
+        let child_merged = in_filter
+            && link
+                .as_ref()
+                .is_some_and(|(child, _)| self.by_qid.get(host).and_then(|m| m.get(*child)) == Some(&slot));
         {
             let t = &mut self.open_mut(slot).trace;
             let verdict_quarantine = t.filter.as_ref().is_some_and(|f| !f.passed && f.quarantine.is_some());
@@ -553,6 +555,12 @@ impl Assembler {
             let r = t.recipient_mut(to).expect("just added");
             if let Some(o) = orig_to {
                 r.orig_to = Some(o.to_string());
+            }
+            // The re-injected copy may log this recipient's outcome before the filter
+            // hand-off line is written: the hand-off does not undo it.
+            let keep_child_outcome = child_merged && r.status != Status::InProgress;
+            if keep_child_outcome {
+                return;
             }
             r.status = if filter_discard && verdict_quarantine {
                 Status::Quarantined
@@ -564,6 +572,10 @@ impl Assembler {
             }
             r.in_filter = in_filter;
             r.filter_discard = filter_discard;
+            r.local_delivery = matches!(
+                crate::parse::postfix::daemon(ev.program),
+                "local" | "virtual" | "lmtp" | "pipe"
+            ) && !in_filter;
             r.dsn = dsn.map(str::to_string);
             r.relay = relay.map(str::to_string);
             r.response = Some(response.to_string());
@@ -815,6 +827,15 @@ fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
     // Handed on with `250 … queued as X`: if X joined this trace, the copy is still in flight;
     // if X never appeared on this host, the next hop (a remote or unlogged filter) accepted it.
     let child_seen = t.queue_ids.len() > 1;
+    // a recipient handed to the filter and expanded by the re-injected copy's virtual alias
+    // lookup is represented by the expanded rows (their `orig_to` names it)
+    let expanded: Vec<String> = t
+        .recipients
+        .iter()
+        .filter_map(|r| r.orig_to.as_ref().map(|o| o.to_ascii_lowercase()))
+        .collect();
+    t.recipients
+        .retain(|r| !(r.in_filter && expanded.contains(&r.address.to_ascii_lowercase())));
     for r in &mut t.recipients {
         if r.in_filter {
             r.status = if child_seen {

@@ -7,7 +7,8 @@
 //! - a recipient *is local* when its domain is local.
 //!
 //! Without local domains, recipients are judged by where they went: delivered by
-//! `local`, `virtual`, `lmtp`, `pipe` or to a unix socket (`private/…`) is local; handed to a
+//! `local`, `virtual`, `lmtp` (also to a remote mailbox store), `pipe` or to a unix socket
+//! (`private/…`) is local; handed to a
 //! remote SMTP relay is remote; anything else (rejected, deferred before a relay was chosen)
 //! counts as local for a message that came from outside, remote for one that originated here.
 //!
@@ -58,7 +59,7 @@ impl DirectionRules {
         }
         let all_local = t.recipients.iter().all(|r| match self.is_local_address(&r.address) {
             Some(local) => local,
-            None => relay_is_local(r.relay.as_deref()).unwrap_or(false),
+            None => r.local_delivery || relay_is_local(r.relay.as_deref()).unwrap_or(false),
         });
         if all_local && !t.recipients.is_empty() {
             Direction::Internal

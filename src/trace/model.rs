@@ -103,6 +103,8 @@ pub struct Recipient {
     /// Internal: the status came from a content filter's discard reply.
     #[serde(skip)]
     pub(crate) filter_discard: bool,
+    /// Delivered by a final-delivery agent on this host (local, virtual, lmtp, pipe).
+    pub local_delivery: bool,
 }
 
 impl Recipient {
@@ -119,6 +121,7 @@ impl Recipient {
             time: None,
             in_filter: false,
             filter_discard: false,
+            local_delivery: false,
         }
     }
 }
