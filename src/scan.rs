@@ -83,7 +83,9 @@ impl ScanStats {
 pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace)) -> Result<ScanStats> {
     let mut stats = ScanStats::default();
     // counted in a hash map while scanning (a lookup per line), sorted into `stats` at the end
-    let mut programs: rustc_hash::FxHashMap<String, ProgramStats> = Default::default();
+    let mut programs: Vec<(String, ProgramStats)> = Vec::new();
+    let mut program_index: rustc_hash::FxHashMap<String, usize> = Default::default();
+    let mut last_program: Option<usize> = None;
     let mut assembler = Assembler::new(opts.rules.clone());
     let mut done: Vec<Trace> = Vec::new();
     let total: u64 = inputs.iter().map(|i| i.len).sum();
@@ -122,10 +124,23 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
                     }
                     Parsed::Event(ev, family) => {
                         let unrecognised = matches!(ev.kind, EventKind::Unrecognised);
-                        let p = match programs.get_mut(ev.program) {
-                            Some(p) => p,
-                            None => programs.entry(ev.program.to_string()).or_default(),
+                        // consecutive lines often share a program: check the last one first
+                        let idx = match last_program {
+                            Some(i) if programs[i].0 == ev.program => i,
+                            _ => {
+                                let i = match program_index.get(ev.program) {
+                                    Some(&i) => i,
+                                    None => {
+                                        programs.push((ev.program.to_string(), ProgramStats::default()));
+                                        program_index.insert(ev.program.to_string(), programs.len() - 1);
+                                        programs.len() - 1
+                                    }
+                                };
+                                last_program = Some(i);
+                                i
+                            }
                         };
+                        let p = &mut programs[idx].1;
                         p.lines += 1;
                         if unrecognised {
                             p.unrecognised += 1;

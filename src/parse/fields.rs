@@ -64,22 +64,25 @@ pub fn angle_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Finds `key=` (or `key=<` when `angle`) at the start of `text` or right after a space, comma
-/// or `;`, and returns the offset of the value. No allocation: this runs for most lines.
+/// or `;`, and returns the offset of the value. Walks the `=` signs with `memchr` and compares
+/// the bytes before each: no searcher to build and no allocation, as this runs for most lines.
 fn find_key(text: &str, key: &str, angle: bool) -> Option<usize> {
     let bytes = text.as_bytes();
+    let key = key.as_bytes();
     let k = key.len();
-    for at in memmem::find_iter(bytes, key.as_bytes()) {
-        let after = at + k;
-        let boundary = at == 0 || matches!(bytes[at - 1], b' ' | b',' | b';');
-        if !boundary || bytes.get(after) != Some(&b'=') {
+    for eq in memchr::memchr_iter(b'=', bytes) {
+        if eq < k || &bytes[eq - k..eq] != key {
             continue;
         }
-        if angle {
-            if bytes.get(after + 1) == Some(&b'<') {
-                return Some(after + 2);
-            }
-        } else {
-            return Some(after + 1);
+        let at = eq - k;
+        if at != 0 && !matches!(bytes[at - 1], b' ' | b',' | b';') {
+            continue;
+        }
+        if !angle {
+            return Some(eq + 1);
+        }
+        if bytes.get(eq + 1) == Some(&b'<') {
+            return Some(eq + 2);
         }
     }
     None
