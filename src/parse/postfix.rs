@@ -277,10 +277,8 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
     let Some(action) = action else {
         return info_or_unknown(qid, rest);
     };
-    let tail_at = body
-        .find("; from=<")
-        .or_else(|| body.find("; to=<"))
-        .or_else(|| body.find("; from=<"));
+    // the tail starts at `; from=<` (`; to=<` on VRFY rejects, which have no sender)
+    let tail_at = body.find("; from=<").or_else(|| body.find("; to=<"));
     let (head, tail_text) = match tail_at {
         Some(at) => (&body[..at], &body[at + 2..]),
         None => (body, ""),
@@ -330,6 +328,7 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
         ),
         None => (None, after.trim_start_matches(": ")),
     };
+    // `proxy-reject: END-OF-MESSAGE: 554 …` has no peer: the text follows the stage's colon
     let text = if stage.ends_with(':') && peer_v.is_none() {
         head.split_once(": ").map_or(after, |(_, t)| t)
     } else {
