@@ -904,6 +904,27 @@ Nov 10 00:07:34 mx1 postfix/qmgr[2]: BBBBB22222: removed
     }
 
     #[test]
+    fn child_outcome_logged_before_the_hand_off_is_kept() {
+        let log = "\
+Nov 10 00:00:59 mx1 postfix/smtpd[1]: 44A3932570: client=unknown[175.179.92.183]
+Nov 10 00:01:00 mx1 postfix/qmgr[2]: 44A3932570: from=<b@qq.com>, size=5459, nrcpt=1 (queue active)
+Nov 10 00:01:03 mx1 postfix/smtpd[3]: 8ACD871D0B: client=localhost[127.0.0.1]
+Nov 10 00:01:03 mx1 postfix/qmgr[2]: 8ACD871D0B: from=<b@qq.com>, size=6160, nrcpt=1 (queue active)
+Nov 10 00:01:03 mx1 postfix/lmtp[4]: 8ACD871D0B: to=<bob@example.net>, relay=mx1[private/dovecot-lmtp], delay=0.14, delays=0.08/0.01/0.02/0.03, dsn=2.0.0, status=sent (250 2.0.0 Saved)
+Nov 10 00:01:03 mx1 postfix/qmgr[2]: 8ACD871D0B: removed
+Nov 10 00:01:03 mx1 amavis[5]: (29448-13) Passed CLEAN {RelayedInbound}, [175.179.92.183]:46932 [175.179.92.183] <b@qq.com> -> <bob@example.net>, Queue-ID: 44A3932570, Message-ID: <m@qq.com>, mail_id: x, Hits: 1, size: 5459, queued_as: 8ACD871D0B, 3000 ms
+Nov 10 00:01:03 mx1 postfix/smtp[6]: 44A3932570: to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:10024, delay=4.5, delays=1.2/0.01/0/3.3, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 8ACD871D0B)
+Nov 10 00:01:03 mx1 postfix/qmgr[2]: 44A3932570: removed
+";
+        let traces = run(log);
+        assert_eq!(traces.len(), 1);
+        assert_eq!(traces[0].queue_ids, vec!["44A3932570", "8ACD871D0B"]);
+        assert_eq!(traces[0].recipients.len(), 1);
+        assert_eq!(traces[0].recipients[0].status, Status::Delivered);
+        assert_eq!(traces[0].recipients[0].relay.as_deref(), Some("mx1[private/dovecot-lmtp]"));
+    }
+
+    #[test]
     fn queue_id_reuse_starts_a_new_trace() {
         let log = "\
 Nov 10 00:00:01 mx1 postfix/pickup[1]: CCCCC33333: uid=0 from=<root>
