@@ -921,7 +921,10 @@ Nov 10 00:01:03 mx1 postfix/qmgr[2]: 44A3932570: removed
         assert_eq!(traces[0].queue_ids, vec!["44A3932570", "8ACD871D0B"]);
         assert_eq!(traces[0].recipients.len(), 1);
         assert_eq!(traces[0].recipients[0].status, Status::Delivered);
-        assert_eq!(traces[0].recipients[0].relay.as_deref(), Some("mx1[private/dovecot-lmtp]"));
+        assert_eq!(
+            traces[0].recipients[0].relay.as_deref(),
+            Some("mx1[private/dovecot-lmtp]")
+        );
     }
 
     #[test]
