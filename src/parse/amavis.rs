@@ -51,28 +51,29 @@ pub fn parse(message: &str) -> EventKind<'_> {
     EventKind::ContentFilter {
         passed,
         category,
-        qid: field(rest, "Queue-ID: "),
+        qid: field(rest, ", Queue-ID: "),
         message_id: angle_field_colon(rest, "Message-ID: "),
-        queued_as: field_list(rest, "queued_as: "),
-        quarantine: field(rest, "quarantine: "),
+        queued_as: field_list(rest, ", queued_as: "),
+        quarantine: field(rest, ", quarantine: "),
         tags,
         recipients,
     }
 }
 
+/// The value after `key` (which starts with `, `) up to the next comma.
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let at = text.find(&format!(", {key}"))? + 2 + key.len();
+    let at = text.find(key)? + key.len();
     let v = &text[at..];
     let end = v.find(',').unwrap_or(v.len());
     Some(v[..end].trim())
 }
 
-/// `queued_as: A, B` may list several ids (one per re-injected copy); each is a queue id.
+/// `, queued_as: A, B` may list several ids (one per re-injected copy); each is a queue id.
 fn field_list<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
-    let Some(at) = text.find(&format!(", {key}")) else {
+    let Some(at) = text.find(key) else {
         return Vec::new();
     };
-    text[at + 2 + key.len()..]
+    text[at + key.len()..]
         .split(", ")
         .take_while(|w| crate::parse::fields::is_queue_id(w.trim()))
         .map(str::trim)

@@ -29,6 +29,13 @@ const GRACE_SECS: i64 = 120;
 /// How long an expected re-injected queue id is waited for.
 const LINK_WAIT_SECS: i64 = 600;
 
+/// A closed trace in its grace period; `deadline` is precomputed as it is checked per event.
+struct Closing {
+    slot: usize,
+    closed_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+}
+
 /// A queue id announced by `queued as` / `forwarded as` that has not been seen yet.
 struct Awaited {
     parent: usize,
@@ -56,9 +63,9 @@ pub struct Assembler {
     by_qid: HashMap<String, HashMap<String, usize>>,
     /// Closed traces in their grace period: (slot, closed at), in log-time order. An entry whose
     /// slot was merged away or re-closed since is stale and skipped.
-    closing: VecDeque<(usize, DateTime<Utc>)>,
-    /// When `awaited` was last swept for ids that never showed up.
-    last_sweep: Option<DateTime<Utc>>,
+    closing: VecDeque<Closing>,
+    /// When `awaited` is next swept for ids that never showed up.
+    next_sweep: Option<DateTime<Utc>>,
     awaited: HashMap<String, HashMap<String, Awaited>>,
     notices: HashMap<String, HashMap<String, String>>,
     clock: Option<DateTime<Utc>>,
@@ -72,7 +79,7 @@ impl Assembler {
             free: Vec::new(),
             by_qid: HashMap::default(),
             closing: VecDeque::new(),
-            last_sweep: None,
+            next_sweep: None,
             awaited: HashMap::default(),
             notices: HashMap::default(),
             clock: None,
@@ -145,10 +152,11 @@ impl Assembler {
 
     fn expire(&mut self, out: &mut Vec<Trace>) {
         let Some(now) = self.clock else { return };
-        while let Some(&(slot, closed_at)) = self.closing.front() {
-            if now - closed_at <= Duration::seconds(GRACE_SECS) {
+        while let Some(c) = self.closing.front() {
+            if now <= c.deadline {
                 break;
             }
+            let (slot, closed_at) = (c.slot, c.closed_at);
             self.closing.pop_front();
             if self.slots[slot]
                 .as_ref()
@@ -157,10 +165,10 @@ impl Assembler {
                 out.push(self.release(slot));
             }
         }
-        if self.last_sweep.is_some_and(|t| now - t < Duration::seconds(10)) {
+        if self.next_sweep.is_some_and(|t| now < t) {
             return;
         }
-        self.last_sweep = Some(now);
+        self.next_sweep = Some(now + Duration::seconds(10));
         // forget re-injections that never showed up
         let limit = Duration::seconds(LINK_WAIT_SECS);
         let mut dropped = Vec::new();
@@ -182,7 +190,7 @@ impl Assembler {
     }
 
     fn new_slot(&mut self, ev: &Event<'_>, qid: &str) -> usize {
-        let mut trace = Trace::new(format!("{}:{}:{}", ev.host, qid, ev.time.timestamp()), ev.host, ev.time);
+        let mut trace = Trace::new(trace_id(&[ev.host, qid], ev.time.timestamp(), None), ev.host, ev.time);
         trace.queue_ids.push(qid.to_string());
         let open = Open {
             trace,
@@ -347,7 +355,11 @@ impl Assembler {
         let Some(o) = self.slots[slot].as_mut() else { return };
         if o.live.is_empty() && o.awaiting == 0 && o.closed_at.is_none() {
             o.closed_at = Some(now);
-            self.closing.push_back((slot, now));
+            self.closing.push_back(Closing {
+                slot,
+                closed_at: now,
+                deadline: now + Duration::seconds(GRACE_SECS),
+            });
         }
     }
 
@@ -732,7 +744,7 @@ impl Assembler {
             Status::Rejected
         };
         let mut t = Trace::new(
-            format!("{}:NOQUEUE:{}:{}", ev.host, ev.time.timestamp(), ev.line.line),
+            trace_id(&[ev.host, "NOQUEUE"], ev.time.timestamp(), Some(ev.line.line)),
             ev.host,
             ev.time,
         );
@@ -757,6 +769,22 @@ impl Assembler {
         finalize(&mut t, false, &self.rules);
         Some(t)
     }
+}
+
+/// `host:qid:unix-seconds` (queued) or `host:NOQUEUE:unix-seconds:line` (before-queue reject),
+/// built without `format!`: one is made per message.
+fn trace_id(parts: &[&str], secs: i64, line: Option<u64>) -> String {
+    let mut id = String::with_capacity(48);
+    for p in parts {
+        id.push_str(p);
+        id.push(':');
+    }
+    id.push_str(itoa::Buffer::new().format(secs));
+    if let Some(l) = line {
+        id.push(':');
+        id.push_str(itoa::Buffer::new().format(l));
+    }
+    id
 }
 
 fn note_tail(t: &mut Trace, tail: &PolicyTail<'_>) {
