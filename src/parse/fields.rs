@@ -113,12 +113,16 @@ pub fn policy_tail(text: &str) -> PolicyTail<'_> {
 
 /// `delay=N` and `delays=a/b/c/d`.
 pub fn delays(text: &str) -> Option<Delays> {
-    let total = plain_field(text, "delay")?.parse().ok()?;
+    delays_from(plain_field(text, "delay")?, plain_field(text, "delays"))
+}
+
+/// Builds [`Delays`] from the values of `delay=` and `delays=a/b/c/d`.
+pub fn delays_from(delay: &str, parts: Option<&str>) -> Option<Delays> {
     let mut d = Delays {
-        total,
+        total: delay.parse().ok()?,
         ..Delays::default()
     };
-    if let Some(parts) = plain_field(text, "delays") {
+    if let Some(parts) = parts {
         let mut it = parts.split('/').map(|p| p.parse::<f64>().unwrap_or(0.0));
         d.before_qmgr = it.next().unwrap_or(0.0);
         d.in_qmgr = it.next().unwrap_or(0.0);
