@@ -257,14 +257,14 @@ fn zone_offset(input: &[u8]) -> IResult<&[u8], i32> {
 
 /// The tag: `program[pid]:` or `program:`. Programs are printable without spaces, `[` or `:`.
 fn tag_part(input: &str) -> Option<(&str, Option<u32>, &str)> {
-    let end = input.find([' ', '[', ':'])?;
+    let end = input.bytes().position(|b| matches!(b, b' ' | b'[' | b':'))?;
     if end == 0 {
         return None;
     }
     let program = &input[..end];
     let rest = &input[end..];
     if let Some(after) = rest.strip_prefix('[') {
-        let close = after.find(']')?;
+        let close = memchr::memchr(b']', after.as_bytes())?;
         let pid = after[..close].parse::<u32>().ok();
         let rest = after[close + 1..].strip_prefix(':')?;
         Some((program, pid, rest.strip_prefix(' ').unwrap_or(rest)))
@@ -306,7 +306,7 @@ pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> 
     // `rest` is a suffix of `line`; slice the str so we keep UTF-8 boundaries.
     let rest = &line[line.len() - rest.len()..];
     let rest = rest.strip_prefix(' ')?;
-    let host_end = rest.find(' ')?;
+    let host_end = memchr::memchr(b' ', rest.as_bytes())?;
     let host = &rest[..host_end];
     let (program, pid, message) = tag_part(&rest[host_end + 1..])?;
     Some((
