@@ -36,6 +36,14 @@ impl Input {
                 path.display()
             );
         }
+        if let Some(kind) = compression(path) {
+            anyhow::bail!(
+                "{} is {kind}-compressed, which this version does not read yet: decompress it first \
+                 (e.g. zcat {} > /tmp/mail.log) and pass the plain file",
+                path.display(),
+                path.display()
+            );
+        }
         Ok(Input {
             path: path.to_path_buf(),
             index,
@@ -77,6 +85,19 @@ impl Input {
             filled -= start;
             base += start as u64;
         }
+    }
+}
+
+/// The compression format of `path`, by its magic bytes.
+fn compression(path: &Path) -> Option<&'static str> {
+    let mut magic = [0u8; 4];
+    let n = File::open(path).and_then(|mut f| f.read(&mut magic)).ok()?;
+    match &magic[..n] {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [0x28, 0xb5, 0x2f, 0xfd] => Some("zstd"),
+        [b'B', b'Z', b'h', _] => Some("bzip2"),
+        [0xfd, b'7', b'z', b'X'] => Some("xz"),
+        _ => None,
     }
 }
 
@@ -153,6 +174,10 @@ mod tests {
                 ("last".to_string(), 15, 4)
             ]
         );
+        let mut gz = tempfile::NamedTempFile::new().unwrap();
+        gz.write_all(&[0x1f, 0x8b, 8, 0, 0, 0]).unwrap();
+        let err = Input::open(gz.path(), 1).unwrap_err().to_string();
+        assert!(err.contains("gzip-compressed"), "{err}");
         let refs: Vec<LineRef> = vec![LineRef {
             file: 0,
             offset: 5,
