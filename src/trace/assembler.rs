@@ -26,13 +26,20 @@ use crate::event::{Action, AdminAction, DeliveryStatus, Event, EventKind, Notice
 
 /// How long (log time) a closed trace waits for late lines.
 const GRACE_SECS: i64 = 120;
+/// How long a message whose SMTP session ended is waited for by the queue manager before it
+/// is taken as never queued (qmgr can lag behind smtpd on a loaded server; an hour is ample).
+const UNQUEUED_WAIT_SECS: i64 = 3600;
+/// The end of the action noted on a message whose session ended before it was queued.
+const NOT_QUEUED: &str = " before the message was queued";
 /// How long an expected re-injected queue id is waited for.
 const LINK_WAIT_SECS: i64 = 600;
 
 /// A closed trace in its grace period; `deadline` is precomputed as it is checked per event.
 struct Closing {
     slot: usize,
-    closed_at: DateTime<Utc>,
+    /// Matches `Open::closed` while the entry is current; entries of slots merged away,
+    /// reused or reopened since are skipped.
+    ticket: u64,
     deadline: DateTime<Utc>,
 }
 
@@ -52,7 +59,10 @@ struct Open {
     /// Re-injected / forwarded queue ids announced but not yet seen.
     awaiting: usize,
     held: bool,
-    closed_at: Option<DateTime<Utc>>,
+    /// qmgr (or pickup, or a delivery agent) has seen the message: it was accepted.
+    queued: bool,
+    /// The ticket of its entry in a closing queue, while closed.
+    closed: Option<u64>,
 }
 
 /// Folds events into traces. Feed events with [`Assembler::push`], collect finished traces
@@ -64,10 +74,17 @@ pub struct Assembler {
     /// Closed traces in their grace period: (slot, closed at), in log-time order. An entry whose
     /// slot was merged away or re-closed since is stale and skipped.
     closing: VecDeque<Closing>,
+    /// Messages whose SMTP session ended before they were queued, waiting for a late qmgr line
+    /// (a queue of its own: its deadlines are longer, and each queue must stay in order).
+    unqueued: VecDeque<Closing>,
+    /// The last ticket handed to a closing-queue entry.
+    tickets: u64,
     /// When `awaited` is next swept for ids that never showed up.
     next_sweep: Option<DateTime<Utc>>,
     awaited: HashMap<String, HashMap<String, Awaited>>,
     notices: HashMap<String, HashMap<String, String>>,
+    /// The queue id each smtpd process (host, pid) is receiving, until it disconnects.
+    sessions: HashMap<String, HashMap<u32, String>>,
     clock: Option<DateTime<Utc>>,
     rules: DirectionRules,
 }
@@ -79,9 +96,12 @@ impl Assembler {
             free: Vec::new(),
             by_qid: HashMap::default(),
             closing: VecDeque::new(),
+            unqueued: VecDeque::new(),
             next_sweep: None,
+            tickets: 0,
             awaited: HashMap::default(),
             notices: HashMap::default(),
+            sessions: HashMap::default(),
             clock: None,
             rules,
         }
@@ -121,9 +141,9 @@ impl Assembler {
                     self.link(ev.host, slot, child, LinkKind::Reinjected, ev.time);
                 }
             }
+            EventKind::Disconnect { .. } => self.session_end(ev, None),
+            EventKind::LostConnection { after, .. } => self.session_end(ev, Some(after)),
             EventKind::Connect { .. }
-            | EventKind::Disconnect { .. }
-            | EventKind::LostConnection { .. }
             | EventKind::Unrecognised
             | EventKind::ContentFilter { qid: None, .. }
             | EventKind::Info { qid: None }
@@ -132,6 +152,12 @@ impl Assembler {
                 let Some(qid) = kind.qid() else { return };
                 let start = matches!(kind, EventKind::Client { .. } | EventKind::Pickup { .. });
                 let slot = self.slot_for(ev, qid, start);
+                if let (EventKind::Client { .. }, Some(pid)) = (kind, ev.pid) {
+                    self.sessions
+                        .entry(ev.host.to_string())
+                        .or_default()
+                        .insert(pid, qid.to_string());
+                }
                 self.apply(slot, ev);
             }
         }
@@ -146,23 +172,30 @@ impl Assembler {
             }
         }
         self.closing.clear();
+        self.unqueued.clear();
+        self.sessions.clear();
         self.awaited.clear();
         self.notices.clear();
     }
 
     fn expire(&mut self, out: &mut Vec<Trace>) {
         let Some(now) = self.clock else { return };
-        while let Some(c) = self.closing.front() {
-            if now <= c.deadline {
-                break;
-            }
-            let (slot, closed_at) = (c.slot, c.closed_at);
-            self.closing.pop_front();
-            if self.slots[slot]
-                .as_ref()
-                .is_some_and(|o| o.closed_at == Some(closed_at))
-            {
-                out.push(self.release(slot));
+        for unqueued in [false, true] {
+            loop {
+                let queue = if unqueued {
+                    &mut self.unqueued
+                } else {
+                    &mut self.closing
+                };
+                let Some(c) = queue.front() else { break };
+                if now <= c.deadline {
+                    break;
+                }
+                let (slot, ticket) = (c.slot, c.ticket);
+                queue.pop_front();
+                if self.slots[slot].as_ref().is_some_and(|o| o.closed == Some(ticket)) {
+                    out.push(self.release(slot));
+                }
             }
         }
         if self.next_sweep.is_some_and(|t| now < t) {
@@ -189,6 +222,37 @@ impl Assembler {
         }
     }
 
+    /// An smtpd session ended (`disconnect` / `lost connection after …`). A message it was
+    /// receiving that does not reach the queue manager within [`UNQUEUED_WAIT_SECS`] will get
+    /// no further lines: it is closed then, so it does not stay open (and in memory) until the
+    /// end of the input. It stays a trace with the client's details and no recipient, marked
+    /// in its actions. A later qmgr line reopens it.
+    fn session_end(&mut self, ev: &Event<'_>, after: Option<&str>) {
+        let Some(pid) = ev.pid else { return };
+        let Some(qid) = self.sessions.get_mut(ev.host).and_then(|m| m.remove(&pid)) else {
+            return;
+        };
+        let Some(&slot) = self.by_qid.get(ev.host).and_then(|m| m.get(&qid)) else {
+            return;
+        };
+        self.tickets += 1;
+        let ticket = self.tickets;
+        let o = self.open_mut(slot);
+        if o.queued || o.closed.is_some() {
+            return;
+        }
+        o.trace.actions.push(match after {
+            Some(cmd) => format!("client lost connection after {cmd}{NOT_QUEUED}"),
+            None => format!("client disconnected{NOT_QUEUED}"),
+        });
+        o.closed = Some(ticket);
+        self.unqueued.push_back(Closing {
+            slot,
+            ticket,
+            deadline: ev.time + Duration::seconds(UNQUEUED_WAIT_SECS),
+        });
+    }
+
     fn new_slot(&mut self, ev: &Event<'_>, qid: &str) -> usize {
         let mut trace = Trace::new(trace_id(&[ev.host, qid], ev.time.timestamp(), None), ev.host, ev.time);
         trace.queue_ids.push(qid.to_string());
@@ -198,7 +262,8 @@ impl Assembler {
             removed: Vec::new(),
             awaiting: 0,
             held: false,
-            closed_at: None,
+            queued: false,
+            closed: None,
         };
         let slot = match self.free.pop() {
             Some(i) => {
@@ -263,7 +328,7 @@ impl Assembler {
         if !o.live.iter().any(|q| q == qid) {
             o.live.push(qid.to_string());
         }
-        o.closed_at = None;
+        o.closed = None;
         self.by_qid
             .entry(host.to_string())
             .or_default()
@@ -348,16 +413,17 @@ impl Assembler {
         p.removed.extend(c.removed);
         p.awaiting += c.awaiting;
         p.held |= c.held;
-        p.closed_at = None;
+        p.closed = None;
     }
 
     fn maybe_close(&mut self, slot: usize, now: DateTime<Utc>) {
         let Some(o) = self.slots[slot].as_mut() else { return };
-        if o.live.is_empty() && o.awaiting == 0 && o.closed_at.is_none() {
-            o.closed_at = Some(now);
+        if o.live.is_empty() && o.awaiting == 0 && o.closed.is_none() {
+            self.tickets += 1;
+            o.closed = Some(self.tickets);
             self.closing.push_back(Closing {
                 slot,
-                closed_at: now,
+                ticket: self.tickets,
                 deadline: now + Duration::seconds(GRACE_SECS),
             });
         }
@@ -410,6 +476,21 @@ impl Assembler {
             });
             t.first_time = t.first_time.min(ev.time);
             t.last_time = t.last_time.max(ev.time);
+        }
+        if matches!(
+            ev.kind,
+            EventKind::Queued { .. }
+                | EventKind::Pickup { .. }
+                | EventKind::Delivery { .. }
+                | EventKind::Expired { .. }
+        ) {
+            let o = self.open_mut(slot);
+            o.queued = true;
+            // closed when its SMTP session ended early, but the message was queued after all
+            if o.closed.is_some() && !o.live.is_empty() {
+                o.closed = None;
+                o.trace.actions.retain(|a| !a.ends_with(NOT_QUEUED));
+            }
         }
         match &ev.kind {
             EventKind::Client {
@@ -718,6 +799,7 @@ impl Assembler {
             }
             Action::Hold => {
                 o.held = true;
+                o.queued = true; // in the hold queue: qmgr logs it only after a release
                 set(&mut o.trace, Status::Quarantined, None);
             }
             _ => {}
@@ -953,6 +1035,45 @@ Nov 10 00:01:03 mx1 postfix/qmgr[2]: 44A3932570: removed
             traces[0].recipients[0].relay.as_deref(),
             Some("mx1[private/dovecot-lmtp]")
         );
+    }
+
+    #[test]
+    fn a_message_never_queued_is_closed_an_hour_after_its_session_ends() {
+        let log = "\
+Nov 10 00:00:01 mx1 postfix/smtpd[7]: DDDDD44444: client=x.example[192.0.2.9]
+Nov 10 00:00:09 mx1 postfix/smtpd[7]: lost connection after DATA (1024 bytes) from x.example[192.0.2.9]
+Nov 10 00:00:10 mx1 postfix/smtpd[8]: EEEEE55555: client=y.example[192.0.2.10]
+Nov 10 00:00:11 mx1 postfix/smtpd[8]: disconnect from y.example[192.0.2.10] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+Nov 10 00:00:12 mx1 postfix/qmgr[2]: EEEEE55555: from=<a@y.example>, size=1, nrcpt=1 (queue active)
+Nov 10 02:00:00 mx1 postfix/pickup[1]: FFFFF66666: uid=0 from=<root>
+";
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        let mut years = YearGuess::given(2026);
+        for (i, line) in log.lines().enumerate() {
+            let at = LineRef {
+                file: 0,
+                offset: 0,
+                line: i as u64 + 1,
+                len: line.len() as u32,
+            };
+            if let Parsed::Event(ev, _) = parse_line(line, at, &mut years, &Zone::Utc) {
+                a.push(&ev, &mut out);
+            }
+        }
+        // handed out before the end of the input: memory does not hold it
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].queue_ids, vec!["DDDDD44444"]);
+        assert!(out[0].recipients.is_empty());
+        assert_eq!(
+            out[0].actions,
+            vec!["client lost connection after DATA (1024 bytes) before the message was queued"]
+        );
+        // the one queued after its session ended is still open
+        a.finish(&mut out);
+        let queued = out.iter().find(|t| t.queue_ids == ["EEEEE55555"]).unwrap();
+        assert!(queued.actions.is_empty(), "{:?}", queued.actions);
+        assert_eq!(queued.size, Some(1));
     }
 
     #[test]
