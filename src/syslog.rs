@@ -297,11 +297,12 @@ pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> 
                 t
             }
         };
-        (
-            whole + chrono::Duration::nanoseconds(i64::from(nanos)),
-            rest,
-            Stamp::Bsd,
-        )
+        let time = if nanos == 0 {
+            whole
+        } else {
+            whole + chrono::Duration::nanoseconds(i64::from(nanos))
+        };
+        (time, rest, Stamp::Bsd)
     };
     // `rest` is a suffix of `line`; slice the str so we keep UTF-8 boundaries.
     let rest = &line[line.len() - rest.len()..];

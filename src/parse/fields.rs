@@ -2,8 +2,6 @@
 //! `key=<value>` and `key=value,` fields, DSN codes.
 
 use memchr::memmem;
-use nom::bytes::complete::take_while1;
-use nom::IResult;
 
 use crate::event::{Delays, Peer, PolicyTail};
 
@@ -11,15 +9,15 @@ use crate::event::{Delays, Peer, PolicyTail};
 /// upper-case hex digits; long ids (`enable_long_queue_ids`) are 10 or more letters and digits
 /// from Postfix's base-52 alphabet and contain a digit.
 pub fn queue_id(input: &str) -> Option<(&str, &str)> {
-    let (rest, id) = qid_token(input).ok()?;
+    let len = input.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    if len == 0 {
+        return None;
+    }
+    let (id, rest) = input.split_at(len);
     let rest = rest
         .strip_prefix(": ")
         .or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
     is_queue_id(id).then_some((id, rest))
-}
-
-fn qid_token(input: &str) -> IResult<&str, &str> {
-    take_while1(|c: char| c.is_ascii_alphanumeric())(input)
 }
 
 /// Whether `word` has the shape of a Postfix queue id.
