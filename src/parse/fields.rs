@@ -109,11 +109,6 @@ pub fn policy_tail(text: &str) -> PolicyTail<'_> {
     }
 }
 
-/// `delay=N` and `delays=a/b/c/d`.
-pub fn delays(text: &str) -> Option<Delays> {
-    delays_from(plain_field(text, "delay")?, plain_field(text, "delays"))
-}
-
 /// Builds [`Delays`] from the values of `delay=` and `delays=a/b/c/d`.
 pub fn delays_from(delay: &str, parts: Option<&str>) -> Option<Delays> {
     let mut d = Delays {
@@ -203,7 +198,7 @@ mod tests {
         assert_eq!(address_field(t, "to"), Some("a@b"));
         assert_eq!(address_field(t, "orig_to"), Some("c@d"));
         assert_eq!(plain_field(t, "relay"), Some("local"));
-        let d = delays(t).unwrap();
+        let d = delays_from(plain_field(t, "delay").unwrap(), plain_field(t, "delays")).unwrap();
         assert_eq!((d.total, d.before_qmgr, d.transmission), (0.13, 0.02, 0.11));
         assert_eq!(address_field("to=user@host, relay=local", "to"), Some("user@host"));
         assert_eq!(dsn_in("550 5.1.1 <x@y>: no"), Some("5.1.1"));
