@@ -34,6 +34,18 @@ const NOT_QUEUED: &str = " before the message was queued";
 /// How long an expected re-injected queue id is waited for.
 const LINK_WAIT_SECS: i64 = 600;
 
+/// An smtpd process's current SMTP session.
+#[derive(Default)]
+struct Session {
+    /// The queue id of the message being received, once `client=` was logged.
+    qid: Option<String>,
+    /// Session lines (connect, TLS) logged before the message had a queue id.
+    pending: Vec<TimelineEntry>,
+}
+
+/// Session lines kept while no message has a queue id yet (connect, TLS, a few warnings).
+const SESSION_LINES: usize = 8;
+
 /// A closed trace in its grace period; `deadline` is precomputed as it is checked per event.
 struct Closing {
     slot: usize,
@@ -83,8 +95,8 @@ pub struct Assembler {
     next_sweep: Option<DateTime<Utc>>,
     awaited: HashMap<String, HashMap<String, Awaited>>,
     notices: HashMap<String, HashMap<String, String>>,
-    /// The queue id each smtpd process (host, pid) is receiving, until it disconnects.
-    sessions: HashMap<String, HashMap<u32, String>>,
+    /// The SMTP session each smtpd process (host → pid) is in, until it disconnects.
+    sessions: HashMap<String, HashMap<u32, Session>>,
     clock: Option<DateTime<Utc>>,
     rules: DirectionRules,
 }
@@ -143,20 +155,25 @@ impl Assembler {
             }
             EventKind::Disconnect { .. } => self.session_end(ev, None),
             EventKind::LostConnection { after, .. } => self.session_end(ev, Some(after)),
-            EventKind::Connect { .. }
-            | EventKind::Unrecognised
+            EventKind::Connect { .. } => self.session_line(ev, true),
+            EventKind::Info { qid: None } => self.session_line(ev, false),
+            EventKind::Unrecognised
             | EventKind::ContentFilter { qid: None, .. }
-            | EventKind::Info { qid: None }
             | EventKind::Policy { qid: None, .. } => {}
             kind => {
                 let Some(qid) = kind.qid() else { return };
                 let start = matches!(kind, EventKind::Client { .. } | EventKind::Pickup { .. });
                 let slot = self.slot_for(ev, qid, start);
                 if let (EventKind::Client { .. }, Some(pid)) = (kind, ev.pid) {
-                    self.sessions
+                    let session = self
+                        .sessions
                         .entry(ev.host.to_string())
                         .or_default()
-                        .insert(pid, qid.to_string());
+                        .entry(pid)
+                        .or_default();
+                    session.qid = Some(qid.to_string());
+                    let pending = std::mem::take(&mut session.pending);
+                    self.open_mut(slot).trace.timeline.extend(pending);
                 }
                 self.apply(slot, ev);
             }
@@ -229,7 +246,12 @@ impl Assembler {
     /// in its actions. A later qmgr line reopens it.
     fn session_end(&mut self, ev: &Event<'_>, after: Option<&str>) {
         let Some(pid) = ev.pid else { return };
-        let Some(qid) = self.sessions.get_mut(ev.host).and_then(|m| m.remove(&pid)) else {
+        let Some(qid) = self
+            .sessions
+            .get_mut(ev.host)
+            .and_then(|m| m.remove(&pid))
+            .and_then(|s| s.qid)
+        else {
             return;
         };
         let Some(&slot) = self.by_qid.get(ev.host).and_then(|m| m.get(&qid)) else {
@@ -238,6 +260,10 @@ impl Assembler {
         self.tickets += 1;
         let ticket = self.tickets;
         let o = self.open_mut(slot);
+        o.trace.timeline.push(TimelineEntry {
+            time: ev.time,
+            line: ev.line,
+        });
         if o.queued || o.closed.is_some() {
             return;
         }
@@ -251,6 +277,43 @@ impl Assembler {
             ticket,
             deadline: ev.time + Duration::seconds(UNQUEUED_WAIT_SECS),
         });
+    }
+
+    /// A line of an smtpd session that names no queue id (`connect from`, TLS, warnings): it
+    /// joins the timeline of the message the session is receiving (or will receive next), so
+    /// `show` has the whole SMTP conversation. First and last time stay the message's own.
+    fn session_line(&mut self, ev: &Event<'_>, connect: bool) {
+        let Some(pid) = ev.pid else { return };
+        if crate::parse::postfix::daemon(ev.program) != "smtpd" {
+            return;
+        }
+        let entry = TimelineEntry {
+            time: ev.time,
+            line: ev.line,
+        };
+        if connect {
+            let session = Session {
+                qid: None,
+                pending: vec![entry],
+            };
+            self.sessions
+                .entry(ev.host.to_string())
+                .or_default()
+                .insert(pid, session);
+            return;
+        }
+        let Some(session) = self.sessions.get_mut(ev.host).and_then(|m| m.get_mut(&pid)) else {
+            return;
+        };
+        let slot = session
+            .qid
+            .as_ref()
+            .and_then(|q| self.by_qid.get(ev.host).and_then(|m| m.get(q)).copied());
+        match slot {
+            Some(slot) => self.open_mut(slot).trace.timeline.push(entry),
+            None if session.pending.len() < SESSION_LINES => session.pending.push(entry),
+            None => {}
+        }
     }
 
     fn new_slot(&mut self, ev: &Event<'_>, qid: &str) -> usize {
@@ -1074,6 +1137,25 @@ Nov 10 02:00:00 mx1 postfix/pickup[1]: FFFFF66666: uid=0 from=<root>
         let queued = out.iter().find(|t| t.queue_ids == ["EEEEE55555"]).unwrap();
         assert!(queued.actions.is_empty(), "{:?}", queued.actions);
         assert_eq!(queued.size, Some(1));
+    }
+
+    #[test]
+    fn smtpd_session_lines_join_the_timeline_but_not_the_times() {
+        let log = "\
+Nov 10 00:00:00 mx1 postfix/smtpd[9]: connect from a.example[192.0.2.1]
+Nov 10 00:00:01 mx1 postfix/smtpd[9]: Anonymous TLS connection established from a.example[192.0.2.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
+Nov 10 00:00:02 mx1 postfix/smtpd[9]: ABCDE12345: client=a.example[192.0.2.1]
+Nov 10 00:00:03 mx1 postfix/qmgr[2]: ABCDE12345: from=<s@a.example>, size=10, nrcpt=1 (queue active)
+Nov 10 00:00:03 mx1 postfix/smtpd[9]: disconnect from a.example[192.0.2.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+Nov 10 00:00:04 mx1 postfix/local[3]: ABCDE12345: to=<r@mx1>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)
+Nov 10 00:00:04 mx1 postfix/qmgr[2]: ABCDE12345: removed
+";
+        let traces = run(log);
+        assert_eq!(traces.len(), 1);
+        let lines: Vec<u64> = traces[0].timeline.iter().map(|e| e.line.line).collect();
+        assert_eq!(lines, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(traces[0].first_time.to_rfc3339(), "2026-11-10T00:00:02+00:00");
+        assert!(traces[0].actions.is_empty());
     }
 
     #[test]
