@@ -165,12 +165,7 @@ impl Assembler {
                 let start = matches!(kind, EventKind::Client { .. } | EventKind::Pickup { .. });
                 let slot = self.slot_for(ev, qid, start);
                 if let (EventKind::Client { .. }, Some(pid)) = (kind, ev.pid) {
-                    let session = self
-                        .sessions
-                        .entry(ev.host.to_string())
-                        .or_default()
-                        .entry(pid)
-                        .or_default();
+                    let session = self.session_mut(ev.host, pid);
                     session.qid = Some(qid.to_string());
                     let pending = std::mem::take(&mut session.pending);
                     self.open_mut(slot).trace.timeline.extend(pending);
@@ -296,10 +291,7 @@ impl Assembler {
                 qid: None,
                 pending: vec![entry],
             };
-            self.sessions
-                .entry(ev.host.to_string())
-                .or_default()
-                .insert(pid, session);
+            *self.session_mut(ev.host, pid) = session;
             return;
         }
         let Some(session) = self.sessions.get_mut(ev.host).and_then(|m| m.get_mut(&pid)) else {
@@ -314,6 +306,19 @@ impl Assembler {
             None if session.pending.len() < SESSION_LINES => session.pending.push(entry),
             None => {}
         }
+    }
+
+    /// The session of smtpd process `pid` on `host`, created if new (the host name is copied
+    /// only the first time the host is seen).
+    fn session_mut(&mut self, host: &str, pid: u32) -> &mut Session {
+        if !self.sessions.contains_key(host) {
+            self.sessions.insert(host.to_string(), HashMap::default());
+        }
+        self.sessions
+            .get_mut(host)
+            .expect("inserted above")
+            .entry(pid)
+            .or_default()
     }
 
     fn new_slot(&mut self, ev: &Event<'_>, qid: &str) -> usize {
