@@ -94,7 +94,9 @@ pub struct Assembler {
     /// When `awaited` is next swept for ids that never showed up.
     next_sweep: Option<DateTime<Utc>>,
     awaited: HashMap<String, HashMap<String, Awaited>>,
-    notices: HashMap<String, HashMap<String, String>>,
+    /// Notice queue ids announced by bounce/defer/trace but not seen yet → (the queue id
+    /// they report on, when announced).
+    notices: HashMap<String, HashMap<String, (String, DateTime<Utc>)>>,
     /// The SMTP session each smtpd process (host → pid) is in, until it disconnects.
     sessions: HashMap<String, HashMap<u32, Session>>,
     clock: Option<DateTime<Utc>>,
@@ -214,8 +216,12 @@ impl Assembler {
             return;
         }
         self.next_sweep = Some(now + Duration::seconds(10));
-        // forget re-injections that never showed up
+        // forget re-injections and notices that never showed up (logged on another host, or
+        // before this input began)
         let limit = Duration::seconds(LINK_WAIT_SECS);
+        for m in self.notices.values_mut() {
+            m.retain(|_, (_, since)| now - *since <= limit);
+        }
         let mut dropped = Vec::new();
         for m in self.awaited.values_mut() {
             m.retain(|_, a| {
@@ -343,11 +349,14 @@ impl Assembler {
                 self.slots.len() - 1
             }
         };
+        if !self.by_qid.contains_key(ev.host) {
+            self.by_qid.insert(ev.host.to_string(), HashMap::default());
+        }
         self.by_qid
-            .entry(ev.host.to_string())
-            .or_default()
+            .get_mut(ev.host)
+            .expect("inserted above")
             .insert(qid.to_string(), slot);
-        if let Some(of) = self.notices.get_mut(ev.host).and_then(|m| m.remove(qid)) {
+        if let Some((of, _)) = self.notices.get_mut(ev.host).and_then(|m| m.remove(qid)) {
             self.open_mut(slot).trace.links.push(Link {
                 kind: LinkKind::NotificationOf,
                 queue_id: of,
@@ -629,7 +638,7 @@ impl Assembler {
                         self.notices
                             .entry(host)
                             .or_default()
-                            .insert(new_qid.to_string(), qid.to_string());
+                            .insert(new_qid.to_string(), (qid.to_string(), now));
                     }
                 }
             }
