@@ -1047,9 +1047,8 @@ mod tests {
     use crate::parse::{parse_line, Parsed};
     use crate::syslog::{YearGuess, Zone};
 
-    fn run(log: &str) -> Vec<Trace> {
-        let mut a = Assembler::new(DirectionRules::default());
-        let mut out = Vec::new();
+    /// Pushes every line of `log` (year 2026, UTC) without finishing.
+    fn feed(a: &mut Assembler, log: &str, out: &mut Vec<Trace>) {
         let mut years = YearGuess::given(2026);
         for (i, line) in log.lines().enumerate() {
             let at = LineRef {
@@ -1059,9 +1058,15 @@ mod tests {
                 len: line.len() as u32,
             };
             if let Parsed::Event(ev, _) = parse_line(line, at, &mut years, &Zone::Utc) {
-                a.push(&ev, &mut out);
+                a.push(&ev, out);
             }
         }
+    }
+
+    fn run(log: &str) -> Vec<Trace> {
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, log, &mut out);
         a.finish(&mut out);
         out
     }
@@ -1126,18 +1131,7 @@ Nov 10 02:00:00 mx1 postfix/pickup[1]: FFFFF66666: uid=0 from=<root>
 ";
         let mut a = Assembler::new(DirectionRules::default());
         let mut out = Vec::new();
-        let mut years = YearGuess::given(2026);
-        for (i, line) in log.lines().enumerate() {
-            let at = LineRef {
-                file: 0,
-                offset: 0,
-                line: i as u64 + 1,
-                len: line.len() as u32,
-            };
-            if let Parsed::Event(ev, _) = parse_line(line, at, &mut years, &Zone::Utc) {
-                a.push(&ev, &mut out);
-            }
-        }
+        feed(&mut a, log, &mut out);
         // handed out before the end of the input: memory does not hold it
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].queue_ids, vec!["DDDDD44444"]);
