@@ -38,7 +38,8 @@ enum Command {
 Examples:
   mailtrace search --log mail.log --to alice@example.com
   mailtrace search --log mail.log --from '*@*.ru' --status rejected --format csv > rejects.csv
-  mailtrace search --log mail.log --subject invoice --since '2026-11-10 08:00' --until '2026-11-10 12:00'
+  mailtrace search --log mail.log --subject invoice --since '2026-11-10 08:00'
+  mailtrace search --log /var/log/mail.log.1 --log /var/log/mail.log --to bob@example.com --last 24h
   mailtrace search --log mail.log --client-ip 203.0.113.0/24 --direction inbound --format ndjson
 
 Address patterns: exact (a@b.com), domain (@b.com, includes subdomains), wildcard (*invoice*@*),
@@ -121,6 +122,7 @@ struct CriteriaArgs {
     /// Recipient status (repeatable)
     #[arg(long, value_enum)]
     status: Vec<StatusArg>,
+    /// Direction seen from this server (from --local-domains/--local-networks, else heuristics)
     #[arg(long, value_enum)]
     direction: Option<DirectionArg>,
     /// SMTP client address or network (CIDR)
