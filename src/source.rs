@@ -3,7 +3,8 @@
 //! Files are read in large blocks and split with `memchr`, so a line is handed out without a
 //! copy unless it straddles two blocks. A line that is not UTF-8 is handed out lossily
 //! converted: it is still parsed or counted, never dropped. A final line without a newline is
-//! a line too.
+//! a line too. A "line" longer than the 1 MiB block (binary or corrupt input) is handed out in
+//! 1 MiB pieces, each counted, so memory does not grow with the input.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -61,7 +62,12 @@ impl Input {
         let mut line_no: u64 = 0;
         loop {
             if filled == buf.len() {
-                buf.resize(buf.len() * 2, 0);
+                // no newline in a whole block (corrupt or binary input): hand the block out
+                // as one line, so memory stays bounded whatever the input
+                line_no += 1;
+                emit(&buf[..filled], base, line_no, self.index, &mut f);
+                base += filled as u64;
+                filled = 0;
             }
             let n = read_some(&mut file, &mut buf[filled..])
                 .with_context(|| format!("read error in {} at byte {}", self.path.display(), base + filled as u64))?;
@@ -178,6 +184,23 @@ mod tests {
         gz.write_all(&[0x1f, 0x8b, 8, 0, 0, 0]).unwrap();
         let err = Input::open(gz.path(), 1).unwrap_err().to_string();
         assert!(err.contains("gzip-compressed"), "{err}");
+        let mut long = tempfile::NamedTempFile::new().unwrap();
+        long.write_all(&vec![b'x'; BLOCK * 2 + 10]).unwrap();
+        long.write_all(b"\nshort\n").unwrap();
+        let input_long = Input::open(long.path(), 2).unwrap();
+        let mut lens = Vec::new();
+        input_long
+            .for_each_line(|l, at| lens.push((l.len(), at.offset)), |_| {})
+            .unwrap();
+        assert_eq!(
+            lens,
+            vec![
+                (BLOCK, 0),
+                (BLOCK, BLOCK as u64),
+                (10, 2 * BLOCK as u64),
+                (5, 2 * BLOCK as u64 + 11)
+            ]
+        );
         let refs: Vec<LineRef> = vec![LineRef {
             file: 0,
             offset: 5,
