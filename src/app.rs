@@ -38,8 +38,15 @@ pub struct Common {
 impl Common {
     /// The zone for BSD timestamps and for `--since`/`--until` without an offset.
     pub fn zone(&self) -> Result<Zone> {
-        let cfg = self.load_config()?;
-        let name = self.timezone.clone().or(cfg.timezone).unwrap_or_else(|| "local".into());
+        self.zone_with(&self.load_config()?)
+    }
+
+    fn zone_with(&self, cfg: &Config) -> Result<Zone> {
+        let name = self
+            .timezone
+            .clone()
+            .or_else(|| cfg.timezone.clone())
+            .unwrap_or_else(|| "local".into());
         Zone::parse(&name).map_err(anyhow::Error::msg)
     }
 
@@ -85,7 +92,7 @@ impl Common {
             .collect::<Result<Vec<_>>>()?;
         let opts = ScanOptions {
             year: self.year,
-            zone: self.zone()?,
+            zone: self.zone_with(&cfg)?,
             rules,
             progress: std::io::stderr().is_terminal(),
         };

@@ -117,3 +117,49 @@ fn formats() {
     assert_eq!(code, 0);
     assert!(out.contains("Lines read:        8"), "{out}");
 }
+
+#[test]
+fn config_file_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, LOG).unwrap();
+    let cfg = dir.path().join("mailtrace.toml");
+    std::fs::write(&cfg, "timezone = \"Europe/Berlin\"\nlocal_domains = [\"gmx.de\"]\n").unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "search",
+            "--format",
+            "ndjson",
+            "--year",
+            "2026",
+            "--log",
+            log.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--config", cfg.to_str().unwrap(), "--to", "ines@example.com"]);
+    assert_eq!(out.status.code(), Some(0));
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 00:04:42 in Berlin (CET) is 23:04:42 UTC the day before
+    assert_eq!(row["time"], "2026-11-09T23:04:42Z");
+    // the flag overrides the file's zone
+    let out = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--timezone",
+        "UTC",
+        "--to",
+        "ines@example.com",
+    ]);
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["time"], "2026-11-10T00:04:42Z");
+
+    std::fs::write(&cfg, "local_domain = [\"typo\"]\n").unwrap();
+    let out = run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not valid"));
+}
