@@ -795,7 +795,6 @@ impl Assembler {
         let EventKind::Policy {
             stage,
             action,
-            peer,
             dsn,
             text,
             header,
@@ -808,13 +807,7 @@ impl Assembler {
         let now = ev.time;
         let o = self.open_mut(slot);
         let t = &mut o.trace;
-        note_tail(t, tail);
-        if t.client.ip.is_none() {
-            if let Some(p) = peer {
-                t.client.ip = Some(p.addr.to_string());
-                t.client.name = Some(p.name.to_string());
-            }
-        }
+        note_policy(t, ev, header.as_ref());
         if let Some((name, value)) = header {
             if name.eq_ignore_ascii_case("subject") && t.subject.is_none() {
                 t.subject = Some(value.to_string());
@@ -822,17 +815,6 @@ impl Assembler {
                 t.header_from = Some(value.to_string());
             }
         }
-        let what = match header {
-            Some((n, v)) if *n == "body" => format!("body {v}"),
-            Some((n, v)) => format!("header {n}: {v}"),
-            None => stage.stage.to_string(),
-        };
-        let milter = if stage.milter { "milter-" } else { "" };
-        t.actions.push(format!(
-            "{milter}{}: {what}{}{text}",
-            action_word(*action),
-            if text.is_empty() { "" } else { ": " }
-        ));
         let per_recipient = stage.stage == "RCPT" || stage.stage == "VRFY";
         let set = |t: &mut Trace, status: Status, only: Option<&str>| {
             let mut touched = false;
@@ -886,9 +868,7 @@ impl Assembler {
     /// A before-queue reject or discard (`NOQUEUE:`): a one-line pseudo-trace.
     fn before_queue(&mut self, ev: &Event<'_>) -> Option<Trace> {
         let EventKind::Policy {
-            stage,
             action,
-            peer,
             dsn,
             text,
             tail,
@@ -911,14 +891,7 @@ impl Assembler {
             time: ev.time,
             line: ev.line,
         });
-        note_tail(&mut t, tail);
-        if let Some(p) = peer {
-            t.client.ip = Some(p.addr.to_string());
-            t.client.name = Some(p.name.to_string()).filter(|n| !n.is_empty());
-        }
-        let milter = if stage.milter { "milter-" } else { "" };
-        t.actions
-            .push(format!("{milter}{}: {}: {text}", action_word(*action), stage.stage));
+        note_policy(&mut t, ev, None);
         let mut r = Recipient::new(tail.to.unwrap_or(""));
         r.status = status;
         r.dsn = dsn.map(str::to_string);
@@ -944,6 +917,36 @@ fn trace_id(parts: &[&str], secs: i64, line: Option<u64>) -> String {
         id.push_str(itoa::Buffer::new().format(l));
     }
     id
+}
+
+/// What every policy line (smtpd, postscreen, cleanup, milter) tells about the message: the
+/// tail's sender and HELO, the client when not known yet, and the action as logged.
+fn note_policy(t: &mut Trace, ev: &Event<'_>, header: Option<&(&str, &str)>) {
+    let EventKind::Policy {
+        stage,
+        action,
+        peer,
+        text,
+        tail,
+        ..
+    } = &ev.kind
+    else {
+        return;
+    };
+    note_tail(t, tail);
+    if let (None, Some(p)) = (&t.client.ip, peer) {
+        t.client.ip = Some(p.addr.to_string());
+        t.client.name = Some(p.name.to_string()).filter(|n| !n.is_empty());
+    }
+    let what = match header {
+        Some((n, v)) if *n == "body" => format!("body {v}"),
+        Some((n, v)) => format!("header {n}: {v}"),
+        None => stage.stage.to_string(),
+    };
+    let milter = if stage.milter { "milter-" } else { "" };
+    let sep = if text.is_empty() { "" } else { ": " };
+    t.actions
+        .push(format!("{milter}{}: {what}{sep}{text}", action_word(*action)));
 }
 
 fn note_tail(t: &mut Trace, tail: &PolicyTail<'_>) {
