@@ -95,6 +95,7 @@ impl Common {
             zone: self.zone_with(&cfg)?,
             rules,
             progress: std::io::stderr().is_terminal(),
+            keep_text: false,
         };
         Ok((inputs, opts))
     }
@@ -119,7 +120,8 @@ pub struct Found {
     pub stats: ScanStats,
 }
 
-/// Collects every trace with at least one matching row, sorted by time.
+/// Collects every trace with at least one matching row, newest first (by the time the
+/// message arrived, then trace id).
 pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
     let (inputs, opts) = common.prepare()?;
     let mut matches = Vec::new();
@@ -129,7 +131,7 @@ pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
             matches.push(Match { trace, rows });
         }
     })?;
-    matches.sort_by(|a, b| (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id)));
+    matches.sort_by(|a, b| (b.trace.first_time, &b.trace.trace_id).cmp(&(a.trace.first_time, &a.trace.trace_id)));
     Ok(Found { inputs, matches, stats })
 }
 
@@ -170,7 +172,8 @@ pub fn search(
 /// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
 pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Result<u8> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-    let (inputs, opts) = common.prepare()?;
+    let (inputs, mut opts) = common.prepare()?;
+    opts.keep_text = true;
     let mut traces = Vec::new();
     scan(&inputs, &opts, |t| {
         if t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) {
@@ -178,8 +181,13 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
         }
     })?;
     traces.sort_by_key(|t| t.first_time);
+    let files = |i: u32| {
+        inputs
+            .get(i as usize)
+            .map_or_else(String::new, |x| x.path.display().to_string())
+    };
     if json {
-        timeline::write_json(out, &traces, &inputs)?;
+        timeline::write_json(out, &traces, &files)?;
     } else {
         if traces.is_empty() {
             writeln!(out, "No message with queue id or Message-ID '{id}' in these logs. Try `mailtrace search --subject …` or `--from …` to find it.")?;
@@ -188,7 +196,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             if i > 0 {
                 writeln!(out)?;
             }
-            timeline::write_text(out, t, &inputs)?;
+            timeline::write_text(out, t, &files)?;
         }
     }
     Ok(if traces.is_empty() { exit::NOTHING } else { exit::FOUND })

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 /// Where a line sits in its input: which file, the byte offset of its first byte, its 1-based
 /// line number and its length in bytes (without the newline).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct LineRef {
     pub file: u32,
     pub offset: u64,
@@ -23,6 +23,8 @@ pub struct Event<'a> {
     pub program: &'a str,
     pub pid: Option<u32>,
     pub line: LineRef,
+    /// The whole raw line.
+    pub raw: &'a str,
     pub kind: EventKind<'a>,
 }
 
@@ -48,7 +50,7 @@ pub enum DeliveryStatus {
 }
 
 /// `delay=` and `delays=a/b/c/d` of a delivery line, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Delays {
     pub total: f64,
     /// Before the queue manager (incl. message transmission time).

@@ -96,7 +96,8 @@ impl IpFilter {
 pub struct Criteria {
     pub from: Option<AddressPattern>,
     pub to: Option<AddressPattern>,
-    /// Every word must appear in the subject (case-insensitive).
+    /// Each entry must match the subject: its words in this order, the last one as a prefix
+    /// (`invoice` finds "Invoices"; `"order 12"` finds "Your order 1234"); case-insensitive.
     pub subject: Vec<String>,
     pub message_id: Option<String>,
     pub queue_id: Option<String>,
@@ -120,14 +121,12 @@ impl Criteria {
             let Some(subject) = t.subject.as_deref() else {
                 return false;
             };
-            let mut text = subject.to_lowercase();
-            if subject.contains("=?") {
-                if let Ok(decoded) = rfc2047_decoder::decode(subject.as_bytes()) {
-                    text.push(' ');
-                    text.push_str(&decoded.to_lowercase());
-                }
-            }
-            if !self.subject.iter().all(|w| text.contains(&w.to_lowercase())) {
+            let texts: Vec<Vec<String>> = subject_texts(subject).iter().map(|t| words(t)).collect();
+            if !self
+                .subject
+                .iter()
+                .all(|c| texts.iter().any(|text| phrase_prefix(text, &words(c))))
+            {
                 return false;
             }
         }
@@ -200,6 +199,46 @@ impl Criteria {
     }
 }
 
+/// Tokens longer than this are not words (base64 runs, hashes): the index skips them too.
+pub const MAX_WORD_BYTES: usize = 255;
+
+/// The words of a text as subjects are searched: runs of letters and digits, lowercased.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= MAX_WORD_BYTES)
+        .map(|w| {
+            if w.is_ascii() {
+                w.to_ascii_lowercase()
+            } else {
+                w.chars().flat_map(char::to_lowercase).collect()
+            }
+        })
+        .collect()
+}
+
+/// The texts a subject is searched in: as logged and, for an RFC 2047 encoded subject
+/// (`=?UTF-8?B?…?=`), decoded.
+pub fn subject_texts(subject: &str) -> Vec<String> {
+    let mut texts = vec![subject.to_string()];
+    if subject.contains("=?") {
+        if let Ok(decoded) = rfc2047_decoder::decode(subject.as_bytes()) {
+            if decoded != subject {
+                texts.push(decoded);
+            }
+        }
+    }
+    texts
+}
+
+/// Whether `phrase` occurs in `text` as consecutive words, the last one as a prefix.
+pub fn phrase_prefix(text: &[String], phrase: &[String]) -> bool {
+    let Some((last, head)) = phrase.split_last() else {
+        return true;
+    };
+    text.windows(phrase.len())
+        .any(|w| w[..head.len()] == *head && w[head.len()].starts_with(last.as_str()))
+}
+
 /// Parses `24h`, `30m`, `7d`, `2w`, `90s` into a duration.
 pub fn parse_last(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
@@ -256,6 +295,27 @@ mod tests {
         assert!(!AddressPattern::parse("a*c").matches("abd"));
         assert!(AddressPattern::parse("<>").matches(""));
         assert!(!AddressPattern::parse("<>").matches("a@b"));
+    }
+
+    #[test]
+    fn subject_words_and_phrases() {
+        let mut c = Criteria {
+            subject: vec!["invoice".into()],
+            ..Criteria::default()
+        };
+        let mut t = Trace::new("t".into(), "h", chrono::Utc::now());
+        t.subject = Some("Your INVOICES for order 1234-X".into());
+        assert!(c.matches_trace(&t));
+        c.subject = vec!["order 12".into(), "your".into()];
+        assert!(c.matches_trace(&t));
+        c.subject = vec!["voice".into()];
+        assert!(!c.matches_trace(&t), "words match from their start");
+        c.subject = vec!["for your".into()];
+        assert!(!c.matches_trace(&t), "a phrase keeps its order");
+        t.subject = Some("=?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=".into());
+        c.subject = vec!["grüße aus".into()];
+        assert!(c.matches_trace(&t), "encoded subjects are searched decoded");
+        assert_eq!(words("Straße-ÄRGER x"), vec!["straße", "ärger", "x"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::event::EventKind;
 use crate::parse::{parse_line, Family, Parsed};
-use crate::source::Input;
+use crate::source::{Input, Position};
 use crate::syslog::{YearGuess, Zone};
 use crate::trace::{Assembler, DirectionRules, Status, Trace};
 
@@ -23,6 +23,8 @@ pub struct ScanOptions {
     pub rules: DirectionRules,
     /// Draw a progress bar on stderr (only shown when stderr is a terminal).
     pub progress: bool,
+    /// Keep every line's raw text in the timelines (for `show` and the store).
+    pub keep_text: bool,
 }
 
 /// Counts for one program (syslog tag).
@@ -81,28 +83,80 @@ impl ScanStats {
 
 /// Reads every input in order and hands each finished trace to `on_trace`.
 pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace)) -> Result<ScanStats> {
-    let mut stats = ScanStats::default();
-    // counted in a hash map while scanning (a lookup per line), sorted into `stats` at the end
-    let mut programs: Vec<(String, ProgramStats)> = Vec::new();
-    let mut program_index: rustc_hash::FxHashMap<String, usize> = Default::default();
-    let mut last_program: Option<usize> = None;
-    let mut assembler = Assembler::new(opts.rules.clone());
-    let mut done: Vec<Trace> = Vec::new();
     let total: u64 = inputs.iter().map(|i| i.len).sum();
-    let bar = if opts.progress {
-        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+    let mut pipeline = Pipeline::new(opts, None, total);
+    for input in inputs {
+        pipeline.read(input, Position::default(), false, &mut on_trace)?;
+    }
+    Ok(pipeline.finish(&mut on_trace))
+}
+
+/// The pipeline from lines to traces, fed one input (or the rest of one) at a time. The
+/// store drives it directly: it resumes an assembler from a checkpoint, reads each file from
+/// where the last run stopped, and suspends instead of finishing, so messages still in flight
+/// carry over to the next run.
+pub struct Pipeline {
+    opts: ScanOptions,
+    stats: ScanStats,
+    // counted in a hash map while scanning (a lookup per line), sorted into `stats` at the end
+    programs: Vec<(String, ProgramStats)>,
+    program_index: rustc_hash::FxHashMap<String, usize>,
+    last_program: Option<usize>,
+    assembler: Assembler,
+    done: Vec<Trace>,
+    bar: ProgressBar,
+}
+
+impl Pipeline {
+    /// A pipeline over `total_bytes` of input (for the progress bar), with a fresh assembler
+    /// or a restored one.
+    pub fn new(opts: &ScanOptions, assembler: Option<Assembler>, total_bytes: u64) -> Pipeline {
+        let bar = if opts.progress {
+            let b = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                )
                 .expect("valid template")
                 .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    for input in inputs {
-        bar.set_message(input.path.display().to_string());
-        let mut years = match (opts.year, input.modified) {
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        Pipeline {
+            assembler: assembler.unwrap_or_else(|| Assembler::new(opts.rules.clone()).keep_text(opts.keep_text)),
+            opts: opts.clone(),
+            stats: ScanStats::default(),
+            programs: Vec::new(),
+            program_index: Default::default(),
+            last_program: None,
+            done: Vec::new(),
+            bar,
+        }
+    }
+
+    /// The assembler, e.g. to checkpoint it or snapshot the messages in flight.
+    pub fn assembler(&self) -> &Assembler {
+        &self.assembler
+    }
+
+    /// Trace ids merged into other traces since the last call (see [`Assembler::take_retired`]).
+    pub fn take_retired(&mut self) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+        self.assembler.take_retired()
+    }
+
+    /// Reads `input` from `from` to its end (see [`Input::for_each_line_from`] for
+    /// `hold_partial`); returns where it stopped.
+    pub fn read(
+        &mut self,
+        input: &Input,
+        from: Position,
+        hold_partial: bool,
+        on_trace: &mut dyn FnMut(Trace),
+    ) -> Result<Position> {
+        self.bar.set_message(input.path.display().to_string());
+        let mut years = match (self.opts.year, input.modified) {
             (Some(y), _) => YearGuess::given(y),
             (None, Some(m)) => YearGuess::not_after(m),
             (None, None) => YearGuess::not_after(chrono::Utc::now()),
@@ -111,7 +165,19 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
             path: input.path.display().to_string(),
             ..FileStats::default()
         };
-        input.for_each_line(
+        let Pipeline {
+            opts,
+            stats,
+            programs,
+            program_index,
+            last_program,
+            assembler,
+            done,
+            bar,
+        } = self;
+        let end = input.for_each_line_from(
+            from,
+            hold_partial,
             |line, at| {
                 fs.lines += 1;
                 fs.bytes += line.len() as u64 + 1;
@@ -125,7 +191,7 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
                     Parsed::Event(ev, family) => {
                         let unrecognised = matches!(ev.kind, EventKind::Unrecognised);
                         // consecutive lines often share a program: check the last one first
-                        let idx = match last_program {
+                        let idx = match *last_program {
                             Some(i) if programs[i].0 == ev.program => i,
                             _ => {
                                 let i = match program_index.get(ev.program) {
@@ -136,7 +202,7 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
                                         programs.len() - 1
                                     }
                                 };
-                                last_program = Some(i);
+                                *last_program = Some(i);
                                 i
                             }
                         };
@@ -153,10 +219,10 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
                             fs.postfix_unrecognised += u64::from(unrecognised);
                         }
                         if !unrecognised {
-                            assembler.push(&ev, &mut done);
+                            assembler.push(&ev, done);
                             stats.peak_open = stats.peak_open.max(assembler.open_count());
                             for t in done.drain(..) {
-                                count(&mut stats, &t);
+                                count(stats, &t);
                                 on_trace(t);
                             }
                         }
@@ -169,15 +235,25 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
         stats.bytes += fs.bytes;
         stats.no_envelope += fs.no_envelope;
         stats.files.push(fs);
+        Ok(end)
     }
-    stats.programs.extend(programs);
-    assembler.finish(&mut done);
-    for t in done.drain(..) {
-        count(&mut stats, &t);
-        on_trace(t);
+
+    /// The input ended: hands out every message still open and returns the counts.
+    pub fn finish(mut self, on_trace: &mut dyn FnMut(Trace)) -> ScanStats {
+        self.assembler.finish(&mut self.done);
+        for t in self.done.drain(..) {
+            count(&mut self.stats, &t);
+            on_trace(t);
+        }
+        self.suspend().1
     }
-    bar.finish_and_clear();
-    Ok(stats)
+
+    /// Stops reading, keeping the messages in flight in the returned assembler.
+    pub fn suspend(mut self) -> (Assembler, ScanStats) {
+        self.bar.finish_and_clear();
+        self.stats.programs.extend(std::mem::take(&mut self.programs));
+        (self.assembler, self.stats)
+    }
 }
 
 fn count(stats: &mut ScanStats, t: &Trace) {

@@ -54,12 +54,29 @@ impl Input {
     }
 
     /// Calls `f` with every line of the file and its position. `progress` gets bytes read.
-    pub fn for_each_line(&self, mut f: impl FnMut(&str, LineRef), mut progress: impl FnMut(u64)) -> Result<()> {
+    pub fn for_each_line(&self, f: impl FnMut(&str, LineRef), progress: impl FnMut(u64)) -> Result<()> {
+        self.for_each_line_from(Position::default(), false, f, progress)
+            .map(|_| ())
+    }
+
+    /// Like [`Input::for_each_line`], from `start` (a position an earlier read returned).
+    /// With `hold_partial`, a last line without its newline is not handed out (a writer may
+    /// be in the middle of it) and the returned position is the start of that line; otherwise
+    /// it is the end of the file.
+    pub fn for_each_line_from(
+        &self,
+        start: Position,
+        hold_partial: bool,
+        mut f: impl FnMut(&str, LineRef),
+        mut progress: impl FnMut(u64),
+    ) -> Result<Position> {
         let mut file = File::open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
+        file.seek(SeekFrom::Start(start.offset))
+            .with_context(|| format!("cannot seek to byte {} of {}", start.offset, self.path.display()))?;
         let mut buf = vec![0u8; BLOCK];
         let mut filled = 0usize;
-        let mut base: u64 = 0; // file offset of buf[0]
-        let mut line_no: u64 = 0;
+        let mut base: u64 = start.offset; // file offset of buf[0]
+        let mut line_no: u64 = start.line;
         loop {
             if filled == buf.len() {
                 // no newline in a whole block (corrupt or binary input): hand the block out
@@ -81,17 +98,29 @@ impl Input {
                 start = nl + 1;
             }
             if eof {
-                if start < filled {
+                if start < filled && !hold_partial {
                     line_no += 1;
                     emit(&buf[start..filled], base + start as u64, line_no, self.index, &mut f);
+                    start = filled;
                 }
-                return Ok(());
+                return Ok(Position {
+                    offset: base + start as u64,
+                    line: line_no,
+                });
             }
             buf.copy_within(start..filled, 0);
             filled -= start;
             base += start as u64;
         }
     }
+}
+
+/// A place in a file between two lines: the byte offset of the next line and the number of
+/// lines before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    pub offset: u64,
+    pub line: u64,
 }
 
 /// The compression format of `path`, by its magic bytes.
@@ -128,33 +157,6 @@ fn emit(raw: &[u8], offset: u64, line: u64, file: u32, f: &mut impl FnMut(&str, 
         Ok(s) => f(s, at),
         Err(_) => f(&String::from_utf8_lossy(raw), at),
     }
-}
-
-/// Re-reads the raw lines at `refs` (sorted or not) from `inputs`, for timelines.
-pub fn read_lines(inputs: &[Input], refs: &[LineRef]) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(refs.len());
-    let mut open: Option<(u32, File)> = None;
-    for r in refs {
-        let input = inputs.get(r.file as usize).context("line from an unknown input")?;
-        if open.as_ref().is_none_or(|(i, _)| *i != r.file) {
-            open = Some((
-                r.file,
-                File::open(&input.path).with_context(|| format!("cannot reopen {}", input.path.display()))?,
-            ));
-        }
-        let (_, file) = open.as_mut().expect("opened above");
-        file.seek(SeekFrom::Start(r.offset))?;
-        let mut bytes = vec![0u8; r.len as usize];
-        file.read_exact(&mut bytes).with_context(|| {
-            format!(
-                "{} changed since it was read (offset {})",
-                input.path.display(),
-                r.offset
-            )
-        })?;
-        out.push(String::from_utf8_lossy(&bytes).into_owned());
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -201,12 +203,16 @@ mod tests {
                 (5, 2 * BLOCK as u64 + 11)
             ]
         );
-        let refs: Vec<LineRef> = vec![LineRef {
-            file: 0,
-            offset: 5,
-            line: 2,
-            len: 3,
-        }];
-        assert_eq!(read_lines(&[input], &refs).unwrap(), vec!["two"]);
+        let mut resumed = Vec::new();
+        let end = input
+            .for_each_line_from(
+                Position { offset: 5, line: 1 },
+                true,
+                |l, at| resumed.push((l.to_string(), at.line)),
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(resumed, vec![("two".to_string(), 2), ("\u{fffd} bad".to_string(), 3)]);
+        assert_eq!(end, Position { offset: 15, line: 3 });
     }
 }

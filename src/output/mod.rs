@@ -64,7 +64,7 @@ impl Row {
             time: rfc3339(t.first_time),
             last_time: rfc3339(t.last_time),
             host: t.host.clone(),
-            mta: t.mta.to_string(),
+            mta: t.mta.as_str().to_string(),
             queue_id: t.queue_id().map(str::to_string),
             queue_ids: t.queue_ids.clone(),
             message_id: t.message_id.clone(),

@@ -6,10 +6,12 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{rfc3339, Row};
-use crate::source::{read_lines, Input};
 use crate::trace::Trace;
 
-/// One raw line of the timeline, re-read from its file.
+/// Names the file a timeline line came from, by [`crate::event::LineRef::file`].
+pub type FileNames<'a> = &'a dyn Fn(u32) -> String;
+
+/// One raw line of the timeline.
 #[derive(Debug, Serialize)]
 pub struct LogLine {
     pub time: String,
@@ -19,21 +21,18 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// The raw lines of `t`, in log order.
-pub fn log_lines(t: &Trace, inputs: &[Input]) -> Result<Vec<LogLine>> {
-    let refs: Vec<_> = t.timeline.iter().map(|e| e.line).collect();
-    let texts = read_lines(inputs, &refs)?;
-    Ok(t.timeline
+/// The raw lines of `t`, in log order (the trace was assembled keeping the lines' text).
+pub fn log_lines(t: &Trace, files: FileNames) -> Vec<LogLine> {
+    t.timeline
         .iter()
-        .zip(texts)
-        .map(|(e, text)| LogLine {
+        .map(|e| LogLine {
             time: rfc3339(e.time),
-            file: inputs[e.line.file as usize].path.display().to_string(),
+            file: files(e.line.file),
             line: e.line.line,
             offset: e.line.offset,
-            text,
+            text: e.text.to_string(),
         })
-        .collect())
+        .collect()
 }
 
 /// `show --format json`: the trace, its rows and its raw lines.
@@ -44,7 +43,7 @@ struct ShowJson<'a> {
     lines: Vec<LogLine>,
 }
 
-pub fn write_json(out: &mut dyn Write, traces: &[Trace], inputs: &[Input]) -> Result<()> {
+pub fn write_json(out: &mut dyn Write, traces: &[Trace], files: FileNames) -> Result<()> {
     let mut all = Vec::new();
     for t in traces {
         let rows = if t.recipients.is_empty() {
@@ -55,7 +54,7 @@ pub fn write_json(out: &mut dyn Write, traces: &[Trace], inputs: &[Input]) -> Re
         all.push(ShowJson {
             trace: t,
             rows,
-            lines: log_lines(t, inputs)?,
+            lines: log_lines(t, files),
         });
     }
     serde_json::to_writer_pretty(&mut *out, &all)?;
@@ -63,10 +62,10 @@ pub fn write_json(out: &mut dyn Write, traces: &[Trace], inputs: &[Input]) -> Re
     Ok(())
 }
 
-pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()> {
+pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()> {
     let qid = t.queue_id().unwrap_or("NOQUEUE (rejected before queueing)");
     let dir = t.direction.map_or("", |d| d.as_str());
-    writeln!(out, "Message {qid} on {} ({}), {dir}", t.host, t.mta)?;
+    writeln!(out, "Message {qid} on {} ({}), {dir}", t.host, t.mta.as_str())?;
     let field = |out: &mut dyn Write, name: &str, value: Option<&str>| -> Result<()> {
         if let Some(v) = value {
             writeln!(out, "  {name:<11} {v}")?;
@@ -168,7 +167,7 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, inputs: &[Input]) -> Result<()
             )?;
         }
     }
-    let lines = log_lines(t, inputs)?;
+    let lines = log_lines(t, files);
     writeln!(out, "\nLog lines ({})", lines.len())?;
     for l in lines {
         let name = std::path::Path::new(&l.file)

@@ -58,6 +58,7 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
             program: env.program,
             pid: env.pid,
             line: at,
+            raw: line,
             kind,
         },
         fam,

@@ -17,6 +17,7 @@
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -35,7 +36,7 @@ const NOT_QUEUED: &str = " before the message was queued";
 const LINK_WAIT_SECS: i64 = 600;
 
 /// An smtpd process's current SMTP session.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Session {
     /// The queue id of the message being received, once `client=` was logged.
     qid: Option<String>,
@@ -47,6 +48,7 @@ struct Session {
 const SESSION_LINES: usize = 8;
 
 /// A closed trace in its grace period; `deadline` is precomputed as it is checked per event.
+#[derive(Serialize, Deserialize)]
 struct Closing {
     slot: usize,
     /// Matches `Open::closed` while the entry is current; entries of slots merged away,
@@ -56,12 +58,14 @@ struct Closing {
 }
 
 /// A queue id announced by `queued as` / `forwarded as` that has not been seen yet.
+#[derive(Serialize, Deserialize)]
 struct Awaited {
     parent: usize,
     kind: LinkKind,
     since: DateTime<Utc>,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
 struct Open {
     trace: Trace,
     /// Queue ids of this trace not yet removed.
@@ -79,6 +83,10 @@ struct Open {
 
 /// Folds events into traces. Feed events with [`Assembler::push`], collect finished traces
 /// from the `out` vector, and call [`Assembler::finish`] at the end of the input.
+///
+/// Its whole state serializes (serde), so the store can checkpoint the messages still in
+/// flight at the end of one `index` run and resume them in the next.
+#[derive(Serialize, Deserialize)]
 pub struct Assembler {
     slots: Vec<Option<Open>>,
     free: Vec<usize>,
@@ -100,7 +108,14 @@ pub struct Assembler {
     /// The SMTP session each smtpd process (host → pid) is in, until it disconnects.
     sessions: HashMap<String, HashMap<u32, Session>>,
     clock: Option<DateTime<Utc>>,
+    /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
+    /// their first time: the store deletes what it may have written of them.
+    retired: Vec<(String, DateTime<Utc>)>,
+    #[serde(skip)]
     rules: DirectionRules,
+    /// Keep each line's raw text in the timeline.
+    #[serde(skip)]
+    keep_text: bool,
 }
 
 impl Assembler {
@@ -117,7 +132,55 @@ impl Assembler {
             notices: HashMap::default(),
             sessions: HashMap::default(),
             clock: None,
+            retired: Vec::new(),
             rules,
+            keep_text: false,
+        }
+    }
+
+    /// Keep the raw text of every line in the timelines (for `show` and the store).
+    pub fn keep_text(mut self, keep: bool) -> Self {
+        self.keep_text = keep;
+        self
+    }
+
+    /// Restores a checkpoint written by [`Assembler::checkpoint`].
+    pub fn restore(bytes: &[u8], rules: DirectionRules, keep_text: bool) -> serde_json::Result<Self> {
+        let mut a: Assembler = serde_json::from_slice(bytes)?;
+        a.rules = rules;
+        a.keep_text = keep_text;
+        Ok(a)
+    }
+
+    /// The whole state, to resume later with [`Assembler::restore`].
+    pub fn checkpoint(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(self)
+    }
+
+    /// What every open message looks like now, as if the input ended here (the assembler
+    /// itself is unchanged and goes on with the next line).
+    pub fn snapshot(&self) -> Vec<Trace> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|o| {
+                let mut t = o.trace.clone();
+                finalize(&mut t, o.held, &self.rules);
+                t
+            })
+            .collect()
+    }
+
+    /// Trace ids merged into other traces since the last call.
+    pub fn take_retired(&mut self) -> Vec<(String, DateTime<Utc>)> {
+        std::mem::take(&mut self.retired)
+    }
+
+    fn entry(&self, ev: &Event<'_>) -> TimelineEntry {
+        TimelineEntry {
+            time: ev.time,
+            line: ev.line,
+            text: if self.keep_text { ev.raw.into() } else { Box::default() },
         }
     }
 
@@ -260,11 +323,9 @@ impl Assembler {
         };
         self.tickets += 1;
         let ticket = self.tickets;
+        let entry = self.entry(ev);
         let o = self.open_mut(slot);
-        o.trace.timeline.push(TimelineEntry {
-            time: ev.time,
-            line: ev.line,
-        });
+        o.trace.timeline.push(entry);
         if o.queued || o.closed.is_some() {
             return;
         }
@@ -288,10 +349,7 @@ impl Assembler {
         if crate::parse::postfix::daemon(ev.program) != "smtpd" {
             return;
         }
-        let entry = TimelineEntry {
-            time: ev.time,
-            line: ev.line,
-        };
+        let entry = self.entry(ev);
         if connect {
             let session = Session {
                 qid: None,
@@ -438,6 +496,7 @@ impl Assembler {
     fn merge(&mut self, host: &str, parent: usize, child: usize, kind: LinkKind) {
         let c = self.slots[child].take().expect("child slot in use");
         self.free.push(child);
+        self.retired.push((c.trace.trace_id.clone(), c.trace.first_time));
         for qid in c.live.iter().chain(c.removed.iter()) {
             if let Some(m) = self.by_qid.get_mut(host) {
                 if m.get(qid) == Some(&child) {
@@ -545,12 +604,10 @@ impl Assembler {
     fn apply(&mut self, slot: usize, ev: &Event<'_>) {
         let now = ev.time;
         {
+            let entry = self.entry(ev);
             let o = self.open_mut(slot);
             let t = &mut o.trace;
-            t.timeline.push(TimelineEntry {
-                time: ev.time,
-                line: ev.line,
-            });
+            t.timeline.push(entry);
             t.first_time = t.first_time.min(ev.time);
             t.last_time = t.last_time.max(ev.time);
         }
@@ -887,10 +944,7 @@ impl Assembler {
             ev.host,
             ev.time,
         );
-        t.timeline.push(TimelineEntry {
-            time: ev.time,
-            line: ev.line,
-        });
+        t.timeline.push(self.entry(ev));
         note_policy(&mut t, ev, None);
         let mut r = Recipient::new(tail.to.unwrap_or(""));
         r.status = status;

@@ -1,12 +1,12 @@
 //! The trace: one message's story on one host, with one status per recipient.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::{Delays, LineRef};
 
 /// A recipient's fate. The words are part of the output contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Delivered,
@@ -59,7 +59,7 @@ impl std::fmt::Display for Status {
 }
 
 /// Which way the message went, seen from the logging server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Inbound,
@@ -84,7 +84,7 @@ impl Direction {
 }
 
 /// One recipient of a message and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recipient {
     pub address: String,
     pub orig_to: Option<String>,
@@ -97,11 +97,12 @@ pub struct Recipient {
     pub delays: Option<Delays>,
     /// When the status was last set.
     pub time: Option<DateTime<Utc>>,
-    /// Internal: handed to a content filter, waiting for the re-injected copy.
-    #[serde(skip)]
+    /// Internal: handed to a content filter, waiting for the re-injected copy (kept in the
+    /// store's checkpoint of messages in flight; not printed when false).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) in_filter: bool,
     /// Internal: the status came from a content filter's discard reply.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) filter_discard: bool,
     /// Delivered by a final-delivery agent on this host (local, virtual, lmtp, pipe).
     pub local_delivery: bool,
@@ -127,7 +128,7 @@ impl Recipient {
 }
 
 /// The SMTP client that handed the message to this host.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub ip: Option<String>,
     pub name: Option<String>,
@@ -137,7 +138,7 @@ pub struct Client {
 }
 
 /// How another trace or queue id relates to this one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkKind {
     /// The content filter re-injected the message under this queue id (same trace).
@@ -150,14 +151,14 @@ pub enum LinkKind {
     NotificationOf,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub kind: LinkKind,
     pub queue_id: String,
 }
 
 /// A content filter's verdict (amavis).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FilterVerdict {
     pub passed: bool,
     pub category: String,
@@ -165,18 +166,41 @@ pub struct FilterVerdict {
 }
 
 /// One line of the timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub time: DateTime<Utc>,
     pub line: LineRef,
+    /// The raw line, when the assembler was asked to keep it (`show`, the store); empty
+    /// otherwise, so a plain search allocates nothing per line.
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub text: Box<str>,
+}
+
+/// Which MTA logged the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mta {
+    Postfix,
+}
+
+impl Mta {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mta::Postfix => "postfix",
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One message on one host, across all its queue ids.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     pub trace_id: String,
     pub host: String,
-    pub mta: &'static str,
+    pub mta: Mta,
     /// The queue ids in the order they joined the trace; empty for a before-queue reject.
     pub queue_ids: Vec<String>,
     pub message_id: Option<String>,
@@ -203,7 +227,7 @@ impl Trace {
         Trace {
             trace_id,
             host: host.to_string(),
-            mta: "postfix",
+            mta: Mta::Postfix,
             queue_ids: Vec::new(),
             message_id: None,
             from: None,
