@@ -1,5 +1,6 @@
-//! The commands behind the CLI: `search`, `show` and `stats`. `main.rs` parses arguments
-//! into these option structs; everything here is callable from tests.
+//! The commands behind the CLI: `index`, `search`, `show`, `stats` and `store info`.
+//! `main.rs` parses arguments into these option structs; everything here is callable from
+//! tests. `search` and `show` read the log files given with `--log`, else the store.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -11,6 +12,8 @@ use crate::output::{timeline, write_rows, Format, Row};
 use crate::query::Criteria;
 use crate::scan::{scan, ScanOptions, ScanStats};
 use crate::source::Input;
+use crate::store::hot::HotReader;
+use crate::store::{ingest, Store};
 use crate::syslog::Zone;
 use crate::trace::{DirectionRules, Trace};
 
@@ -22,12 +25,16 @@ pub mod exit {
     pub const NOTHING: u8 = 1;
     /// Usage error or unreadable input.
     pub const ERROR: u8 = 2;
+    /// `index`: what could be read was indexed, but some files were skipped (listed).
+    pub const PARTIAL: u8 = 3;
 }
 
 /// Options every command shares: where the logs are and how to read them.
 #[derive(Debug, Clone, Default)]
 pub struct Common {
     pub logs: Vec<PathBuf>,
+    /// The store (`--store`); `None`: `$MAILTRACE_STORE` or the platform data directory.
+    pub store: Option<PathBuf>,
     pub year: Option<i32>,
     pub timezone: Option<String>,
     pub local_domains: Vec<String>,
@@ -66,6 +73,18 @@ impl Common {
         if self.logs.is_empty() {
             bail!("no log files given: pass --log /var/log/mail.log (repeat --log for more files)");
         }
+        let opts = self.scan_options()?;
+        let inputs = self
+            .logs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Input::open(p, i as u32))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((inputs, opts))
+    }
+
+    /// How to read logs: the year, the zone and the direction rules.
+    pub fn scan_options(&self) -> Result<ScanOptions> {
         let cfg = self.load_config()?;
         let mut rules = DirectionRules::default();
         for d in cfg.local_domains.iter().chain(&self.local_domains) {
@@ -84,20 +103,18 @@ impl Common {
                 rules.local_networks.push(net);
             }
         }
-        let inputs = self
-            .logs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Input::open(p, i as u32))
-            .collect::<Result<Vec<_>>>()?;
-        let opts = ScanOptions {
+        Ok(ScanOptions {
             year: self.year,
             zone: self.zone_with(&cfg)?,
             rules,
             progress: std::io::stderr().is_terminal(),
             keep_text: false,
-        };
-        Ok((inputs, opts))
+        })
+    }
+
+    /// The store to read or write (see [`Store::locate`]).
+    pub fn store_dir(&self) -> PathBuf {
+        Store::locate(self.store.as_deref())
     }
 }
 
@@ -143,21 +160,27 @@ pub fn search(
     limit: Option<usize>,
     out: &mut dyn Write,
 ) -> Result<u8> {
-    let found = find(common, criteria)?;
-    let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
     let limit = match (limit, format) {
         (Some(0), _) => None,
         (Some(n), _) => Some(n),
         (None, Format::Table) => Some(1000),
         (None, _) => None,
     };
-    let mut cut = None;
-    if let Some(n) = limit {
-        if rows.len() > n {
-            cut = Some(rows.len() - n);
+    let (rows, total) = if common.logs.is_empty() {
+        let store = Store::open(&common.store_dir())?;
+        let hot = HotReader::open(&store.hot_dir())?;
+        let found = hot.search(criteria, limit)?;
+        (found.rows, found.total)
+    } else {
+        let found = find(common, criteria)?;
+        let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
+        let total = rows.len();
+        if let Some(n) = limit {
             rows.truncate(n);
         }
-    }
+        (rows, total)
+    };
+    let cut = (total > rows.len()).then(|| total - rows.len());
     if rows.is_empty() && format == Format::Table {
         writeln!(
             out,
@@ -190,7 +213,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
         timeline::write_json(out, &traces, &files)?;
     } else {
         if traces.is_empty() {
-            writeln!(out, "No message with queue id or Message-ID '{id}' in these logs. Try `mailtrace search --subject …` or `--from …` to find it.")?;
+            writeln!(out, "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it.")?;
         }
         for (i, t) in traces.iter().enumerate() {
             if i > 0 {
@@ -249,6 +272,102 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
         for e in &stats.no_envelope_examples {
             writeln!(out, "      {}", e.chars().take(160).collect::<String>())?;
         }
+    }
+    Ok(exit::FOUND)
+}
+
+/// `mailtrace index PATH…`: reads the files into the store and prints a summary (on stderr
+/// when `quiet` is false; as JSON on `out` with `json`).
+pub fn index(common: &Common, paths: &[PathBuf], json: bool, out: &mut dyn Write) -> Result<u8> {
+    if paths.is_empty() {
+        bail!("no log files given: mailtrace index /var/log/mail.log");
+    }
+    let dir = common.store_dir();
+    let store = Store::create(&dir)?;
+    let opts = common.scan_options()?;
+    let summary = ingest::run(&store, paths, &opts)?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &summary)?;
+        writeln!(out)?;
+    } else {
+        if summary.recovered {
+            writeln!(out, "The previous run was interrupted: its work was redone.")?;
+        }
+        for f in &summary.files {
+            writeln!(out, "  {}  {} (bytes {}..{})", f.path, f.outcome, f.from, f.to)?;
+        }
+        writeln!(
+            out,
+            "Indexed {} lines ({:.1} MB) into {}: {} messages, {} rows, {} unrecognised lines, {} messages in flight kept for the next run; {:.2} s, {:.1} MB/s",
+            summary.stats.lines,
+            summary.stats.bytes as f64 / 1e6,
+            store.root.display(),
+            summary.traces,
+            summary.rows,
+            summary.stats.unrecognised(),
+            summary.open,
+            summary.seconds,
+            summary.mb_per_sec()
+        )?;
+    }
+    let skipped = summary.files.iter().any(|f| f.outcome.starts_with("skipped"));
+    Ok(if skipped { exit::PARTIAL } else { exit::FOUND })
+}
+
+/// `mailtrace store info`: days, rows, traces and size on disk per tier.
+pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let store = Store::open(&common.store_dir())?;
+    let days = HotReader::open(&store.hot_dir())?.info()?;
+    let state = crate::store::state::IngestState::load(&store.root)?;
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({
+                "store": store.root,
+                "hot": { "days": days },
+                "archive": { "days": [] },
+                "files": state.files,
+            }),
+        )?;
+        writeln!(out)?;
+        return Ok(exit::FOUND);
+    }
+    let (rows, traces, bytes) = days
+        .iter()
+        .fold((0, 0, 0), |a, d| (a.0 + d.rows, a.1 + d.traces, a.2 + d.bytes));
+    writeln!(out, "Store {}", store.root.display())?;
+    match (days.first(), days.last()) {
+        (Some(a), Some(b)) => writeln!(
+            out,
+            "Hot tier: {} days ({} … {}), {rows} rows, {traces} messages, {:.1} MB on disk",
+            days.len(),
+            a.day,
+            b.day,
+            bytes as f64 / 1e6
+        )?,
+        _ => writeln!(out, "Hot tier: empty")?,
+    }
+    for d in &days {
+        writeln!(
+            out,
+            "  {}  {:>9} rows  {:>9} messages  {:>9.1} MB",
+            d.day,
+            d.rows,
+            d.traces,
+            d.bytes as f64 / 1e6
+        )?;
+    }
+    writeln!(out, "Archive tier: empty")?;
+    writeln!(out, "Files read: {}", state.files.len())?;
+    for f in &state.files {
+        writeln!(
+            out,
+            "  {}  up to byte {} (line {}), last indexed {}",
+            f.path,
+            f.done.offset,
+            f.done.line,
+            crate::output::rfc3339(f.last_indexed)
+        )?;
     }
     Ok(exit::FOUND)
 }

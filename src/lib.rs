@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`source`] reads lines → [`syslog`] splits the envelope → [`parse`]
 //! turns each line into an [`event::Event`] → [`trace::Assembler`] folds events into
-//! [`trace::Trace`]s → [`query`] selects rows → [`output`] prints them.
+//! [`trace::Trace`]s → [`store`] indexes them (or, with `--log`, they are searched as they
+//! come) → [`query`] selects rows → [`output`] prints them.
 
 pub mod app;
 pub mod config;
@@ -12,5 +13,6 @@ pub mod parse;
 pub mod query;
 pub mod scan;
 pub mod source;
+pub mod store;
 pub mod syslog;
 pub mod trace;

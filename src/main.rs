@@ -70,6 +70,39 @@ Examples:
         #[arg(long, value_enum, default_value = "text")]
         format: ShowFormat,
     },
+    /// Read log files into the store, once: later searches answer in milliseconds
+    #[command(after_help = "\
+Examples:
+  mailtrace index /var/log/mail.log
+  mailtrace index --store /var/lib/mailtrace /var/log/mail.log.1 /var/log/mail.log
+  mailtrace search --to alice@example.com --last 24h        (reads the store)
+
+Run it as often as you like (e.g. every few minutes from cron or a systemd timer): files are
+recognised by their first KiB, so a file read before, renamed by logrotate (mail.log →
+mail.log.1) or grown since, is read on from where the last run stopped. Messages still in
+flight at the end are kept and completed by the next run. Give rotated files oldest first.
+
+Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
+3 done but some files were skipped (listed in the summary).")]
+    Index {
+        /// Log files to read (plain text; oldest first)
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Store directory (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace; for a
+        /// service, /var/lib/mailtrace)
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Summary format: text on stderr, or JSON on stdout
+        #[arg(long, value_enum, default_value = "text")]
+        format: ShowFormat,
+    },
+    /// What the store holds
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Count lines, events per program, unrecognised lines (with examples) and statuses
     #[command(after_help = "Example:\n  mailtrace stats --log /var/log/mail.log --log /var/log/mail.log.1")]
     Stats {
@@ -82,9 +115,19 @@ Examples:
 
 #[derive(Args)]
 struct CommonArgs {
-    /// Log file to read (repeatable; give rotated files oldest first)
-    #[arg(long = "log", value_name = "PATH", required = true, num_args = 1..)]
+    /// Log file to read instead of the store (repeatable; give rotated files oldest first)
+    #[arg(long = "log", value_name = "PATH", num_args = 1..)]
     logs: Vec<PathBuf>,
+    /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+/// How to read log lines.
+#[derive(Args, Default)]
+struct ReadArgs {
     /// Year of the first line of each file with BSD timestamps (default: from the file's modification time)
     #[arg(long)]
     year: Option<i32>,
@@ -102,6 +145,18 @@ struct CommonArgs {
     config: Option<PathBuf>,
 }
 
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Days held, rows, messages and size on disk per tier, and the files read
+    #[command(after_help = "Example:\n  mailtrace store info --store /var/lib/mailtrace")]
+    Info {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ShowFormat,
+    },
+}
+
 #[derive(Args)]
 struct CriteriaArgs {
     /// Envelope sender (exact, @domain, * wildcards, <> for bounces)
@@ -110,7 +165,8 @@ struct CriteriaArgs {
     /// Recipient (exact, @domain, * wildcards)
     #[arg(long)]
     to: Option<String>,
-    /// Words that must all appear in the subject (only logged by header_checks WARN/INFO/HOLD…)
+    /// Words of the subject, each matching the start of a word; quote a phrase ("order 12")
+    /// to keep words together (the subject is only logged by header_checks WARN/INFO/HOLD…)
     #[arg(long, num_args = 1..)]
     subject: Vec<String>,
     /// Message-ID header, with or without <>
@@ -178,8 +234,17 @@ enum DirectionArg {
 
 impl CommonArgs {
     fn into_common(self) -> Common {
+        let mut c = self.read.into_common(self.store);
+        c.logs = self.logs;
+        c
+    }
+}
+
+impl ReadArgs {
+    fn into_common(self, store: Option<PathBuf>) -> Common {
         Common {
-            logs: self.logs,
+            logs: Vec::new(),
+            store,
             year: self.year,
             timezone: self.timezone,
             local_domains: self.local_domains,
@@ -217,9 +282,14 @@ impl CriteriaArgs {
             to: self.to.as_deref().map(AddressPattern::parse),
             subject: self
                 .subject
-                .iter()
-                .flat_map(|s| s.split_whitespace().map(str::to_string))
-                .collect(),
+                .into_iter()
+                .map(|s| {
+                    if query::words(&s).is_empty() {
+                        anyhow::bail!("--subject '{s}' has no word to look for: give letters or digits");
+                    }
+                    Ok(s)
+                })
+                .collect::<anyhow::Result<_>>()?,
             message_id: self.message_id,
             queue_id: self.queue_id,
             statuses: self.status.into_iter().map(status_word).collect(),
@@ -273,6 +343,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Stats { common, format } => {
             app::stats(&common.into_common(), matches!(format, ShowFormat::Json), &mut out)
+        }
+        Command::Index {
+            paths,
+            store,
+            read,
+            format,
+        } => {
+            let json = matches!(format, ShowFormat::Json);
+            let common = read.into_common(store);
+            if json {
+                app::index(&common, &paths, true, &mut out)
+            } else {
+                app::index(&common, &paths, false, &mut std::io::stderr())
+            }
+        }
+        Command::Store {
+            command: StoreCommand::Info { store, format },
+        } => {
+            let common = ReadArgs::default().into_common(store);
+            app::store_info(&common, matches!(format, ShowFormat::Json), &mut out)
         }
     }
 }

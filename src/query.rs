@@ -89,6 +89,10 @@ impl IpFilter {
     pub fn matches(&self, ip: &str) -> bool {
         ip.parse::<IpAddr>().is_ok_and(|a| self.0.contains(&a))
     }
+
+    pub fn net(&self) -> IpNet {
+        self.0
+    }
 }
 
 /// What to look for. Empty criteria match everything.

@@ -23,7 +23,7 @@ pub enum Format {
 }
 
 /// One (message, recipient) row. The key names are a contract: add fields, never rename.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Row {
     pub time: String,
     pub last_time: String,

@@ -171,6 +171,11 @@ impl Assembler {
             .collect()
     }
 
+    /// The latest log time seen.
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        self.clock
+    }
+
     /// Trace ids merged into other traces since the last call.
     pub fn take_retired(&mut self) -> Vec<(String, DateTime<Utc>)> {
         std::mem::take(&mut self.retired)

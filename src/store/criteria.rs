@@ -1,0 +1,155 @@
+//! Search criteria as tantivy queries over row documents.
+//!
+//! Each criterion becomes the query that selects exactly the rows [`Criteria::rows`] selects
+//! when reading logs, so `search` answers the same from the store as from `--log`: exact
+//! addresses are terms, domains a term plus a regex for subdomains, wildcards a regex over
+//! the terms, subjects a prefix or phrase-prefix query over the words, IP networks a range.
+
+use std::ops::Bound;
+
+use anyhow::Result;
+use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+use super::schema::{ipv6, Fields, KIND_ROW};
+use crate::query::{words, AddressPattern, Criteria};
+
+/// The query for the rows matching `c`.
+pub fn row_query(f: &Fields, c: &Criteria) -> Result<Box<dyn Query>> {
+    let mut must: Vec<Box<dyn Query>> = vec![term(f.kind, KIND_ROW)];
+    if let Some(p) = &c.from {
+        must.push(address(p, &[f.from], &[f.from_domain])?);
+    }
+    if let Some(p) = &c.to {
+        must.push(address(p, &[f.to], &[f.to_domain])?);
+    }
+    for s in &c.subject {
+        must.push(subject(f.subject, &words(s))?);
+    }
+    if let Some(id) = &c.message_id {
+        must.push(term(
+            f.message_id,
+            id.trim().trim_start_matches('<').trim_end_matches('>'),
+        ));
+    }
+    if let Some(q) = &c.queue_id {
+        must.push(term(f.queue_id, q));
+    }
+    if !c.statuses.is_empty() {
+        must.push(any(c.statuses.iter().map(|s| term(f.status, s.as_str())).collect()));
+    }
+    if let Some(d) = c.direction {
+        must.push(term(f.direction, d.as_str()));
+    }
+    if let Some(ip) = &c.client_ip {
+        let net = ip.net();
+        let range = RangeQuery::new(
+            Bound::Included(Term::from_field_ip_addr(f.client_ip, ipv6(net.network()))),
+            Bound::Included(Term::from_field_ip_addr(f.client_ip, ipv6(net.broadcast()))),
+        );
+        match net {
+            // an IPv6 network never contains an IPv4 client, though its range may span the
+            // IPv4-mapped block
+            ipnet::IpNet::V6(_) => {
+                let mapped = RangeQuery::new(
+                    Bound::Included(Term::from_field_ip_addr(
+                        f.client_ip,
+                        std::net::Ipv4Addr::UNSPECIFIED.to_ipv6_mapped(),
+                    )),
+                    Bound::Included(Term::from_field_ip_addr(
+                        f.client_ip,
+                        std::net::Ipv4Addr::BROADCAST.to_ipv6_mapped(),
+                    )),
+                );
+                must.push(Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(range) as Box<dyn Query>),
+                    (Occur::MustNot, Box::new(mapped)),
+                ])));
+            }
+            ipnet::IpNet::V4(_) => must.push(Box::new(range)),
+        }
+    }
+    if let Some(h) = &c.host {
+        must.push(term(f.host, &h.to_ascii_lowercase()));
+    }
+    // a message matches a time window when any of its activity falls inside it
+    if let Some(since) = c.since {
+        must.push(Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(f.last_time, since.timestamp_micros())),
+            Bound::Unbounded,
+        )));
+    }
+    if let Some(until) = c.until {
+        must.push(Box::new(RangeQuery::new(
+            Bound::Unbounded,
+            Bound::Included(Term::from_field_i64(f.time, until.timestamp_micros())),
+        )));
+    }
+    Ok(Box::new(BooleanQuery::new(
+        must.into_iter().map(|q| (Occur::Must, q)).collect(),
+    )))
+}
+
+/// Trace documents whose queue id, Message-ID or trace id is `id`.
+pub fn trace_query(f: &Fields, id: &str) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, term(f.kind, super::schema::KIND_TRACE)),
+        (
+            Occur::Must,
+            any(vec![term(f.queue_id, id), term(f.message_id, id), term(f.trace_id, id)]),
+        ),
+    ]))
+}
+
+pub fn term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn any(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+/// An address pattern over address fields (any of them may match) and their domain fields.
+fn address(p: &AddressPattern, fields: &[Field], domains: &[Field]) -> Result<Box<dyn Query>> {
+    let mut alternatives = Vec::new();
+    match p {
+        AddressPattern::NullSender => alternatives.extend(fields.iter().map(|&f| term(f, ""))),
+        AddressPattern::Exact(e) => alternatives.extend(fields.iter().map(|&f| term(f, e))),
+        AddressPattern::Domain(d) => {
+            let sub = format!(".*\\.{}", regex_syntax::escape(d));
+            for &f in domains {
+                alternatives.push(term(f, d));
+                alternatives.push(Box::new(RegexQuery::from_pattern(&sub, f)?));
+            }
+        }
+        AddressPattern::Wildcard(w) => {
+            let pattern = w.split('*').map(regex_syntax::escape).collect::<Vec<_>>().join(".*");
+            for &f in fields {
+                alternatives.push(Box::new(RegexQuery::from_pattern(&pattern, f)?));
+            }
+        }
+    }
+    Ok(any(alternatives))
+}
+
+/// Words in order, the last as a prefix (see [`crate::query::phrase_prefix`]).
+fn subject(field: Field, phrase: &[String]) -> Result<Box<dyn Query>> {
+    Ok(match phrase {
+        [] => Box::new(tantivy::query::AllQuery),
+        [word] => Box::new(RegexQuery::from_pattern(
+            &format!("{}.*", regex_syntax::escape(word)),
+            field,
+        )?),
+        _ => {
+            let mut q = PhrasePrefixQuery::new(phrase.iter().map(|w| Term::from_field_text(field, w)).collect());
+            q.set_max_expansions(u32::MAX);
+            Box::new(q)
+        }
+    })
+}

@@ -1,0 +1,404 @@
+//! The hot tier: one tantivy index per UTC day (`hot/YYYY-MM-DD/`), the day a message was
+//! received. A message whose state changes later (deferred today, delivered tomorrow) is
+//! replaced in its own day: delete by `trace_id`, add again.
+//!
+//! Writing: [`DayWriters`] keeps a few day writers open (each with its own memory budget) and
+//! commits one when it makes room for another; the ingest run commits them all at each
+//! checkpoint. Reading: [`HotReader`] opens the committed state of every day, so a search
+//! while `index` runs sees the last commit and never waits for it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use tantivy::collector::{Collector, Count, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::Query;
+use tantivy::schema::Value;
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, SegmentReader};
+use tantivy::{TantivyDocument, Term};
+
+use super::criteria::{row_query, term, trace_query};
+use super::schema::{Fields, StoredTrace, KIND_ROW, KIND_TRACE};
+use crate::output::Row;
+use crate::query::Criteria;
+use crate::trace::Trace;
+
+/// Memory budget of one day writer.
+const WRITER_BUDGET: usize = 64 << 20;
+/// Day writers open at once (a batch usually moves forward day by day; an update to an
+/// older day reopens its writer).
+const MAX_OPEN_WRITERS: usize = 3;
+
+/// The directory name of a day.
+pub fn day_name(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The day (UTC) a trace belongs to.
+pub fn day_of(t: DateTime<Utc>) -> NaiveDate {
+    t.date_naive()
+}
+
+/// Days held in `hot`, oldest first, with their directories. Directories without a committed
+/// index (a run killed while creating one) are left out.
+pub fn days(hot: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(hot) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", hot.display())),
+    };
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        let Some(day) = name
+            .to_str()
+            .and_then(|n| NaiveDate::parse_from_str(n, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        if e.path().join("meta.json").exists() {
+            out.push((day, e.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn create_day(dir: &Path) -> Result<Index> {
+    if dir.join("meta.json").exists() {
+        return Index::open_in_dir(dir).with_context(|| format!("cannot open the day index {}", dir.display()));
+    }
+    // a directory without meta.json holds nothing committed: start it afresh
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (schema, _) = Fields::schema();
+    let settings = IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor {
+            compression_level: Some(3),
+        }),
+        docstore_blocksize: 32 << 10,
+        ..IndexSettings::default()
+    };
+    Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(dir)
+        .with_context(|| format!("cannot create the day index {}", dir.display()))
+}
+
+struct OpenDay {
+    day: NaiveDate,
+    writer: IndexWriter,
+    fields: Fields,
+    used: u64,
+}
+
+/// Writers of the day indexes an ingest run touches.
+pub struct DayWriters {
+    hot: PathBuf,
+    open: Vec<OpenDay>,
+    tick: u64,
+    /// Row documents added (replacements included).
+    pub rows: u64,
+    /// Traces added (replacements included).
+    pub traces: u64,
+}
+
+impl DayWriters {
+    pub fn new(hot: &Path) -> DayWriters {
+        DayWriters {
+            hot: hot.to_path_buf(),
+            open: Vec::new(),
+            tick: 0,
+            rows: 0,
+            traces: 0,
+        }
+    }
+
+    fn writer(&mut self, day: NaiveDate, create: bool) -> Result<Option<&mut OpenDay>> {
+        self.tick += 1;
+        if let Some(i) = self.open.iter().position(|o| o.day == day) {
+            let o = &mut self.open[i];
+            o.used = self.tick;
+            return Ok(Some(o));
+        }
+        let dir = self.hot.join(day_name(day));
+        if !create && !dir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        if self.open.len() >= MAX_OPEN_WRITERS {
+            let lru = (0..self.open.len())
+                .min_by_key(|&i| self.open[i].used)
+                .expect("writers open");
+            let mut o = self.open.swap_remove(lru);
+            o.writer.commit()?;
+            o.writer.wait_merging_threads()?;
+        }
+        let index = create_day(&dir)?;
+        let fields = Fields::from_schema(&index.schema())?;
+        let writer = index
+            .writer_with_num_threads(1, WRITER_BUDGET)
+            .with_context(|| format!("cannot write {}: is another `mailtrace index` running?", dir.display()))?;
+        self.open.push(OpenDay {
+            day,
+            writer,
+            fields,
+            used: self.tick,
+        });
+        Ok(self.open.last_mut())
+    }
+
+    /// Adds a trace to the day it was received; with `replace`, whatever is stored under its
+    /// trace id is deleted first.
+    pub fn put(&mut self, t: &Trace, files: &[(u32, String)], replace: bool) -> Result<()> {
+        let o = self.writer(day_of(t.first_time), true)?.expect("created");
+        if replace {
+            o.writer
+                .delete_term(Term::from_field_text(o.fields.trace_id, &t.trace_id));
+        }
+        let docs = o.fields.documents(t, files)?;
+        let n = docs.len() as u64;
+        for d in docs {
+            o.writer.add_document(d)?;
+        }
+        self.rows += n - 1;
+        self.traces += 1;
+        Ok(())
+    }
+
+    /// Deletes the trace `trace_id` received at `first_time`, if stored.
+    pub fn delete(&mut self, trace_id: &str, first_time: DateTime<Utc>) -> Result<()> {
+        if let Some(o) = self.writer(day_of(first_time), false)? {
+            o.writer.delete_term(Term::from_field_text(o.fields.trace_id, trace_id));
+        }
+        Ok(())
+    }
+
+    /// Commits every open writer.
+    pub fn commit(&mut self) -> Result<()> {
+        for o in &mut self.open {
+            o.writer
+                .commit()
+                .with_context(|| format!("cannot commit the day index {}", day_name(o.day)))?;
+        }
+        Ok(())
+    }
+
+    /// Commits and closes every writer, letting background merges finish.
+    pub fn close(mut self) -> Result<()> {
+        self.commit()?;
+        for o in self.open.drain(..) {
+            o.writer.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+}
+
+struct Day {
+    day: NaiveDate,
+    dir: PathBuf,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// The committed state of the hot days, for searching.
+pub struct HotReader {
+    days: Vec<Day>,
+}
+
+/// What a day holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DayInfo {
+    pub day: NaiveDate,
+    pub rows: u64,
+    pub traces: u64,
+    pub bytes: u64,
+}
+
+/// Rows a search found: the rows to print, and how many matched in all.
+pub struct Found {
+    pub rows: Vec<Row>,
+    pub total: usize,
+}
+
+impl HotReader {
+    /// Opens every committed day (retrying once when a concurrent merge removed a file
+    /// between listing and opening).
+    pub fn open(hot: &Path) -> Result<HotReader> {
+        let mut days = Vec::new();
+        for (day, dir) in self::days(hot)? {
+            let open = || -> tantivy::Result<(IndexReader, Fields)> {
+                let index = Index::open_in_dir(&dir)?;
+                let fields = Fields::from_schema(&index.schema())
+                    .map_err(|e| tantivy::TantivyError::SchemaError(e.to_string()))?;
+                let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+                Ok((reader, fields))
+            };
+            let (reader, fields) = open()
+                .or_else(|_| open())
+                .with_context(|| format!("cannot open the day index {}", dir.display()))?;
+            days.push(Day {
+                day,
+                dir,
+                reader,
+                fields,
+            });
+        }
+        Ok(HotReader { days })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    /// Rows matching `c`, newest first (time, then trace id, then recipient order), at most
+    /// `limit` of them.
+    pub fn search(&self, c: &Criteria, limit: Option<usize>) -> Result<Found> {
+        let mut hits: Vec<(i64, usize, DocAddress)> = Vec::new();
+        for (i, d) in self.days.iter().enumerate() {
+            // a message belongs to the day it arrived: later days cannot hold one that
+            // arrived before `until`'s day ended
+            if c.until.is_some_and(|u| d.day > day_of(u)) {
+                continue;
+            }
+            let q = row_query(&d.fields, c)?;
+            let searcher = d.reader.searcher();
+            let found = searcher.search(q.as_ref(), &TimeHits)?;
+            hits.extend(found.into_iter().map(|(t, a)| (t, i, a)));
+        }
+        let total = hits.len();
+        hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
+        if let Some(n) = limit {
+            if hits.len() > n && n > 0 {
+                // keep every hit tied with the last one: the final order breaks ties by trace id
+                let edge = hits[n - 1].0;
+                let keep = hits.partition_point(|h| h.0 >= edge);
+                hits.truncate(keep);
+            } else if n == 0 {
+                hits.clear();
+            }
+        }
+        // read in index order, which is the doc store's order
+        hits.sort_unstable_by_key(|h| (h.1, h.2));
+        let mut rows: Vec<(i64, String, u64, Row)> = Vec::with_capacity(hits.len());
+        let mut searchers = self.days.iter().map(|d| d.reader.searcher()).collect::<Vec<_>>();
+        for (t, day, addr) in hits {
+            let d = &self.days[day];
+            let doc: TantivyDocument = searchers[day].doc(addr)?;
+            let body = doc.get_first(d.fields.body).and_then(|v| v.as_str()).unwrap_or("");
+            let row: Row = serde_json::from_str(body)
+                .with_context(|| format!("damaged row in the day index {}", d.dir.display()))?;
+            let rcpt = doc.get_first(d.fields.rcpt).and_then(|v| v.as_u64()).unwrap_or(0);
+            rows.push((t, row.trace_id.clone(), rcpt, row));
+        }
+        searchers.clear();
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let mut rows: Vec<Row> = rows.into_iter().map(|r| r.3).collect();
+        if let Some(n) = limit {
+            rows.truncate(n);
+        }
+        Ok(Found { rows, total })
+    }
+
+    /// The stored traces whose queue id, Message-ID or trace id is `id`, oldest first.
+    pub fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {
+        let mut out = Vec::new();
+        for d in &self.days {
+            let searcher = d.reader.searcher();
+            let q = trace_query(&d.fields, id);
+            for (_, addr) in searcher.search(q.as_ref(), &TimeHits)? {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let body = doc.get_first(d.fields.body).and_then(|v| v.as_str()).unwrap_or("");
+                out.push(
+                    serde_json::from_str::<StoredTrace>(body)
+                        .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?,
+                );
+            }
+        }
+        out.sort_by(|a, b| (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id)));
+        Ok(out)
+    }
+
+    /// Rows, traces and bytes on disk per day.
+    pub fn info(&self) -> Result<Vec<DayInfo>> {
+        let mut out = Vec::new();
+        for d in &self.days {
+            let searcher = d.reader.searcher();
+            let count = |kind: &str| -> Result<u64> {
+                let q: Box<dyn Query> = term(d.fields.kind, kind);
+                Ok(searcher.search(q.as_ref(), &Count)? as u64)
+            };
+            out.push(DayInfo {
+                day: d.day,
+                rows: count(KIND_ROW)?,
+                traces: count(KIND_TRACE)?,
+                bytes: dir_size(&d.dir),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Total size of the files in `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Collects every matching document with its `time` fast field.
+struct TimeHits;
+
+impl Collector for TimeHits {
+    type Fruit = Vec<(i64, DocAddress)>;
+    type Child = SegmentTimeHits;
+
+    fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SegmentTimeHits> {
+        Ok(SegmentTimeHits {
+            segment,
+            time: reader.fast_fields().i64("time")?,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(i64, DocAddress)>>) -> tantivy::Result<Vec<(i64, DocAddress)>> {
+        Ok(fruits.concat())
+    }
+}
+
+struct SegmentTimeHits {
+    segment: u32,
+    time: Column<i64>,
+    hits: Vec<(i64, DocAddress)>,
+}
+
+impl SegmentCollector for SegmentTimeHits {
+    type Fruit = Vec<(i64, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let t = self.time.first(doc).unwrap_or(i64::MIN);
+        self.hits.push((t, DocAddress::new(self.segment, doc)));
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.hits
+    }
+}

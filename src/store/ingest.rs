@@ -1,0 +1,254 @@
+//! `mailtrace index`: reads log files into the store, once.
+//!
+//! A run resumes where the last one stopped: each file is recognised by its fingerprint and
+//! read on from its committed position, and the assembler is restored from the checkpoint of
+//! the messages that were still in flight, so a message deferred before midnight and
+//! delivered after is completed by the next run. At the end the messages still in flight are
+//! written as they stand (their rows say `deferred` or `in-progress`) and checkpointed.
+//!
+//! Crash safety: the state (positions + checkpoint) is replaced atomically only after the day
+//! indexes are committed. A run killed before that leaves the previous state, and a flag that
+//! tells the next run to replace (delete by trace id, then add) every trace it writes, so
+//! re-reading the same lines doubles nothing. In a normal run only traces that began before
+//! the checkpoint can already be stored, and only those are replaced.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+
+use super::hot::DayWriters;
+use super::state::{Fingerprint, IngestState, KnownFile, Resume};
+use super::Store;
+use crate::scan::{Pipeline, ScanOptions, ScanStats};
+use crate::source::{Input, Position};
+use crate::trace::{Assembler, Trace};
+
+/// A file modified this recently may be in the middle of a line at its end: that line waits
+/// for the next run.
+const ACTIVE_SECS: i64 = 600;
+
+/// What one file contributed to a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub from: u64,
+    pub to: u64,
+    /// `new`, `resumed`, `unchanged`, or `skipped: why`.
+    pub outcome: String,
+}
+
+/// What an `index` run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub files: Vec<FileReport>,
+    pub stats: ScanStats,
+    /// Traces written (finished ones, and the ones in flight as they stand).
+    pub traces: u64,
+    pub rows: u64,
+    /// Messages in flight, checkpointed for the next run.
+    pub open: usize,
+    pub seconds: f64,
+    /// Whether the previous run had been interrupted (its work is redone).
+    pub recovered: bool,
+}
+
+impl Summary {
+    /// Raw log bytes read per second.
+    pub fn mb_per_sec(&self) -> f64 {
+        self.stats.bytes as f64 / 1e6 / self.seconds.max(1e-9)
+    }
+}
+
+/// Indexes `paths` into `store` (created if new).
+pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summary> {
+    let started = Instant::now();
+    let _lock = store.lock()?;
+    let mut state = IngestState::load(&store.root)?;
+    let recovered = state.interrupted_run.is_some();
+    let mut opts = opts.clone();
+    opts.keep_text = true;
+    let assembler = match &state.checkpoint {
+        Some(name) => {
+            let path = store.root.join(name);
+            let bytes = std::fs::read(&path)
+                .ok()
+                .and_then(|z| zstd::decode_all(&z[..]).ok())
+                .with_context(|| format!("the checkpoint {} is missing or damaged", path.display()))?;
+            Some(
+                Assembler::restore(&bytes, opts.rules.clone(), true)
+                    .with_context(|| format!("the checkpoint {} is damaged", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    // traces that began after the checkpoint's last line cannot be stored yet
+    let resume_clock = assembler.as_ref().and_then(Assembler::clock);
+    let replace_all = recovered;
+    state.interrupted_run = Some(Utc::now());
+    state.save(&store.root)?;
+
+    let mut names: BTreeMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut pipeline = Pipeline::new(&opts, assembler, total);
+    let mut writers = DayWriters::new(&store.hot_dir());
+    let mut reports = Vec::new();
+    let mut failure: Option<anyhow::Error> = None;
+    for path in paths {
+        let shown = path.display().to_string();
+        let meta = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => {
+                reports.push(skipped(&shown, "not a regular file"));
+                continue;
+            }
+            Err(e) => {
+                reports.push(skipped(&shown, &e.to_string()));
+                continue;
+            }
+        };
+        let len = meta.len();
+        let (id, from, known) = match state.resume(path, len)? {
+            Resume::Known { index, from } => (state.files[index].id, from, Some(index)),
+            Resume::New => (state.next_file_id, Position::default(), None),
+        };
+        if len == 0 || (known.is_some() && from.offset == len) {
+            reports.push(FileReport {
+                path: shown,
+                from: from.offset,
+                to: from.offset,
+                outcome: "unchanged".into(),
+            });
+            continue;
+        }
+        let input = match Input::open(path, id) {
+            Ok(i) => i,
+            Err(e) => {
+                reports.push(skipped(&shown, &format!("{e:#}")));
+                continue;
+            }
+        };
+        names.insert(id, shown.clone());
+        let active = input
+            .modified
+            .is_none_or(|m| (Utc::now() - m).num_seconds() < ACTIVE_SECS);
+        let mut write_error: Option<anyhow::Error> = None;
+        let end = pipeline.read(&input, from, active, &mut |t: Trace| {
+            if write_error.is_none() {
+                let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
+                if let Err(e) = writers.put(&t, &files_of(&t, &names), replace) {
+                    write_error = Some(e);
+                }
+            }
+        });
+        let end = match (end, write_error) {
+            (Ok(end), None) => end,
+            (Err(e), _) | (_, Some(e)) => {
+                failure = Some(e.context(format!("while indexing {shown}")));
+                break;
+            }
+        };
+        let fingerprint = Fingerprint::of(path)?.context("file emptied while it was read")?;
+        let now = Utc::now();
+        match known {
+            Some(i) => {
+                let k = &mut state.files[i];
+                k.path = shown.clone();
+                k.fingerprint = fingerprint;
+                k.done = end;
+                k.last_indexed = now;
+            }
+            None => {
+                state.next_file_id += 1;
+                state.files.push(KnownFile {
+                    id,
+                    path: shown.clone(),
+                    fingerprint,
+                    done: end,
+                    last_indexed: now,
+                });
+            }
+        }
+        reports.push(FileReport {
+            path: shown,
+            from: from.offset,
+            to: end.offset,
+            outcome: if known.is_some() { "resumed" } else { "new" }.into(),
+        });
+    }
+    if let Some(e) = failure {
+        // nothing is committed: the store keeps its last state and the next run redoes this
+        return Err(e);
+    }
+    let open = checkpoint(store, &mut state, &mut pipeline, &mut writers, &names)?;
+    let (_, stats) = pipeline.suspend();
+    let (traces, rows) = (writers.traces, writers.rows);
+    writers.close()?;
+    state.interrupted_run = None;
+    state.save(&store.root)?;
+    Ok(Summary {
+        files: reports,
+        stats,
+        traces,
+        rows,
+        open,
+        seconds: started.elapsed().as_secs_f64(),
+        recovered,
+    })
+}
+
+fn skipped(path: &str, why: &str) -> FileReport {
+    FileReport {
+        path: path.to_string(),
+        from: 0,
+        to: 0,
+        outcome: format!("skipped: {why}"),
+    }
+}
+
+/// The names of the files `t`'s lines came from.
+fn files_of(t: &Trace, names: &BTreeMap<u32, String>) -> Vec<(u32, String)> {
+    let mut ids: Vec<u32> = t.timeline.iter().map(|e| e.line.file).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| (id, names.get(&id).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// Writes the messages in flight as they stand, deletes traces merged away, commits every
+/// day, then saves the checkpoint and the state (in that order). Returns how many messages
+/// are in flight.
+fn checkpoint(
+    store: &Store,
+    state: &mut IngestState,
+    pipeline: &mut Pipeline,
+    writers: &mut DayWriters,
+    names: &BTreeMap<u32, String>,
+) -> Result<usize> {
+    let open = pipeline.assembler().snapshot();
+    for t in &open {
+        writers.put(t, &files_of(t, names), true)?;
+    }
+    for (id, first) in pipeline.take_retired() {
+        writers.delete(&id, first)?;
+    }
+    writers.commit()?;
+    state.generation += 1;
+    let name = format!("open-{}.ckpt.zst", state.generation);
+    let bytes = pipeline.assembler().checkpoint()?;
+    let z = zstd::encode_all(&bytes[..], 3)?;
+    super::state::write_atomic(&store.root.join(&name), &z)?;
+    let old = state.checkpoint.replace(name);
+    state.save(&store.root)?;
+    if let Some(old) = old {
+        let _ = std::fs::remove_file(store.root.join(old));
+    }
+    Ok(open.len())
+}

@@ -1,0 +1,111 @@
+//! The store: what `mailtrace index` writes and `search`/`show` read when no `--log` is given.
+//!
+//! ```text
+//! STORE/
+//!   mailtrace-store.json   marks the directory as a store (format version)
+//!   lock                   held by the one `index` run allowed at a time
+//!   state.json             files read and how far, the checkpoint in use (see `state`)
+//!   open-N.ckpt.zst        messages still in flight at the last checkpoint (see `ingest`)
+//!   hot/YYYY-MM-DD/        one tantivy index per UTC day (see `hot`)
+//! ```
+//!
+//! Partitions are whole directories, so retention (a later tier) drops days, never rewrites.
+
+pub mod criteria;
+pub mod hot;
+pub mod ingest;
+pub mod schema;
+pub mod state;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// The store format this version writes and reads.
+pub const FORMAT: u32 = 1;
+const MARKER: &str = "mailtrace-store.json";
+
+/// A store directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub root: PathBuf,
+}
+
+impl Store {
+    /// Where the store is: `--store`, else `$MAILTRACE_STORE`, else the platform data
+    /// directory (`~/.local/share/mailtrace` on Linux).
+    pub fn locate(explicit: Option<&Path>) -> PathBuf {
+        explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("MAILTRACE_STORE").map(PathBuf::from))
+            .or_else(|| dirs::data_dir().map(|d| d.join("mailtrace")))
+            .unwrap_or_else(|| PathBuf::from("mailtrace-store"))
+    }
+
+    /// Opens an existing store.
+    pub fn open(root: &Path) -> Result<Store> {
+        let marker = root.join(MARKER);
+        let text = match std::fs::read_to_string(&marker) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "no mailtrace store at {}: build one with `mailtrace index --store {} /var/log/mail.log`, \
+                 or search the log files directly with --log",
+                root.display(),
+                root.display()
+            ),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", marker.display())),
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{} is damaged", marker.display()))?;
+        let format = v.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+        if format != u64::from(FORMAT) {
+            bail!(
+                "the store at {} has format {format}; this mailtrace reads format {FORMAT}: re-index into a new --store",
+                root.display()
+            );
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Opens the store at `root`, creating it if the directory is new or empty.
+    pub fn create(root: &Path) -> Result<Store> {
+        if root.join(MARKER).exists() {
+            return Store::open(root);
+        }
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create the store {}", root.display()))?;
+        let not_empty = std::fs::read_dir(root)?.next().is_some();
+        if not_empty {
+            bail!(
+                "{} is not empty and is not a mailtrace store: choose another --store directory",
+                root.display()
+            );
+        }
+        std::fs::create_dir_all(root.join("hot"))?;
+        state::write_atomic(&root.join(MARKER), format!("{{\"format\": {FORMAT}}}\n").as_bytes())?;
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn hot_dir(&self) -> PathBuf {
+        self.root.join("hot")
+    }
+
+    /// Takes the writer lock, held until the returned file is dropped (also when the process
+    /// dies: the kernel releases it).
+    pub fn lock(&self) -> Result<File> {
+        let path = self.root.join("lock");
+        let f = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "another `mailtrace index` is writing to {}: wait for it to finish (searching works meanwhile)",
+                self.root.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The ingest state: which files were read how far, and where the checkpoint of the messages
+//! still in flight is. One small JSON file, replaced atomically (write, fsync, rename, fsync
+//! the directory), so a run killed at any moment leaves either the old state or the new one.
+//!
+//! Files are known by content, not by name: the fingerprint is a hash of their first KiB, so
+//! `mail.log` renamed to `mail.log.1` by logrotate is recognised and read on from where the
+//! last run stopped, and a file that grew is read from its old end.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::source::Position;
+
+/// Bytes of a file's start that identify it.
+pub const FINGERPRINT_BYTES: usize = 1024;
+
+/// What identifies a file: the hash of its first `len` bytes (`len` < 1 KiB only while the
+/// file is shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub len: u32,
+    pub hash: u64,
+}
+
+impl Fingerprint {
+    /// The fingerprint of `path`'s first KiB; `None` for an empty file.
+    pub fn of(path: &Path) -> Result<Option<Fingerprint>> {
+        let head = read_head(path, FINGERPRINT_BYTES)?;
+        Ok((!head.is_empty()).then(|| Fingerprint::of_bytes(&head)))
+    }
+
+    pub fn of_bytes(head: &[u8]) -> Fingerprint {
+        Fingerprint {
+            len: head.len() as u32,
+            hash: xxhash_rust::xxh3::xxh3_64(head),
+        }
+    }
+}
+
+fn read_head(path: &Path, n: usize) -> Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    File::open(path)
+        .and_then(|f| f.take(n as u64).read_to_end(&mut head))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(head)
+}
+
+/// One log file the store has read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KnownFile {
+    /// The file's number in the store: timeline lines point at it.
+    pub id: u32,
+    /// Where it was last read from.
+    pub path: String,
+    pub fingerprint: Fingerprint,
+    /// How far it has been read and committed.
+    pub done: Position,
+    pub last_indexed: DateTime<Utc>,
+}
+
+/// The store's ingest state (`state.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IngestState {
+    pub files: Vec<KnownFile>,
+    pub next_file_id: u32,
+    /// The checkpoint file of the messages in flight (`open-N.ckpt.zst`), if any.
+    pub checkpoint: Option<String>,
+    /// Set while an `index` run is writing: if a run finds it set, the last one was
+    /// interrupted and every trace it writes replaces whatever may already be stored.
+    pub interrupted_run: Option<DateTime<Utc>>,
+    /// How many checkpoints were written (names the next one).
+    pub generation: u64,
+}
+
+/// How a file given to `index` relates to what the store has read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Never seen: read it all.
+    New,
+    /// Seen (perhaps under another name): read on from `from`.
+    Known { index: usize, from: Position },
+}
+
+impl IngestState {
+    pub const FILE: &'static str = "state.json";
+
+    pub fn load(dir: &Path) -> Result<IngestState> {
+        let path = dir.join(Self::FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{} is damaged: move it away to re-index from scratch (the indexed days stay)",
+                    path.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IngestState::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        write_atomic(&dir.join(Self::FILE), &serde_json::to_vec_pretty(self)?)
+    }
+
+    /// Finds `path` among the known files by its fingerprint. A known file that is now shorter
+    /// than what was read of it was truncated (copytruncate) and counts as new.
+    pub fn resume(&self, path: &Path, len: u64) -> Result<Resume> {
+        let head = read_head(path, FINGERPRINT_BYTES)?;
+        let mut best: Option<(usize, Position)> = None;
+        for (i, k) in self.files.iter().enumerate() {
+            let n = k.fingerprint.len as usize;
+            if head.len() < n || Fingerprint::of_bytes(&head[..n]) != k.fingerprint || len < k.done.offset {
+                continue;
+            }
+            if best.is_none_or(|(_, p)| k.done.offset > p.offset) {
+                best = Some((i, k.done));
+            }
+        }
+        Ok(match best {
+            Some((index, from)) => Resume::Known { index, from },
+            None => Resume::New,
+        })
+    }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("path without a directory")?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().map_or("state".into(), |n| n.to_string_lossy())
+    ));
+    let mut f = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renamed_or_grown_file_is_known_by_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("mail.log");
+        std::fs::write(&a, "line one\nline two\n").unwrap();
+        let mut st = IngestState::default();
+        st.files.push(KnownFile {
+            id: 0,
+            path: a.display().to_string(),
+            fingerprint: Fingerprint::of(&a).unwrap().unwrap(),
+            done: Position { offset: 18, line: 2 },
+            last_indexed: Utc::now(),
+        });
+        std::fs::write(&a, "line one\nline two\nline three\n").unwrap();
+        let b = dir.path().join("mail.log.1");
+        std::fs::rename(&a, &b).unwrap();
+        assert_eq!(
+            st.resume(&b, 29).unwrap(),
+            Resume::Known {
+                index: 0,
+                from: Position { offset: 18, line: 2 }
+            }
+        );
+        std::fs::write(&a, "line one\n").unwrap();
+        assert_eq!(
+            st.resume(&a, 9).unwrap(),
+            Resume::New,
+            "shorter than what was read: new"
+        );
+        std::fs::write(&a, "other\n").unwrap();
+        assert_eq!(st.resume(&a, 6).unwrap(), Resume::New);
+        st.save(dir.path()).unwrap();
+        assert_eq!(IngestState::load(dir.path()).unwrap().files.len(), 1);
+    }
+}
