@@ -33,6 +33,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         local_domains: case.local_domains,
         local_networks: case.local_networks,
         config: None,
+        store: None,
     };
     let mut out = Vec::new();
     search(&common, &Criteria::default(), Format::Ndjson, None, &mut out).map_err(|e| format!("{e:#}"))?;
