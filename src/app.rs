@@ -195,19 +195,30 @@ pub fn search(
 /// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
 pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Result<u8> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-    let (inputs, mut opts) = common.prepare()?;
-    opts.keep_text = true;
     let mut traces = Vec::new();
-    scan(&inputs, &opts, |t| {
-        if t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) {
-            traces.push(t);
+    let mut names: Vec<(u32, String)> = Vec::new();
+    if common.logs.is_empty() {
+        let store = Store::open(&common.store_dir())?;
+        for st in HotReader::open(&store.hot_dir())?.traces(id)? {
+            names.extend(st.files);
+            traces.push(st.trace);
         }
-    })?;
-    traces.sort_by_key(|t| t.first_time);
+    } else {
+        let (inputs, mut opts) = common.prepare()?;
+        opts.keep_text = true;
+        scan(&inputs, &opts, |t| {
+            if t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) || t.trace_id == id {
+                traces.push(t);
+            }
+        })?;
+        names.extend(inputs.iter().map(|i| (i.index, i.path.display().to_string())));
+    }
+    traces.sort_by(|a, b| (a.first_time, &a.trace_id).cmp(&(b.first_time, &b.trace_id)));
     let files = |i: u32| {
-        inputs
-            .get(i as usize)
-            .map_or_else(String::new, |x| x.path.display().to_string())
+        names
+            .iter()
+            .find(|(n, _)| *n == i)
+            .map_or_else(String::new, |(_, p)| p.clone())
     };
     if json {
         timeline::write_json(out, &traces, &files)?;

@@ -12,12 +12,12 @@ use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, Query, RangeQuery, 
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
-use super::schema::{ipv6, Fields, KIND_ROW};
+use super::schema::{ipv6, trace_key, Fields};
 use crate::query::{words, AddressPattern, Criteria};
 
 /// The query for the rows matching `c`.
 pub fn row_query(f: &Fields, c: &Criteria) -> Result<Box<dyn Query>> {
-    let mut must: Vec<Box<dyn Query>> = vec![term(f.kind, KIND_ROW)];
+    let mut must: Vec<Box<dyn Query>> = Vec::new();
     if let Some(p) = &c.from {
         must.push(address(p, &[f.from], &[f.from_domain])?);
     }
@@ -86,20 +86,44 @@ pub fn row_query(f: &Fields, c: &Criteria) -> Result<Box<dyn Query>> {
             Bound::Included(Term::from_field_i64(f.time, until.timestamp_micros())),
         )));
     }
+    if must.is_empty() {
+        return Ok(Box::new(tantivy::query::AllQuery));
+    }
     Ok(Box::new(BooleanQuery::new(
         must.into_iter().map(|q| (Occur::Must, q)).collect(),
     )))
 }
 
-/// Trace documents whose queue id, Message-ID or trace id is `id`.
+/// The row-0 documents (which hold the trace) whose queue id, Message-ID or trace id is `id`.
 pub fn trace_query(f: &Fields, id: &str) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(vec![
-        (Occur::Must, term(f.kind, super::schema::KIND_TRACE)),
         (
             Occur::Must,
-            any(vec![term(f.queue_id, id), term(f.message_id, id), term(f.trace_id, id)]),
+            Box::new(TermQuery::new(
+                Term::from_field_u64(f.rcpt, 0),
+                IndexRecordOption::Basic,
+            )),
+        ),
+        (
+            Occur::Must,
+            any(vec![
+                term(f.queue_id, id),
+                term(f.message_id, id),
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(f.trace_key, trace_key(id)),
+                    IndexRecordOption::Basic,
+                )),
+            ]),
         ),
     ]))
+}
+
+/// The row-0 documents: one per trace.
+pub fn first_rows(f: &Fields) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_u64(f.rcpt, 0),
+        IndexRecordOption::Basic,
+    ))
 }
 
 pub fn term(field: Field, text: &str) -> Box<dyn Query> {

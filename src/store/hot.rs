@@ -13,14 +13,15 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::indexer::UserOperation;
 use tantivy::query::Query;
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, SegmentReader};
 use tantivy::{TantivyDocument, Term};
 
-use super::criteria::{row_query, term, trace_query};
-use super::schema::{Fields, StoredTrace, KIND_ROW, KIND_TRACE};
+use super::criteria::{first_rows, row_query, trace_query};
+use super::schema::{trace_key, Fields, StoredTrace};
 use crate::output::Row;
 use crate::query::Criteria;
 use crate::trace::Trace;
@@ -79,9 +80,9 @@ fn create_day(dir: &Path) -> Result<Index> {
     let (schema, _) = Fields::schema();
     let settings = IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
-            compression_level: Some(3),
+            compression_level: Some(1),
         }),
-        docstore_blocksize: 32 << 10,
+        docstore_blocksize: 64 << 10,
         ..IndexSettings::default()
     };
     Index::builder()
@@ -96,6 +97,37 @@ struct OpenDay {
     writer: IndexWriter,
     fields: Fields,
     used: u64,
+    /// Operations not yet handed to the writer: sent in batches, since each hand-over wakes
+    /// the indexing thread.
+    pending: Vec<UserOperation>,
+}
+
+/// Operations per batch handed to a day writer.
+const BATCH: usize = 512;
+
+impl OpenDay {
+    fn push(&mut self, op: UserOperation) -> Result<()> {
+        self.pending.push(op);
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            self.writer.run(std::mem::take(&mut self.pending))?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.flush()?;
+        self.writer
+            .commit()
+            .with_context(|| format!("cannot commit the day index {}", day_name(self.day)))?;
+        Ok(())
+    }
 }
 
 /// Writers of the day indexes an ingest run touches.
@@ -136,7 +168,7 @@ impl DayWriters {
                 .min_by_key(|&i| self.open[i].used)
                 .expect("writers open");
             let mut o = self.open.swap_remove(lru);
-            o.writer.commit()?;
+            o.commit()?;
             o.writer.wait_merging_threads()?;
         }
         let index = create_day(&dir)?;
@@ -149,24 +181,25 @@ impl DayWriters {
             writer,
             fields,
             used: self.tick,
+            pending: Vec::with_capacity(BATCH),
         });
         Ok(self.open.last_mut())
     }
 
     /// Adds a trace to the day it was received; with `replace`, whatever is stored under its
     /// trace id is deleted first.
-    pub fn put(&mut self, t: &Trace, files: &[(u32, String)], replace: bool) -> Result<()> {
+    pub fn put(&mut self, t: Trace, files: &[(u32, String)], replace: bool) -> Result<()> {
         let o = self.writer(day_of(t.first_time), true)?.expect("created");
         if replace {
-            o.writer
-                .delete_term(Term::from_field_text(o.fields.trace_id, &t.trace_id));
+            let key = Term::from_field_u64(o.fields.trace_key, trace_key(&t.trace_id));
+            o.push(UserOperation::Delete(key))?;
         }
         let docs = o.fields.documents(t, files)?;
         let n = docs.len() as u64;
         for d in docs {
-            o.writer.add_document(d)?;
+            o.push(UserOperation::Add(d))?;
         }
-        self.rows += n - 1;
+        self.rows += n;
         self.traces += 1;
         Ok(())
     }
@@ -174,7 +207,8 @@ impl DayWriters {
     /// Deletes the trace `trace_id` received at `first_time`, if stored.
     pub fn delete(&mut self, trace_id: &str, first_time: DateTime<Utc>) -> Result<()> {
         if let Some(o) = self.writer(day_of(first_time), false)? {
-            o.writer.delete_term(Term::from_field_text(o.fields.trace_id, trace_id));
+            let key = Term::from_field_u64(o.fields.trace_key, trace_key(trace_id));
+            o.push(UserOperation::Delete(key))?;
         }
         Ok(())
     }
@@ -182,9 +216,7 @@ impl DayWriters {
     /// Commits every open writer.
     pub fn commit(&mut self) -> Result<()> {
         for o in &mut self.open {
-            o.writer
-                .commit()
-                .with_context(|| format!("cannot commit the day index {}", day_name(o.day)))?;
+            o.commit()?;
         }
         Ok(())
     }
@@ -286,17 +318,21 @@ impl HotReader {
         // read in index order, which is the doc store's order
         hits.sort_unstable_by_key(|h| (h.1, h.2));
         let mut rows: Vec<(i64, String, u64, Row)> = Vec::with_capacity(hits.len());
-        let mut searchers = self.days.iter().map(|d| d.reader.searcher()).collect::<Vec<_>>();
+        let searchers = self.days.iter().map(|d| d.reader.searcher()).collect::<Vec<_>>();
         for (t, day, addr) in hits {
             let d = &self.days[day];
             let doc: TantivyDocument = searchers[day].doc(addr)?;
             let body = doc.get_first(d.fields.body).and_then(|v| v.as_str()).unwrap_or("");
             let row: Row = serde_json::from_str(body)
                 .with_context(|| format!("damaged row in the day index {}", d.dir.display()))?;
-            let rcpt = doc.get_first(d.fields.rcpt).and_then(|v| v.as_u64()).unwrap_or(0);
+            let rcpt = searchers[day]
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("rcpt")?
+                .first(addr.doc_id)
+                .unwrap_or(0);
             rows.push((t, row.trace_id.clone(), rcpt, row));
         }
-        searchers.clear();
         rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         let mut rows: Vec<Row> = rows.into_iter().map(|r| r.3).collect();
         if let Some(n) = limit {
@@ -313,11 +349,17 @@ impl HotReader {
             let q = trace_query(&d.fields, id);
             for (_, addr) in searcher.search(q.as_ref(), &TimeHits)? {
                 let doc: TantivyDocument = searcher.doc(addr)?;
-                let body = doc.get_first(d.fields.body).and_then(|v| v.as_str()).unwrap_or("");
-                out.push(
-                    serde_json::from_str::<StoredTrace>(body)
-                        .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?,
-                );
+                let st = d
+                    .fields
+                    .stored_trace(&doc)
+                    .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?;
+                // a trace-key match must be the trace id itself (not a hash collision)
+                let named = st.trace.trace_id == id
+                    || st.trace.queue_ids.iter().any(|q| q == id)
+                    || st.trace.message_id.as_deref() == Some(id);
+                if named {
+                    out.push(st);
+                }
             }
         }
         out.sort_by(|a, b| (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id)));
@@ -329,14 +371,11 @@ impl HotReader {
         let mut out = Vec::new();
         for d in &self.days {
             let searcher = d.reader.searcher();
-            let count = |kind: &str| -> Result<u64> {
-                let q: Box<dyn Query> = term(d.fields.kind, kind);
-                Ok(searcher.search(q.as_ref(), &Count)? as u64)
-            };
+            let traces: Box<dyn Query> = first_rows(&d.fields);
             out.push(DayInfo {
                 day: d.day,
-                rows: count(KIND_ROW)?,
-                traces: count(KIND_TRACE)?,
+                rows: searcher.num_docs(),
+                traces: searcher.search(traces.as_ref(), &Count)? as u64,
                 bytes: dir_size(&d.dir),
             });
         }

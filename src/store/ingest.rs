@@ -142,7 +142,8 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
         let end = pipeline.read(&input, from, active, &mut |t: Trace| {
             if write_error.is_none() {
                 let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
-                if let Err(e) = writers.put(&t, &files_of(&t, &names), replace) {
+                let files = files_of(&t, &names);
+                if let Err(e) = writers.put(t, &files, replace) {
                     write_error = Some(e);
                 }
             }
@@ -233,8 +234,10 @@ fn checkpoint(
     names: &BTreeMap<u32, String>,
 ) -> Result<usize> {
     let open = pipeline.assembler().snapshot();
-    for t in &open {
-        writers.put(t, &files_of(t, names), true)?;
+    let n = open.len();
+    for t in open {
+        let files = files_of(&t, names);
+        writers.put(t, &files, true)?;
     }
     for (id, first) in pipeline.take_retired() {
         writers.delete(&id, first)?;
@@ -250,5 +253,5 @@ fn checkpoint(
     if let Some(old) = old {
         let _ = std::fs::remove_file(store.root.join(old));
     }
-    Ok(open.len())
+    Ok(n)
 }

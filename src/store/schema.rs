@@ -1,30 +1,28 @@
-//! The documents of a day index: one per (message, recipient) row, plus one per message that
-//! holds the whole trace with its raw lines.
+//! The documents of a day index: one per (message, recipient) row; the first row of each
+//! message also holds the whole trace with its raw lines.
 //!
 //! Row documents carry the output-contract row (stored, as JSON) and the fields criteria
 //! search: addresses and their domains lowercased as single terms (so exact, domain and
 //! wildcard lookups are term and regex queries), the subject as words with positions (for
-//! phrases), the client IP as an IP field and both times as fast fields. The trace document is
-//! stored once per message however many recipients it has; the doc store compresses it (zstd).
+//! phrases), the client IP and both times as fast fields. The trace is stored once per message
+//! however many recipients it has (in row 0), and the doc store compresses it (zstd). A
+//! message's documents share `trace_key`, a 64-bit hash of its trace id: a short term to
+//! delete and replace them by.
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
-};
+use tantivy::schema::Value;
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED};
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::TantivyDocument;
 
+use crate::event::LineRef;
 use crate::output::Row;
 use crate::query::{subject_texts, words};
+use crate::trace::model::TimelineEntry;
 use crate::trace::Trace;
-
-/// `kind` of a row document.
-pub const KIND_ROW: &str = "row";
-/// `kind` of a trace document.
-pub const KIND_TRACE: &str = "trace";
 
 /// Position gap between the subject as logged and its decoded form, so no phrase spans both.
 const TEXT_GAP: usize = 64;
@@ -32,9 +30,9 @@ const TEXT_GAP: usize = 64;
 /// The fields of a day index.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    pub kind: Field,
-    pub trace_id: Field,
-    /// Recipient index within the trace (row order).
+    /// [`trace_key`] of the trace id.
+    pub trace_key: Field,
+    /// Recipient index within the trace (row order); row 0 holds the trace.
     pub rcpt: Field,
     /// First and last time, microseconds since the epoch.
     pub time: Field,
@@ -51,8 +49,14 @@ pub struct Fields {
     pub client_ip: Field,
     pub host: Field,
     pub subject: Field,
-    /// The row as JSON (row documents) or the [`StoredTrace`] as JSON (trace documents).
+    /// The row as JSON.
     pub body: Field,
+    /// Row 0: the trace as JSON, without its timeline.
+    pub trace: Field,
+    /// Row 0: the timeline as numbers (time µs, file, offset, line, length).
+    pub timeline: Field,
+    /// Row 0: the raw lines, one per timeline entry, joined by newlines.
+    pub lines: Field,
 }
 
 impl Fields {
@@ -61,26 +65,36 @@ impl Fields {
         let subject_opts = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer("raw")
+                .set_fieldnorms(false)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
+        // single terms, no scoring: no field norms
+        let exact = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_fieldnorms(false)
+                .set_index_option(IndexRecordOption::Basic),
+        );
         let f = Fields {
-            kind: b.add_text_field("kind", STRING),
-            trace_id: b.add_text_field("trace_id", STRING | STORED),
-            rcpt: b.add_u64_field("rcpt", STORED),
-            time: b.add_i64_field("time", FAST | STORED),
+            trace_key: b.add_u64_field("trace_key", INDEXED),
+            rcpt: b.add_u64_field("rcpt", INDEXED | FAST),
+            time: b.add_i64_field("time", FAST),
             last_time: b.add_i64_field("last_time", FAST),
-            from: b.add_text_field("from", STRING),
-            from_domain: b.add_text_field("from_domain", STRING),
-            to: b.add_text_field("to", STRING),
-            to_domain: b.add_text_field("to_domain", STRING),
-            message_id: b.add_text_field("message_id", STRING),
-            queue_id: b.add_text_field("queue_id", STRING),
-            status: b.add_text_field("status", STRING),
-            direction: b.add_text_field("direction", STRING),
-            client_ip: b.add_ip_addr_field("client_ip", INDEXED | FAST),
-            host: b.add_text_field("host", STRING),
+            from: b.add_text_field("from", exact.clone()),
+            from_domain: b.add_text_field("from_domain", exact.clone()),
+            to: b.add_text_field("to", exact.clone()),
+            to_domain: b.add_text_field("to_domain", exact.clone()),
+            message_id: b.add_text_field("message_id", exact.clone()),
+            queue_id: b.add_text_field("queue_id", exact.clone()),
+            status: b.add_text_field("status", exact.clone()),
+            direction: b.add_text_field("direction", exact.clone()),
+            client_ip: b.add_ip_addr_field("client_ip", FAST),
+            host: b.add_text_field("host", exact.clone()),
             subject: b.add_text_field("subject", subject_opts),
             body: b.add_text_field("body", STORED),
+            trace: b.add_text_field("trace", STORED),
+            timeline: b.add_text_field("timeline", STORED),
+            lines: b.add_text_field("lines", STORED),
         };
         (b.build(), f)
     }
@@ -93,8 +107,7 @@ impl Fields {
                 .map_err(|_| anyhow::anyhow!("the store was written by another version (no field '{name}')"))
         };
         Ok(Fields {
-            kind: get("kind")?,
-            trace_id: get("trace_id")?,
+            trace_key: get("trace_key")?,
             rcpt: get("rcpt")?,
             time: get("time")?,
             last_time: get("last_time")?,
@@ -110,24 +123,29 @@ impl Fields {
             host: get("host")?,
             subject: get("subject")?,
             body: get("body")?,
+            trace: get("trace")?,
+            timeline: get("timeline")?,
+            lines: get("lines")?,
         })
     }
 
-    /// The documents of one trace: its rows, then the trace itself.
-    pub fn documents(&self, t: &Trace, files: &[(u32, String)]) -> Result<Vec<TantivyDocument>> {
+    /// The documents of one trace, one per row; the first also holds the trace.
+    pub fn documents(&self, mut t: Trace, files: &[(u32, String)]) -> Result<Vec<TantivyDocument>> {
+        let t = &mut t;
         let rows: Vec<Option<usize>> = if t.recipients.is_empty() {
             vec![None]
         } else {
             (0..t.recipients.len()).map(Some).collect()
         };
+        let key = trace_key(&t.trace_id);
         let subject = t.subject.as_deref().map(subject_tokens);
         let ip = t.client.ip.as_deref().and_then(|a| a.parse::<IpAddr>().ok()).map(ipv6);
-        let mut docs = Vec::with_capacity(rows.len() + 1);
+        let host = t.host.to_ascii_lowercase();
+        let mut docs = Vec::with_capacity(rows.len());
         for (n, i) in rows.into_iter().enumerate() {
             let row = Row::new(t, i);
             let mut d = TantivyDocument::default();
-            d.add_text(self.kind, KIND_ROW);
-            d.add_text(self.trace_id, &t.trace_id);
+            d.add_u64(self.trace_key, key);
             d.add_u64(self.rcpt, n as u64);
             d.add_i64(self.time, t.first_time.timestamp_micros());
             d.add_i64(self.last_time, t.last_time.timestamp_micros());
@@ -153,30 +171,65 @@ impl Fields {
             if let Some(ip) = ip {
                 d.add_ip_addr(self.client_ip, ip);
             }
-            d.add_text(self.host, t.host.to_ascii_lowercase());
+            d.add_text(self.host, &host);
             if let Some(s) = &subject {
                 d.add_pre_tokenized_text(self.subject, s.clone());
             }
             d.add_text(self.body, serde_json::to_string(&row)?);
             docs.push(d);
         }
-        let mut d = TantivyDocument::default();
-        d.add_text(self.kind, KIND_TRACE);
-        d.add_text(self.trace_id, &t.trace_id);
-        d.add_i64(self.time, t.first_time.timestamp_micros());
-        if let Some(m) = &t.message_id {
-            d.add_text(self.message_id, m);
+        // the timeline goes apart from the JSON: as numbers, and the raw lines as they are
+        // (escaping megabytes of log text into JSON would cost more than parsing it)
+        let timeline = std::mem::take(&mut t.timeline);
+        let mut numbers = String::with_capacity(timeline.len() * 40);
+        let mut lines = String::with_capacity(timeline.iter().map(|e| e.text.len() + 1).sum());
+        for (i, e) in timeline.iter().enumerate() {
+            if i > 0 {
+                numbers.push(' ');
+                lines.push('\n');
+            }
+            let mut b = itoa::Buffer::new();
+            numbers.push_str(b.format(e.time.timestamp_micros()));
+            for n in [
+                u64::from(e.line.file),
+                e.line.offset,
+                e.line.line,
+                u64::from(e.line.len),
+            ] {
+                numbers.push(',');
+                numbers.push_str(b.format(n));
+            }
+            lines.push_str(&e.text);
         }
-        for q in &t.queue_ids {
-            d.add_text(self.queue_id, q);
-        }
-        let stored = StoredTrace {
-            trace: t.clone(),
-            files: files.to_vec(),
-        };
-        d.add_text(self.body, serde_json::to_string(&stored)?);
-        docs.push(d);
+        let first = &mut docs[0];
+        first.add_text(self.trace, serde_json::to_string(&TraceBody { trace: t, files })?);
+        first.add_text(self.timeline, numbers);
+        first.add_text(self.lines, lines);
         Ok(docs)
+    }
+
+    /// Reads the trace back from a row-0 document.
+    pub fn stored_trace(&self, doc: &TantivyDocument) -> Result<StoredTrace> {
+        let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("");
+        let mut st: StoredTrace = serde_json::from_str(text(self.trace))?;
+        let mut lines = text(self.lines).split('\n');
+        for entry in text(self.timeline).split(' ').filter(|e| !e.is_empty()) {
+            let mut n = entry.split(',').map(str::parse::<i64>);
+            let mut next = || -> Result<i64> { Ok(n.next().context("short timeline entry")??) };
+            let time = chrono::DateTime::from_timestamp_micros(next()?).context("bad timeline time")?;
+            let line = LineRef {
+                file: next()? as u32,
+                offset: next()? as u64,
+                line: next()? as u64,
+                len: next()? as u32,
+            };
+            st.trace.timeline.push(TimelineEntry {
+                time,
+                line,
+                text: lines.next().unwrap_or("").into(),
+            });
+        }
+        Ok(st)
     }
 
     fn add_address(&self, d: &mut TantivyDocument, field: Field, domain: Field, address: &str) {
@@ -187,12 +240,24 @@ impl Fields {
     }
 }
 
-/// A trace as the store keeps it: with its raw lines, and the names of the files they came
-/// from (by the file numbers in the timeline).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A trace as the store gives it back: with its raw lines, and the names of the files they
+/// came from (by the file numbers in the timeline).
+#[derive(Debug, Clone, Deserialize)]
 pub struct StoredTrace {
     pub trace: Trace,
     pub files: Vec<(u32, String)>,
+}
+
+/// The key a trace's documents share: the first 64 bits of xxh3 of its trace id.
+pub fn trace_key(trace_id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(trace_id.as_bytes())
+}
+
+/// What the `trace` field of row 0 holds (the timeline is stored apart).
+#[derive(Serialize)]
+struct TraceBody<'a> {
+    trace: &'a Trace,
+    files: &'a [(u32, String)],
 }
 
 /// The subject's words (as logged, then decoded) with positions, tokenized exactly as
