@@ -121,18 +121,8 @@ impl Criteria {
                 return false;
             }
         }
-        if !self.subject.is_empty() {
-            let Some(subject) = t.subject.as_deref() else {
-                return false;
-            };
-            let texts: Vec<Vec<String>> = subject_texts(subject).iter().map(|t| words(t)).collect();
-            if !self
-                .subject
-                .iter()
-                .all(|c| texts.iter().any(|text| phrase_prefix(text, &words(c))))
-            {
-                return false;
-            }
+        if !self.subject_matches(t.subject.as_deref()) {
+            return false;
         }
         if let Some(id) = &self.message_id {
             let id = id.trim().trim_start_matches('<').trim_end_matches('>');
@@ -165,6 +155,20 @@ impl Criteria {
             return false;
         }
         true
+    }
+
+    /// Whether a message with this subject passes the subject criteria.
+    pub fn subject_matches(&self, subject: Option<&str>) -> bool {
+        if self.subject.is_empty() {
+            return true;
+        }
+        let Some(subject) = subject else {
+            return false;
+        };
+        let texts: Vec<Vec<String>> = subject_texts(subject).iter().map(|t| words(t)).collect();
+        self.subject
+            .iter()
+            .all(|c| texts.iter().any(|text| phrase_prefix(text, &words(c))))
     }
 
     /// Whether one recipient row matches (`None`: the message has no known recipient).

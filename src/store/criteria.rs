@@ -8,15 +8,19 @@
 use std::ops::Bound;
 
 use anyhow::Result;
-use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
 use super::schema::{ipv6, trace_key, Fields};
 use crate::query::{words, AddressPattern, Criteria};
 
-/// The query for the rows matching `c`.
-pub fn row_query(f: &Fields, c: &Criteria) -> Result<Box<dyn Query>> {
+/// The query for the rows matching `c`. A subject phrase is looked up as its leading words in
+/// order plus a word starting with its last one; `needs_subject_check` then says the caller
+/// must confirm the phrase on each row found (the index cannot place a prefix next to a
+/// phrase without bounding how many words the prefix expands to).
+pub fn row_query(f: &Fields, c: &Criteria) -> Result<(Box<dyn Query>, bool)> {
+    let needs_subject_check = c.subject.iter().any(|s| words(s).len() > 1);
     let mut must: Vec<Box<dyn Query>> = Vec::new();
     if let Some(p) = &c.from {
         must.push(address(p, &[f.from], &[f.from_domain])?);
@@ -86,12 +90,12 @@ pub fn row_query(f: &Fields, c: &Criteria) -> Result<Box<dyn Query>> {
             Bound::Included(Term::from_field_i64(f.time, until.timestamp_micros())),
         )));
     }
-    if must.is_empty() {
-        return Ok(Box::new(tantivy::query::AllQuery));
-    }
-    Ok(Box::new(BooleanQuery::new(
-        must.into_iter().map(|q| (Occur::Must, q)).collect(),
-    )))
+    let query: Box<dyn Query> = if must.is_empty() {
+        Box::new(tantivy::query::AllQuery)
+    } else {
+        Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect()))
+    };
+    Ok((query, needs_subject_check))
 }
 
 /// The row-0 documents (which hold the trace) whose queue id, Message-ID or trace id is `id`.
@@ -162,18 +166,32 @@ fn address(p: &AddressPattern, fields: &[Field], domains: &[Field]) -> Result<Bo
     Ok(any(alternatives))
 }
 
-/// Words in order, the last as a prefix (see [`crate::query::phrase_prefix`]).
+/// Words in order, the last as a prefix (see [`crate::query::phrase_prefix`]); for more than
+/// one word, a superset to confirm row by row.
 fn subject(field: Field, phrase: &[String]) -> Result<Box<dyn Query>> {
-    Ok(match phrase {
-        [] => Box::new(tantivy::query::AllQuery),
-        [word] => Box::new(RegexQuery::from_pattern(
+    let prefix = |word: &str| -> Result<Box<dyn Query>> {
+        Ok(Box::new(RegexQuery::from_pattern(
             &format!("{}.*", regex_syntax::escape(word)),
             field,
-        )?),
-        _ => {
-            let mut q = PhrasePrefixQuery::new(phrase.iter().map(|w| Term::from_field_text(field, w)).collect());
-            q.set_max_expansions(u32::MAX);
-            Box::new(q)
+        )?))
+    };
+    Ok(match phrase {
+        [] => Box::new(tantivy::query::AllQuery),
+        [word] => prefix(word)?,
+        [head @ .., last] => {
+            let lead: Box<dyn Query> = match head {
+                [one] => Box::new(TermQuery::new(
+                    Term::from_field_text(field, one),
+                    IndexRecordOption::Basic,
+                )),
+                _ => Box::new(PhraseQuery::new(
+                    head.iter().map(|w| Term::from_field_text(field, w)).collect(),
+                )),
+            };
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, lead),
+                (Occur::Must, prefix(last)?),
+            ]))
         }
     })
 }

@@ -298,10 +298,18 @@ impl HotReader {
             if c.until.is_some_and(|u| d.day > day_of(u)) {
                 continue;
             }
-            let q = row_query(&d.fields, c)?;
+            let (q, check_subject) = row_query(&d.fields, c)?;
             let searcher = d.reader.searcher();
             let found = searcher.search(q.as_ref(), &TimeHits)?;
-            hits.extend(found.into_iter().map(|(t, a)| (t, i, a)));
+            for (t, a) in found {
+                if check_subject {
+                    let row = read_row(&searcher, &d.fields, a, &d.dir)?;
+                    if !c.subject_matches(row.subject.as_deref()) {
+                        continue;
+                    }
+                }
+                hits.push((t, i, a));
+            }
         }
         let total = hits.len();
         hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
@@ -321,10 +329,7 @@ impl HotReader {
         let searchers = self.days.iter().map(|d| d.reader.searcher()).collect::<Vec<_>>();
         for (t, day, addr) in hits {
             let d = &self.days[day];
-            let doc: TantivyDocument = searchers[day].doc(addr)?;
-            let body = doc.get_first(d.fields.body).and_then(|v| v.as_str()).unwrap_or("");
-            let row: Row = serde_json::from_str(body)
-                .with_context(|| format!("damaged row in the day index {}", d.dir.display()))?;
+            let row = read_row(&searchers[day], &d.fields, addr, &d.dir)?;
             let rcpt = searchers[day]
                 .segment_reader(addr.segment_ord)
                 .fast_fields()
@@ -381,6 +386,12 @@ impl HotReader {
         }
         Ok(out)
     }
+}
+
+fn read_row(searcher: &tantivy::Searcher, fields: &Fields, addr: DocAddress, dir: &Path) -> Result<Row> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let body = doc.get_first(fields.body).and_then(|v| v.as_str()).unwrap_or("");
+    serde_json::from_str(body).with_context(|| format!("damaged row in the day index {}", dir.display()))
 }
 
 /// Total size of the files in `dir`.

@@ -1,0 +1,413 @@
+//! The store answers exactly as reading the logs does: for every crafted case, the shipped
+//! sample and the eval sample, `search` from the store equals `search --log` (all rows, and
+//! rows under criteria drawn from the data); re-indexing adds nothing twice; a grown file, a
+//! rotated copy and a message completed after midnight come out whole; a killed `index` run
+//! leaves a store that answers, and the next run finishes the job.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use mailtrace::app::{index, search, show, Common};
+use mailtrace::output::{Format, Row};
+use mailtrace::query::{AddressPattern, Criteria, IpFilter};
+use mailtrace::trace::{Direction, Status};
+
+fn reading(logs: Vec<PathBuf>, store: &Path, year: i32, timezone: &str) -> Common {
+    Common {
+        logs,
+        store: Some(store.to_path_buf()),
+        year: Some(year),
+        timezone: Some(timezone.into()),
+        ..Common::default()
+    }
+}
+
+fn ndjson(common: &Common, c: &Criteria, limit: Option<usize>) -> String {
+    let mut out = Vec::new();
+    search(common, c, Format::Ndjson, limit, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn rows(text: &str) -> Vec<Row> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn index_files(common: &Common, paths: &[PathBuf]) -> serde_json::Value {
+    let mut out = Vec::new();
+    index(common, paths, true, &mut out).unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// Criteria drawn from the rows: each row's recipient, sender, domains, ids, status, client,
+/// subject words and time window, so every kind of query is checked where it has answers.
+fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
+    let mut all = vec![Criteria::default()];
+    let step = (rows.len() / 25).max(1);
+    for r in rows.iter().step_by(step) {
+        let mut add = |f: &dyn Fn(&mut Criteria)| {
+            let mut c = Criteria::default();
+            f(&mut c);
+            all.push(c);
+        };
+        if let Some(to) = r.to.clone() {
+            add(&|c| c.to = Some(AddressPattern::parse(&to.to_uppercase())));
+            if let Some((local, domain)) = to.rsplit_once('@') {
+                let d = domain.to_string();
+                add(&|c| c.to = Some(AddressPattern::parse(&format!("@{d}"))));
+                let parent = d.split_once('.').map(|x| x.1.to_string()).unwrap_or_default();
+                add(&|c| c.to = Some(AddressPattern::parse(&format!("@{parent}"))));
+                let head: String = local.chars().take(2).collect();
+                add(&|c| c.to = Some(AddressPattern::parse(&format!("{head}*@*"))));
+            }
+        }
+        if let Some(from) = r.from.clone() {
+            add(&|c| c.from = Some(AddressPattern::parse(&from)));
+            let tail: String = from.chars().rev().take(4).collect::<String>().chars().rev().collect();
+            add(&|c| c.from = Some(AddressPattern::parse(&format!("*{tail}"))));
+        }
+        if let Some(m) = r.message_id.clone() {
+            add(&|c| c.message_id = Some(format!("<{m}>")));
+        }
+        if let Some(q) = r.queue_ids.last().cloned() {
+            add(&|c| c.queue_id = Some(q.clone()));
+        }
+        let status = Status::parse(&r.status).unwrap();
+        add(&|c| c.statuses = vec![status, Status::Deferred]);
+        if let Some(ip) = r.client_ip.clone() {
+            add(&|c| c.client_ip = Some(IpFilter::parse(&ip).unwrap()));
+            if ip.contains('.') {
+                let net = format!("{}.0/24", ip.rsplit_once('.').unwrap().0);
+                add(&|c| c.client_ip = Some(IpFilter::parse(&net).unwrap()));
+            }
+        }
+        if let Some(s) = r.subject.clone() {
+            let words = mailtrace::query::words(&s);
+            if let Some(w) = words.first() {
+                let prefix: String = w.chars().take(3).collect();
+                add(&|c| c.subject = vec![prefix.clone()]);
+            }
+            if words.len() >= 2 {
+                let phrase = format!("{} {}", words[0], &words[1][..words[1].len().min(2)]);
+                add(&|c| c.subject = vec![phrase.clone()]);
+            }
+        }
+        if let Some(d) = r.direction.as_deref().and_then(Direction::parse) {
+            add(&|c| c.direction = Some(d));
+        }
+        let t = chrono::DateTime::parse_from_rfc3339(&r.time).unwrap().to_utc();
+        add(&|c| {
+            c.since = Some(t - chrono::Duration::minutes(30));
+            c.until = Some(t + chrono::Duration::minutes(30));
+        });
+        add(&|c| c.host = Some(r.host.to_uppercase()));
+    }
+    all
+}
+
+/// Indexes `logs` and checks the store against `--log` for every criterion drawn from the data.
+fn store_equals_logs(logs: Vec<PathBuf>, year: i32, timezone: &str) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let from_logs = reading(logs.clone(), &store, year, timezone);
+    let from_store = reading(Vec::new(), &store, year, timezone);
+    index_files(&from_store, &logs);
+    let everything = ndjson(&from_logs, &Criteria::default(), None);
+    let all_rows = rows(&everything);
+    let criteria = criteria_from(&all_rows);
+    for c in &criteria {
+        let expected = ndjson(&from_logs, c, None);
+        let got = ndjson(&from_store, c, None);
+        assert_eq!(got, expected, "criteria {c:?} on {logs:?}");
+        // the limit keeps the newest rows, in the same order
+        let expected = ndjson(&from_logs, c, Some(3));
+        let got = ndjson(&from_store, c, Some(3));
+        assert_eq!(got, expected, "criteria {c:?} with --limit 3 on {logs:?}");
+    }
+    // show: the same timeline, raw lines and all
+    for r in all_rows.iter().step_by((all_rows.len() / 10).max(1)) {
+        let id = r.queue_id.clone().unwrap_or_else(|| r.trace_id.clone());
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        show(&from_logs, &id, true, &mut a).unwrap();
+        show(&from_store, &id, true, &mut b).unwrap();
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            String::from_utf8(a).unwrap(),
+            "show {id}"
+        );
+    }
+    criteria.len()
+}
+
+#[test]
+fn store_answers_as_the_logs_do_for_every_crafted_case() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut checked = 0;
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("mail.log").exists())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let case = std::fs::read_to_string(d.join("case.toml")).unwrap_or_default();
+        let table: toml::Table = toml::from_str(&case).unwrap();
+        let year = table.get("year").and_then(|v| v.as_integer()).unwrap_or(2026) as i32;
+        let tz = table
+            .get("timezone")
+            .and_then(|v| v.as_str())
+            .unwrap_or("UTC")
+            .to_string();
+        if table.contains_key("local_domains") || table.contains_key("local_networks") {
+            continue; // direction rules are given per run; covered by the other cases
+        }
+        checked += store_equals_logs(vec![d.join("mail.log")], year, &tz);
+    }
+    checked += store_equals_logs(vec![root.join("sample/mail.log")], 2026, "UTC");
+    assert!(checked > 300, "{checked} criteria checked");
+}
+
+#[test]
+fn store_answers_as_the_logs_do_for_the_eval_sample() {
+    let Some(dir) = common::shared("eval-sample/postfix") else {
+        return;
+    };
+    let n = store_equals_logs(vec![dir.join("mail.log")], 2026, "UTC");
+    assert!(n > 100);
+}
+
+/// `lines` as one file.
+fn write<L: AsRef<[u8]>>(path: &Path, lines: &[L]) {
+    std::fs::File::create(path).unwrap();
+    append(path, lines);
+}
+
+fn append<L: AsRef<[u8]>>(path: &Path, lines: &[L]) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    for l in lines {
+        f.write_all(l.as_ref()).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+}
+
+/// The shipped sample's lines (as bytes: it holds a line that is not UTF-8 on purpose).
+fn sample_lines() -> Vec<Vec<u8>> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sample/mail.log");
+    std::fs::read(p)
+        .unwrap()
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn store_rows(common: &Common) -> String {
+    ndjson(common, &Criteria::default(), None)
+}
+
+#[test]
+fn reindexing_the_same_file_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    write(&log, &sample_lines());
+    let store = dir.path().join("store");
+    let c = reading(Vec::new(), &store, 2026, "UTC");
+    index_files(&c, std::slice::from_ref(&log));
+    let first = store_rows(&c);
+    let again = index_files(&c, &[log.clone(), log.clone()]);
+    assert_eq!(again["stats"]["lines"], 0, "nothing read twice: {again}");
+    assert_eq!(store_rows(&c), first);
+    let expected = ndjson(&reading(vec![log], &store, 2026, "UTC"), &Criteria::default(), None);
+    assert_eq!(first, expected);
+}
+
+#[test]
+fn a_grown_file_and_a_rotated_copy_are_read_on_where_they_stopped() {
+    let lines = sample_lines();
+    let (a, rest) = lines.split_at(100);
+    let (b, c) = rest.split_at(120);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let rotated = dir.path().join("mail.log.1");
+    let store = dir.path().join("store");
+    let st = reading(Vec::new(), &store, 2026, "UTC");
+    // run 1: the first part; run 2: the file grew; run 3: it was rotated and a new one started
+    write(&log, a);
+    index_files(&st, std::slice::from_ref(&log));
+    append(&log, b);
+    let second = index_files(&st, std::slice::from_ref(&log));
+    assert_eq!(second["files"][0]["outcome"], "resumed");
+    std::fs::rename(&log, &rotated).unwrap();
+    write(&log, c);
+    let third = index_files(&st, &[rotated.clone(), log.clone()]);
+    assert_eq!(third["files"][0]["outcome"], "unchanged", "{third}");
+    assert_eq!(third["files"][1]["outcome"], "new", "{third}");
+    // the same as reading the two files (each numbers its own lines, which NOQUEUE trace ids use)
+    let expected = ndjson(
+        &reading(vec![rotated, log], &store, 2026, "UTC"),
+        &Criteria::default(),
+        None,
+    );
+    let got = store_rows(&st);
+    for (g, e) in got.lines().zip(expected.lines()) {
+        assert_eq!(g, e);
+    }
+    assert_eq!(got.lines().count(), expected.lines().count());
+}
+
+const DAY1: &[&str] = &[
+    "Nov 10 23:50:01 mx1 postfix/pickup[10]: 4AAA111111: uid=1000 from=<alice@example.com>",
+    "Nov 10 23:50:01 mx1 postfix/cleanup[11]: 4AAA111111: message-id=<late@example.com>",
+    "Nov 10 23:50:01 mx1 postfix/qmgr[12]: 4AAA111111: from=<alice@example.com>, size=900, nrcpt=1 (queue active)",
+    "Nov 10 23:50:31 mx1 postfix/smtp[13]: 4AAA111111: to=<bob@remote.example>, relay=none, delay=30, delays=0.01/0/30/0, dsn=4.4.1, status=deferred (connect to mx.remote.example[198.51.100.7]:25: Connection timed out)",
+];
+const DAY2: &[&str] = &[
+    "Nov 11 00:10:01 mx1 postfix/qmgr[12]: 4AAA111111: from=<alice@example.com>, size=900, nrcpt=1 (queue active)",
+    "Nov 11 00:10:02 mx1 postfix/smtp[14]: 4AAA111111: to=<bob@remote.example>, relay=mx.remote.example[198.51.100.7]:25, delay=1201, delays=1200/0.01/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9F9F)",
+    "Nov 11 00:10:02 mx1 postfix/qmgr[12]: 4AAA111111: removed",
+];
+
+#[test]
+fn a_message_deferred_before_midnight_is_completed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let store = dir.path().join("store");
+    let st = reading(Vec::new(), &store, 2026, "UTC");
+    write(&log, DAY1);
+    let first = index_files(&st, std::slice::from_ref(&log));
+    assert_eq!(first["open"], 1, "{first}");
+    let r = rows(&store_rows(&st));
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].status, "deferred");
+    assert_eq!(r[0].attempts, 1);
+    append(&log, DAY2);
+    index_files(&st, std::slice::from_ref(&log));
+    let r = rows(&store_rows(&st));
+    assert_eq!(r.len(), 1, "replaced, not added: {r:?}");
+    assert_eq!(r[0].status, "delivered");
+    assert_eq!(r[0].attempts, 1);
+    assert_eq!(r[0].time, "2026-11-10T23:50:01Z");
+    assert_eq!(r[0].last_time, "2026-11-11T00:10:02Z");
+    // the row lives in the day the message was received
+    assert!(store.join("hot/2026-11-10/meta.json").exists());
+    assert!(!store.join("hot/2026-11-11").exists());
+    let mut out = Vec::new();
+    show(&st, "late@example.com", false, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.matches("mx1 postfix/").count(),
+        7,
+        "every line, from both runs:\n{text}"
+    );
+}
+
+#[path = "../examples/genlog.rs"]
+#[allow(dead_code)]
+mod genlog;
+
+#[test]
+fn a_killed_index_run_leaves_a_store_that_answers_and_the_next_run_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
+        genlog::generate(&mut f, 40 << 20, 7).unwrap();
+    }
+    let store = dir.path().join("store");
+    let bin = env!("CARGO_BIN_EXE_mailtrace");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        a.extend(
+            [
+                "--store",
+                store.to_str().unwrap(),
+                "--year",
+                "2026",
+                "--timezone",
+                "UTC",
+            ]
+            .map(String::from),
+        );
+        a
+    };
+    // one complete run of the first half, so the kill lands on a store with committed data
+    let half = dir.path().join("half.log");
+    {
+        let text = std::fs::read(&log).unwrap();
+        let cut = text[..text.len() / 2].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+        std::fs::write(&half, &text[..cut]).unwrap();
+    }
+    let ok = Command::new(bin)
+        .args(args(&["index", half.to_str().unwrap()]))
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // the file grows to the whole log; kill runs at several moments
+    std::fs::copy(&log, &half).unwrap();
+    let mut interrupted = 0;
+    for wait_ms in [50, 300, 900] {
+        let mut child = Command::new(bin)
+            .args(args(&["index", half.to_str().unwrap()]))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        // searching while a run writes sees the last committed state
+        let during = Command::new(bin)
+            .args(args(&["search", "--from", "@*", "--limit", "5", "--format", "ndjson"]))
+            .output()
+            .unwrap();
+        assert!(
+            matches!(during.status.code(), Some(0 | 1)),
+            "a search while index runs: {}",
+            String::from_utf8_lossy(&during.stderr)
+        );
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(store.join("state.json")).unwrap()).unwrap();
+        interrupted += usize::from(!state["interrupted_run"].is_null());
+        // the store opens and answers whatever moment the run died at
+        let out = Command::new(bin)
+            .args(args(&[
+                "search",
+                "--status",
+                "delivered",
+                "--limit",
+                "5",
+                "--format",
+                "ndjson",
+            ]))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code() == Some(0),
+            "after a kill at {wait_ms} ms: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(interrupted > 0, "no kill landed while a run was writing");
+    let done = Command::new(bin)
+        .args(args(&["index", half.to_str().unwrap()]))
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let from_store = Command::new(bin)
+        .args(args(&["search", "--format", "ndjson"]))
+        .output()
+        .unwrap();
+    let from_logs = Command::new(bin)
+        .args(args(&["search", "--format", "ndjson", "--log", log.to_str().unwrap()]))
+        .output()
+        .unwrap();
+    let (a, b) = (
+        String::from_utf8(from_store.stdout).unwrap(),
+        String::from_utf8(from_logs.stdout).unwrap(),
+    );
+    assert_eq!(a.lines().count(), b.lines().count(), "nothing lost or doubled");
+    assert!(a == b, "the store after kills and a final run equals reading the log");
+}
