@@ -17,13 +17,16 @@ use mailtrace::trace::{Direction, Status};
     about = "Message Trace for Postfix: did the mail from X to Y arrive, and if not, why?",
     after_help = "\
 Examples:
-  mailtrace search --log /var/log/mail.log --to alice@example.com --last 24h
-  mailtrace search --log mail.log --from @partner.example --status bounced --status deferred
-  mailtrace show 3CE6B37C010 --log mail.log
-  mailtrace show '<20261110000728.00Vz5f2e29@uni-example.edu>' --log mail.log
+  mailtrace index /var/log/mail.log.1 /var/log/mail.log     (once, then as often as you like)
+  mailtrace search --to alice@example.com --last 24h
+  mailtrace search --from @partner.example --status bounced --status deferred
+  mailtrace show 3CE6B37C010
+  mailtrace show '<20261110000728.00Vz5f2e29@uni-example.edu>'
+  mailtrace search --log /var/log/mail.log --to alice@example.com    (no store: read the file)
   mailtrace stats --log mail.log
 
-Exit codes: 0 found, 1 nothing matched, 2 usage or input error."
+The store is --store DIR, else $MAILTRACE_STORE, else ~/.local/share/mailtrace.
+Exit codes: 0 found, 1 nothing matched, 2 usage or input error, 3 index skipped some files."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,12 +38,13 @@ struct Cli {
 enum Command {
     /// Find messages by sender, recipient, subject, status… (one row per recipient)
     #[command(after_help = "\
-Examples:
-  mailtrace search --log mail.log --to alice@example.com
-  mailtrace search --log mail.log --from '*@*.ru' --status rejected --format csv > rejects.csv
-  mailtrace search --log mail.log --subject invoice --since '2026-11-10 08:00'
+Examples (from the store that `mailtrace index` fills):
+  mailtrace search --to alice@example.com
+  mailtrace search --from '*@*.ru' --status rejected --format csv > rejects.csv
+  mailtrace search --subject invoice --subject 'order 12' --since '2026-11-10 08:00'
+  mailtrace search --client-ip 203.0.113.0/24 --direction inbound --format ndjson
+Without a store, straight from the files (a full read per question):
   mailtrace search --log /var/log/mail.log.1 --log /var/log/mail.log --to bob@example.com --last 24h
-  mailtrace search --log mail.log --client-ip 203.0.113.0/24 --direction inbound --format ndjson
 
 Address patterns: exact (a@b.com), domain (@b.com, includes subdomains), wildcard (*invoice*@*),
 and <> for the null sender. Matching is case-insensitive. --to also matches the original
@@ -57,13 +61,14 @@ recipient before alias expansion.")]
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Show one message's whole timeline, with every log line, by queue id or Message-ID
+    /// Show one message's whole timeline, with every log line, by queue id, Message-ID or trace id
     #[command(after_help = "\
 Examples:
-  mailtrace show 0859737C64D --log mail.log
-  mailtrace show 20261110000728.00Vz5f2e29@uni-example.edu --log mail.log --format json")]
+  mailtrace show 0859737C64D
+  mailtrace show 20261110000728.00Vz5f2e29@uni-example.edu --format json
+  mailtrace show 0859737C64D --log mail.log        (no store: read the file)")]
     Show {
-        /// A queue id (any of the message's, e.g. before or after the content filter) or a Message-ID
+        /// A queue id (any of the message's, e.g. before or after the content filter), a Message-ID or a trace_id
         id: String,
         #[command(flatten)]
         common: CommonArgs,
