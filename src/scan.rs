@@ -238,6 +238,15 @@ impl Pipeline {
         Ok(end)
     }
 
+    /// Hands out the messages idle for longer than `idle` (see [`Assembler::release_idle`]).
+    pub fn release_idle(&mut self, idle: chrono::Duration, on_trace: &mut dyn FnMut(Trace)) {
+        self.assembler.release_idle(idle, &mut self.done);
+        for t in self.done.drain(..) {
+            count(&mut self.stats, &t);
+            on_trace(t);
+        }
+    }
+
     /// The input ended: hands out every message still open and returns the counts.
     pub fn finish(mut self, on_trace: &mut dyn FnMut(Trace)) -> ScanStats {
         self.assembler.finish(&mut self.done);

@@ -29,6 +29,10 @@ use crate::trace::{Assembler, Trace};
 /// A file modified this recently may be in the middle of a line at its end: that line waits
 /// for the next run.
 const ACTIVE_SECS: i64 = 600;
+/// A message in flight with no line for this long (log time) is written as it stands and no
+/// longer carried: Postfix retries a deferred message at least every 4000 s and gives up after
+/// 5 days; only a message held by the admin may be quiet for long.
+const IDLE_DAYS: i64 = 7;
 
 /// What one file contributed to a run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -185,6 +189,16 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
     }
     if let Some(e) = failure {
         // nothing is committed: the store keeps its last state and the next run redoes this
+        return Err(e);
+    }
+    let mut write_error: Option<anyhow::Error> = None;
+    pipeline.release_idle(chrono::Duration::days(IDLE_DAYS), &mut |t: Trace| {
+        let files = files_of(&t, &names);
+        if let Err(e) = writers.put(t, &files, true) {
+            write_error.get_or_insert(e);
+        }
+    });
+    if let Some(e) = write_error {
         return Err(e);
     }
     let open = checkpoint(store, &mut state, &mut pipeline, &mut writers, &names)?;

@@ -176,6 +176,18 @@ impl Assembler {
         self.clock
     }
 
+    /// Hands out every message with no line for `idle` of log time (its queue manager lines
+    /// were lost, or it began before the logs did): a store that checkpoints its messages in
+    /// flight run after run would otherwise carry them forever.
+    pub fn release_idle(&mut self, idle: Duration, out: &mut Vec<Trace>) {
+        let Some(now) = self.clock else { return };
+        for i in 0..self.slots.len() {
+            if self.slots[i].as_ref().is_some_and(|o| now - o.trace.last_time > idle) {
+                out.push(self.release(i));
+            }
+        }
+    }
+
     /// Trace ids merged into other traces since the last call.
     pub fn take_retired(&mut self) -> Vec<(String, DateTime<Utc>)> {
         std::mem::take(&mut self.retired)
@@ -1243,5 +1255,46 @@ Nov 10 00:00:30 mx1 postfix/qmgr[2]: CCCCC33333: from=<root@mx1>, size=2, nrcpt=
         assert_eq!(traces[0].recipients[0].status, Status::Delivered);
         assert_eq!(traces[1].size, Some(2));
         assert!(traces[1].recipients.is_empty());
+    }
+
+    #[test]
+    fn checkpoint_restores_messages_in_flight_and_idle_ones_are_released() {
+        let day1 = "\
+Nov 10 23:50:01 mx1 postfix/pickup[1]: DDDDD44444: uid=0 from=<root>
+Nov 10 23:50:01 mx1 postfix/qmgr[2]: DDDDD44444: from=<root@mx1>, size=1, nrcpt=1 (queue active)
+Nov 10 23:50:02 mx1 postfix/smtp[3]: DDDDD44444: to=<a@remote.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to remote.example[192.0.2.1]:25: Connection timed out)
+Nov 10 23:55:00 mx1 postfix/qmgr[2]: EEEEE55555: from=<lost@mx1>, size=1, nrcpt=1 (queue active)
+";
+        let day2 = "\
+Nov 11 00:20:02 mx1 postfix/smtp[3]: DDDDD44444: to=<a@remote.example>, relay=remote.example[192.0.2.1]:25, delay=1801, delays=1800/0/1/0, dsn=2.0.0, status=sent (250 ok)
+Nov 11 00:20:02 mx1 postfix/qmgr[2]: DDDDD44444: removed
+Nov 20 00:00:00 mx1 postfix/qmgr[2]: FFFFF66666: from=<x@mx1>, size=1, nrcpt=1 (queue active)
+";
+        let mut a = Assembler::new(DirectionRules::default()).keep_text(true);
+        let mut out = Vec::new();
+        feed(&mut a, day1, &mut out);
+        assert!(out.is_empty());
+        let snapshot = a.snapshot();
+        assert_eq!(snapshot.len(), 2);
+        assert_eq!(snapshot[0].recipients[0].status, Status::Deferred);
+        let bytes = a.checkpoint().unwrap();
+        let mut b = Assembler::restore(&bytes, DirectionRules::default(), true).unwrap();
+        feed(&mut b, day2, &mut out);
+        assert_eq!(out.len(), 1, "the deferred message completes after the restore");
+        assert_eq!(out[0].recipients[0].status, Status::Delivered);
+        assert_eq!(out[0].recipients[0].attempts, 1);
+        assert_eq!(out[0].timeline.len(), 5);
+        assert!(
+            out[0].timeline[0].text.contains("uid=0"),
+            "raw lines survive the checkpoint"
+        );
+        b.release_idle(Duration::days(7), &mut out);
+        assert_eq!(
+            out.len(),
+            2,
+            "the message idle for 9 days is released, the fresh one kept"
+        );
+        assert_eq!(out[1].queue_ids, vec!["EEEEE55555"]);
+        assert_eq!(b.open_count(), 1);
     }
 }
