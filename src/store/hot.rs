@@ -11,13 +11,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use tantivy::collector::{Collector, Count, SegmentCollector};
+use std::ops::Bound;
+
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::indexer::UserOperation;
 use tantivy::query::Query;
+use tantivy::query::{BooleanQuery, Occur, RangeQuery};
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::{DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, SegmentReader};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy, Score, SegmentReader,
+};
 use tantivy::{TantivyDocument, Term};
 
 use super::criteria::{first_rows, row_query, trace_query};
@@ -291,7 +296,7 @@ impl HotReader {
     /// Rows matching `c`, newest first (time, then trace id, then recipient order), at most
     /// `limit` of them.
     pub fn search(&self, c: &Criteria, limit: Option<usize>) -> Result<Found> {
-        let mut hits: Vec<(i64, usize, DocAddress)> = Vec::new();
+        let mut plans = Vec::new();
         for (i, d) in self.days.iter().enumerate() {
             // a message belongs to the day it arrived: later days cannot hold one that
             // arrived before `until`'s day ended
@@ -299,30 +304,85 @@ impl HotReader {
                 continue;
             }
             let (q, check_subject) = row_query(&d.fields, c)?;
+            plans.push((i, q, check_subject));
+        }
+        let (hits, total) = match limit {
+            Some(n) if n > 0 && !plans.iter().any(|p| p.2) => self.newest(&plans, n)?,
+            _ => self.every_hit(c, &plans, limit)?,
+        };
+        self.rows(hits, total, limit)
+    }
+
+    /// The newest `n` hits (and every hit tied with the n-th), and how many matched in all,
+    /// without collecting every match: per day the top `n` by time, then the ties.
+    fn newest(&self, plans: &[(usize, Box<dyn Query>, bool)], n: usize) -> Result<(Vec<Hit>, usize)> {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut total = 0;
+        for (i, q, _) in plans {
+            let searcher = self.days[*i].reader.searcher();
+            let top = TopDocs::with_limit(n).order_by_fast_field::<i64>("time", Order::Desc);
+            let (found, count) = searcher.search(q.as_ref(), &(top, Count))?;
+            total += count;
+            hits.extend(found.into_iter().map(|(t, a)| (t.unwrap_or(i64::MIN), *i, a)));
+        }
+        hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
+        if total > n && hits.len() >= n {
+            // the rows tied with the n-th are ordered by trace id, which the top-n by time
+            // alone does not see: fetch all of them
+            let edge = hits[n - 1].0;
+            hits.retain(|h| h.0 > edge);
+            for (i, q, _) in plans {
+                let d = &self.days[*i];
+                let tie = RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(d.fields.time, edge)),
+                    Bound::Included(Term::from_field_i64(d.fields.time, edge)),
+                );
+                let both = BooleanQuery::new(vec![(Occur::Must, q.box_clone()), (Occur::Must, Box::new(tie))]);
+                let found = d.reader.searcher().search(&both, &TimeHits)?;
+                hits.extend(found.into_iter().map(|(t, a)| (t, *i, a)));
+            }
+        }
+        Ok((hits, total))
+    }
+
+    /// Every hit (confirming subject phrases row by row), cut to the newest `limit` with ties.
+    fn every_hit(
+        &self,
+        c: &Criteria,
+        plans: &[(usize, Box<dyn Query>, bool)],
+        limit: Option<usize>,
+    ) -> Result<(Vec<Hit>, usize)> {
+        let mut hits: Vec<Hit> = Vec::new();
+        for (i, q, check_subject) in plans {
+            let d = &self.days[*i];
             let searcher = d.reader.searcher();
-            let found = searcher.search(q.as_ref(), &TimeHits)?;
-            for (t, a) in found {
-                if check_subject {
+            for (t, a) in searcher.search(q.as_ref(), &TimeHits)? {
+                if *check_subject {
                     let row = read_row(&searcher, &d.fields, a, &d.dir)?;
                     if !c.subject_matches(row.subject.as_deref()) {
                         continue;
                     }
                 }
-                hits.push((t, i, a));
+                hits.push((t, *i, a));
             }
         }
         let total = hits.len();
         hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
-        if let Some(n) = limit {
-            if hits.len() > n && n > 0 {
+        match limit {
+            Some(0) | None => {}
+            Some(n) if hits.len() > n => {
                 // keep every hit tied with the last one: the final order breaks ties by trace id
                 let edge = hits[n - 1].0;
                 let keep = hits.partition_point(|h| h.0 >= edge);
                 hits.truncate(keep);
-            } else if n == 0 {
-                hits.clear();
             }
+            Some(_) => {}
         }
+        Ok((hits, total))
+    }
+
+    /// Reads the rows of `hits` and puts them in their final order.
+    fn rows(&self, mut hits: Vec<Hit>, total: usize, limit: Option<usize>) -> Result<Found> {
         // read in index order, which is the doc store's order
         hits.sort_unstable_by_key(|h| (h.1, h.2));
         let mut rows: Vec<(i64, String, u64, Row)> = Vec::with_capacity(hits.len());
@@ -340,7 +400,7 @@ impl HotReader {
         }
         rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         let mut rows: Vec<Row> = rows.into_iter().map(|r| r.3).collect();
-        if let Some(n) = limit {
+        if let Some(n) = limit.filter(|&n| n > 0) {
             rows.truncate(n);
         }
         Ok(Found { rows, total })
@@ -409,6 +469,9 @@ pub fn dir_size(dir: &Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// A matching row: its time, the day (index in `HotReader::days`) and where it is.
+type Hit = (i64, usize, DocAddress);
 
 /// Collects every matching document with its `time` fast field.
 struct TimeHits;
