@@ -101,13 +101,7 @@ pub fn row_query(f: &Fields, c: &Criteria) -> Result<(Box<dyn Query>, bool)> {
 /// The row-0 documents (which hold the trace) whose queue id, Message-ID or trace id is `id`.
 pub fn trace_query(f: &Fields, id: &str) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(vec![
-        (
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_u64(f.rcpt, 0),
-                IndexRecordOption::Basic,
-            )),
-        ),
+        (Occur::Must, first_rows(f)),
         (
             Occur::Must,
             any(vec![
@@ -122,12 +116,10 @@ pub fn trace_query(f: &Fields, id: &str) -> Box<dyn Query> {
     ]))
 }
 
-/// The row-0 documents: one per trace.
+/// The row-0 documents: one per trace (`rcpt` is a fast field only).
 pub fn first_rows(f: &Fields) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_u64(f.rcpt, 0),
-        IndexRecordOption::Basic,
-    ))
+    let zero = Term::from_field_u64(f.rcpt, 0);
+    Box::new(RangeQuery::new(Bound::Included(zero.clone()), Bound::Included(zero)))
 }
 
 pub fn term(field: Field, text: &str) -> Box<dyn Query> {

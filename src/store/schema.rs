@@ -77,7 +77,7 @@ impl Fields {
         );
         let f = Fields {
             trace_key: b.add_u64_field("trace_key", INDEXED),
-            rcpt: b.add_u64_field("rcpt", INDEXED | FAST),
+            rcpt: b.add_u64_field("rcpt", FAST),
             time: b.add_i64_field("time", FAST),
             last_time: b.add_i64_field("last_time", FAST),
             from: b.add_text_field("from", exact.clone()),
