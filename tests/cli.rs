@@ -163,3 +163,83 @@ fn config_file_is_read_and_checked() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not valid"));
 }
+
+#[test]
+fn index_then_search_the_store_with_its_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, LOG).unwrap();
+    let gz = dir.path().join("mail.log.2.gz");
+    std::fs::write(&gz, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]).unwrap();
+    let store = dir.path().join("store");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(args)
+            .args(["--store", store.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["search", "--to", "bob@example.com"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no mailtrace store") && err.contains("mailtrace index"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(&[
+        "index",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        gz.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "a skipped file: {err}");
+    assert!(err.contains("skipped") && err.contains("gzip"), "{err}");
+    assert!(err.contains("Indexed 8 lines"), "{err}");
+
+    let (code, out, _) = run(&["search", "--format", "ndjson"]);
+    assert_eq!((code, out.lines().count()), (0, 3));
+    let (code, out, _) = run(&["search", "--format", "ndjson", "--subject", "quarterly report"]);
+    assert_eq!((code, out.lines().count()), (0, 2));
+    let (code, out, _) = run(&["show", "B50A137CE74"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Log lines (7)") && out.contains("mail.log:"), "{out}");
+    let (code, out, _) = run(&["store", "info"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Hot tier: 1 days (2026-11-10 … 2026-11-10), 3 rows, 2 messages"),
+        "{out}"
+    );
+
+    // indexing again reads nothing new; the JSON summary says so
+    let (code, out, _) = run(&["index", "--format", "json", "--year", "2026", log.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["files"][0]["outcome"], "unchanged");
+
+    // one writer at a time
+    let lock = std::fs::File::open(store.join("lock")).unwrap();
+    lock.lock().unwrap();
+    let (code, _, err) = run(&["index", log.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("another `mailtrace index`"), "{err}");
+    drop(lock);
+
+    // a directory that is not a store is not written into
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["index", "--store", other.to_str().unwrap(), log.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a mailtrace store"));
+}
