@@ -23,10 +23,10 @@ pub fn row_query(f: &Fields, c: &Criteria) -> Result<(Box<dyn Query>, bool)> {
     let needs_subject_check = c.subject.iter().any(|s| words(s).len() > 1);
     let mut must: Vec<Box<dyn Query>> = Vec::new();
     if let Some(p) = &c.from {
-        must.push(address(p, &[f.from], &[f.from_domain])?);
+        must.push(address(p, [f.from, f.from_rev, f.from_domain])?);
     }
     if let Some(p) = &c.to {
-        must.push(address(p, &[f.to], &[f.to_domain])?);
+        must.push(address(p, [f.to, f.to_rev, f.to_domain])?);
     }
     for s in &c.subject {
         must.push(subject(f.subject, &words(s))?);
@@ -135,27 +135,30 @@ fn any(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     ))
 }
 
-/// An address pattern over address fields (any of them may match) and their domain fields.
-fn address(p: &AddressPattern, fields: &[Field], domains: &[Field]) -> Result<Box<dyn Query>> {
-    let mut alternatives = Vec::new();
-    match p {
-        AddressPattern::NullSender => alternatives.extend(fields.iter().map(|&f| term(f, ""))),
-        AddressPattern::Exact(e) => alternatives.extend(fields.iter().map(|&f| term(f, e))),
-        AddressPattern::Domain(d) => {
-            let sub = format!(".*\\.{}", regex_syntax::escape(d));
-            for &f in domains {
-                alternatives.push(term(f, d));
-                alternatives.push(Box::new(RegexQuery::from_pattern(&sub, f)?));
-            }
-        }
+/// An address pattern over an address field, its reversed form and its domain suffixes.
+fn address(p: &AddressPattern, [field, reversed, domains]: [Field; 3]) -> Result<Box<dyn Query>> {
+    Ok(match p {
+        AddressPattern::NullSender => term(field, ""),
+        AddressPattern::Exact(e) => term(field, e),
+        AddressPattern::Domain(d) => term(domains, d),
         AddressPattern::Wildcard(w) => {
-            let pattern = w.split('*').map(regex_syntax::escape).collect::<Vec<_>>().join(".*");
-            for &f in fields {
-                alternatives.push(Box::new(RegexQuery::from_pattern(&pattern, f)?));
-            }
+            // walk the term dictionary from the longer literal end of the pattern: a regex
+            // that starts with `.*` reads every term
+            let head = w.split('*').next().unwrap_or("");
+            let tail = w.rsplit('*').next().unwrap_or("");
+            let (pattern, f) = if tail.len() > head.len() {
+                (w.chars().rev().collect::<String>(), reversed)
+            } else {
+                (w.clone(), field)
+            };
+            let regex = pattern
+                .split('*')
+                .map(regex_syntax::escape)
+                .collect::<Vec<_>>()
+                .join(".*");
+            Box::new(RegexQuery::from_pattern(&regex, f)?)
         }
-    }
-    Ok(any(alternatives))
+    })
 }
 
 /// Words in order, the last as a prefix (see [`crate::query::phrase_prefix`]); for more than

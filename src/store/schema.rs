@@ -38,10 +38,14 @@ pub struct Fields {
     pub time: Field,
     pub last_time: Field,
     pub from: Field,
+    /// Every suffix of the sender's domain at a dot (see `add_address`).
     pub from_domain: Field,
+    /// The sender reversed.
+    pub from_rev: Field,
     /// The recipient and its original address.
     pub to: Field,
     pub to_domain: Field,
+    pub to_rev: Field,
     pub message_id: Field,
     pub queue_id: Field,
     pub status: Field,
@@ -82,8 +86,10 @@ impl Fields {
             last_time: b.add_i64_field("last_time", FAST),
             from: b.add_text_field("from", exact.clone()),
             from_domain: b.add_text_field("from_domain", exact.clone()),
+            from_rev: b.add_text_field("from_rev", exact.clone()),
             to: b.add_text_field("to", exact.clone()),
             to_domain: b.add_text_field("to_domain", exact.clone()),
+            to_rev: b.add_text_field("to_rev", exact.clone()),
             message_id: b.add_text_field("message_id", exact.clone()),
             queue_id: b.add_text_field("queue_id", exact.clone()),
             status: b.add_text_field("status", exact.clone()),
@@ -113,8 +119,10 @@ impl Fields {
             last_time: get("last_time")?,
             from: get("from")?,
             from_domain: get("from_domain")?,
+            from_rev: get("from_rev")?,
             to: get("to")?,
             to_domain: get("to_domain")?,
+            to_rev: get("to_rev")?,
             message_id: get("message_id")?,
             queue_id: get("queue_id")?,
             status: get("status")?,
@@ -150,12 +158,12 @@ impl Fields {
             d.add_i64(self.time, t.first_time.timestamp_micros());
             d.add_i64(self.last_time, t.last_time.timestamp_micros());
             if let Some(from) = &t.from {
-                self.add_address(&mut d, self.from, self.from_domain, from);
+                self.add_address(&mut d, [self.from, self.from_rev, self.from_domain], from);
             }
             if let Some(r) = i.map(|i| &t.recipients[i]) {
-                self.add_address(&mut d, self.to, self.to_domain, &r.address);
+                self.add_address(&mut d, [self.to, self.to_rev, self.to_domain], &r.address);
                 if let Some(o) = &r.orig_to {
-                    self.add_address(&mut d, self.to, self.to_domain, o);
+                    self.add_address(&mut d, [self.to, self.to_rev, self.to_domain], o);
                 }
             }
             if let Some(m) = &t.message_id {
@@ -232,11 +240,19 @@ impl Fields {
         Ok(st)
     }
 
-    fn add_address(&self, d: &mut TantivyDocument, field: Field, domain: Field, address: &str) {
+    /// An address as three kinds of terms: itself (lowercased), itself reversed (so a wildcard
+    /// with a literal end, `*@example.com`, is a prefix walk of the term dictionary), and every
+    /// suffix of its domain at a dot (`mail.example.com`, `example.com`, `com`: `@example.com`
+    /// is one term, subdomains included).
+    fn add_address(&self, d: &mut TantivyDocument, [field, reversed, domain]: [Field; 3], address: &str) {
         let lower = address.to_ascii_lowercase();
-        let dom = lower.rsplit_once('@').map_or("", |(_, d)| d).to_string();
-        d.add_text(field, lower);
+        let dom = lower.rsplit_once('@').map_or("", |(_, d)| d);
         d.add_text(domain, dom);
+        for (i, _) in dom.match_indices('.') {
+            d.add_text(domain, &dom[i + 1..]);
+        }
+        d.add_text(reversed, lower.chars().rev().collect::<String>());
+        d.add_text(field, lower);
     }
 }
 
