@@ -15,7 +15,6 @@ use std::ops::Bound;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::indexer::UserOperation;
 use tantivy::query::Query;
 use tantivy::query::{BooleanQuery, Occur, RangeQuery};
 use tantivy::schema::Value;
@@ -102,32 +101,12 @@ struct OpenDay {
     writer: IndexWriter,
     fields: Fields,
     used: u64,
-    /// Operations not yet handed to the writer: sent in batches, since each hand-over wakes
-    /// the indexing thread.
-    pending: Vec<UserOperation>,
 }
 
-/// Operations per batch handed to a day writer.
-const BATCH: usize = 512;
-
 impl OpenDay {
-    fn push(&mut self, op: UserOperation) -> Result<()> {
-        self.pending.push(op);
-        if self.pending.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        if !self.pending.is_empty() {
-            self.writer.run(std::mem::take(&mut self.pending))?;
-        }
-        Ok(())
-    }
-
     fn commit(&mut self) -> Result<()> {
-        self.flush()?;
+        // documents go to the indexing thread one at a time: its queue holds 10,000 items,
+        // so batching them would let memory grow with the input
         self.writer
             .commit()
             .with_context(|| format!("cannot commit the day index {}", day_name(self.day)))?;
@@ -186,7 +165,6 @@ impl DayWriters {
             writer,
             fields,
             used: self.tick,
-            pending: Vec::with_capacity(BATCH),
         });
         Ok(self.open.last_mut())
     }
@@ -196,13 +174,13 @@ impl DayWriters {
     pub fn put(&mut self, t: Trace, files: &[(u32, String)], replace: bool) -> Result<()> {
         let o = self.writer(day_of(t.first_time), true)?.expect("created");
         if replace {
-            let key = Term::from_field_u64(o.fields.trace_key, trace_key(&t.trace_id));
-            o.push(UserOperation::Delete(key))?;
+            o.writer
+                .delete_term(Term::from_field_u64(o.fields.trace_key, trace_key(&t.trace_id)));
         }
         let docs = o.fields.documents(t, files)?;
         let n = docs.len() as u64;
         for d in docs {
-            o.push(UserOperation::Add(d))?;
+            o.writer.add_document(d)?;
         }
         self.rows += n;
         self.traces += 1;
@@ -212,8 +190,8 @@ impl DayWriters {
     /// Deletes the trace `trace_id` received at `first_time`, if stored.
     pub fn delete(&mut self, trace_id: &str, first_time: DateTime<Utc>) -> Result<()> {
         if let Some(o) = self.writer(day_of(first_time), false)? {
-            let key = Term::from_field_u64(o.fields.trace_key, trace_key(trace_id));
-            o.push(UserOperation::Delete(key))?;
+            o.writer
+                .delete_term(Term::from_field_u64(o.fields.trace_key, trace_key(trace_id)));
         }
         Ok(())
     }
