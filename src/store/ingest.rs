@@ -21,6 +21,7 @@ use chrono::Utc;
 
 use super::hot::DayWriters;
 use super::state::{Fingerprint, IngestState, KnownFile, Resume};
+use super::writer_thread::WriterThread;
 use super::Store;
 use crate::scan::{Pipeline, ScanOptions, ScanStats};
 use crate::source::{Input, Position};
@@ -101,7 +102,7 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
         .map(|m| m.len())
         .sum();
     let mut pipeline = Pipeline::new(&opts, assembler, total);
-    let mut writers = DayWriters::new(&store.hot_dir());
+    let writers = WriterThread::spawn(DayWriters::new(&store.hot_dir()))?;
     let mut reports = Vec::new();
     let mut failure: Option<anyhow::Error> = None;
     for path in paths {
@@ -147,7 +148,7 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
             if write_error.is_none() {
                 let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
                 let files = files_of(&t, &names);
-                if let Err(e) = writers.put(t, &files, replace) {
+                if let Err(e) = writers.put(t, files, replace) {
                     write_error = Some(e);
                 }
             }
@@ -189,20 +190,24 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
     }
     if let Some(e) = failure {
         // nothing is committed: the store keeps its last state and the next run redoes this
-        return Err(e);
+        return Err(stopped(writers, e));
     }
     let mut write_error: Option<anyhow::Error> = None;
     pipeline.release_idle(chrono::Duration::days(IDLE_DAYS), &mut |t: Trace| {
         let files = files_of(&t, &names);
-        if let Err(e) = writers.put(t, &files, true) {
+        if let Err(e) = writers.put(t, files, true) {
             write_error.get_or_insert(e);
         }
     });
     if let Some(e) = write_error {
-        return Err(e);
+        return Err(stopped(writers, e));
     }
-    let open = checkpoint(store, &mut state, &mut pipeline, &mut writers, &names)?;
+    let open = match checkpoint(store, &mut state, &mut pipeline, &writers, &names) {
+        Ok(open) => open,
+        Err(e) => return Err(stopped(writers, e)),
+    };
     let (_, stats) = pipeline.suspend();
+    let writers = writers.close()?;
     let (traces, rows) = (writers.traces, writers.rows);
     writers.close()?;
     state.interrupted_run = None;
@@ -216,6 +221,14 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
         seconds: started.elapsed().as_secs_f64(),
         recovered,
     })
+}
+
+/// The error to report when a run fails: the writer thread's own, if that is what stopped it.
+fn stopped(writers: WriterThread, e: anyhow::Error) -> anyhow::Error {
+    match writers.close() {
+        Err(real) => real,
+        Ok(_) => e,
+    }
 }
 
 fn skipped(path: &str, why: &str) -> FileReport {
@@ -244,17 +257,17 @@ fn checkpoint(
     store: &Store,
     state: &mut IngestState,
     pipeline: &mut Pipeline,
-    writers: &mut DayWriters,
+    writers: &WriterThread,
     names: &BTreeMap<u32, String>,
 ) -> Result<usize> {
     let open = pipeline.assembler().snapshot();
     let n = open.len();
     for t in open {
         let files = files_of(&t, names);
-        writers.put(t, &files, true)?;
+        writers.put(t, files, true)?;
     }
     for (id, first) in pipeline.take_retired() {
-        writers.delete(&id, first)?;
+        writers.delete(id, first)?;
     }
     writers.commit()?;
     state.generation += 1;

@@ -16,6 +16,7 @@ pub mod hot;
 pub mod ingest;
 pub mod schema;
 pub mod state;
+pub mod writer_thread;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
