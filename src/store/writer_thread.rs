@@ -18,7 +18,7 @@ use crate::trace::Trace;
 const QUEUE: usize = 512;
 
 enum Op {
-    Put(Trace, Vec<(u32, String)>, bool),
+    Put(Box<Trace>, Vec<(u32, String)>, bool),
     Delete(String, DateTime<Utc>),
     Commit(SyncSender<Result<()>>),
 }
@@ -47,7 +47,7 @@ impl WriterThread {
 
     /// Queues a trace (see [`DayWriters::put`]).
     pub fn put(&self, t: Trace, files: Vec<(u32, String)>, replace: bool) -> Result<()> {
-        self.send(Op::Put(t, files, replace))
+        self.send(Op::Put(Box::new(t), files, replace))
     }
 
     /// Queues a deletion (see [`DayWriters::delete`]).
@@ -90,7 +90,7 @@ impl WriterThread {
 fn work(writers: &mut DayWriters, rx: Receiver<Op>) -> Result<()> {
     for op in rx {
         match op {
-            Op::Put(t, files, replace) => writers.put(t, &files, replace)?,
+            Op::Put(t, files, replace) => writers.put(*t, &files, replace)?,
             Op::Delete(id, first) => writers.delete(&id, first)?,
             Op::Commit(reply) => {
                 let done = writers.commit();
