@@ -287,8 +287,8 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     Ok(exit::FOUND)
 }
 
-/// `mailtrace index PATH…`: reads the files into the store and prints a summary (on stderr
-/// when `quiet` is false; as JSON on `out` with `json`).
+/// `mailtrace index PATH…`: reads the files into the store and writes a summary to `out`
+/// (text, or JSON with `json`; the CLI sends the text to stderr).
 pub fn index(common: &Common, paths: &[PathBuf], json: bool, out: &mut dyn Write) -> Result<u8> {
     if paths.is_empty() {
         bail!("no log files given: mailtrace index /var/log/mail.log");

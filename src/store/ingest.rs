@@ -119,9 +119,13 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
             }
         };
         let len = meta.len();
-        let (id, from, known) = match state.resume(path, len)? {
-            Resume::Known { index, from } => (state.files[index].id, from, Some(index)),
-            Resume::New => (state.next_file_id, Position::default(), None),
+        let (id, from, known) = match state.resume(path, len) {
+            Ok(Resume::Known { index, from }) => (state.files[index].id, from, Some(index)),
+            Ok(Resume::New) => (state.next_file_id, Position::default(), None),
+            Err(e) => {
+                reports.push(skipped(&shown, &format!("{e:#}")));
+                continue;
+            }
         };
         if len == 0 || (known.is_some() && from.offset == len) {
             reports.push(FileReport {
