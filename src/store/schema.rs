@@ -183,7 +183,7 @@ impl Fields {
             if let Some(s) = &subject {
                 d.add_pre_tokenized_text(self.subject, s.clone());
             }
-            d.add_text(self.body, serde_json::to_string(&row)?);
+            d.add_text(self.body, json(&row, 1024)?);
             docs.push(d);
         }
         // the timeline goes apart from the JSON: as numbers, and the raw lines as they are
@@ -210,7 +210,7 @@ impl Fields {
             lines.push_str(&e.text);
         }
         let first = &mut docs[0];
-        first.add_text(self.trace, serde_json::to_string(&TraceBody { trace: t, files })?);
+        first.add_text(self.trace, json(&TraceBody { trace: t, files }, 4096)?);
         first.add_text(self.timeline, numbers);
         first.add_text(self.lines, lines);
         Ok(docs)
@@ -262,6 +262,14 @@ impl Fields {
 pub struct StoredTrace {
     pub trace: Trace,
     pub files: Vec<(u32, String)>,
+}
+
+/// `value` as JSON, into a buffer sized up front (growing it step by step from empty costs
+/// more than writing the JSON).
+fn json(value: &impl Serialize, capacity: usize) -> Result<String> {
+    let mut buf = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut buf, value)?;
+    Ok(String::from_utf8(buf).expect("serde_json writes UTF-8"))
 }
 
 /// The key a trace's documents share: the first 64 bits of xxh3 of its trace id.
