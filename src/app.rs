@@ -166,9 +166,21 @@ pub fn search(
         (None, Format::Table) => Some(1000),
         (None, _) => None,
     };
+    let mut hint = "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string();
     let (rows, total) = if common.logs.is_empty() {
         let store = Store::open(&common.store_dir())?;
         let hot = HotReader::open(&store.hot_dir())?;
+        hint = match hot.day_range() {
+            Some((a, b)) => format!(
+                "The store {} holds messages received {a} … {b} (UTC). Check the criteria; \
+                 `mailtrace index` adds new log lines.",
+                store.root.display()
+            ),
+            None => format!(
+                "The store {} is empty: fill it with `mailtrace index /var/log/mail.log`.",
+                store.root.display()
+            ),
+        };
         let found = hot.search(criteria, limit)?;
         (found.rows, found.total)
     } else {
@@ -182,10 +194,7 @@ pub fn search(
     };
     let cut = (total > rows.len()).then(|| total - rows.len());
     if rows.is_empty() && format == Format::Table {
-        writeln!(
-            out,
-            "No messages matched. Check the time range (BSD timestamps have no year: see --year) and the criteria."
-        )?;
+        writeln!(out, "No messages matched. {hint}")?;
         return Ok(exit::NOTHING);
     }
     write_rows(out, &rows, format, cut)?;

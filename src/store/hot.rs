@@ -271,6 +271,11 @@ impl HotReader {
         self.days.is_empty()
     }
 
+    /// The first and last day held.
+    pub fn day_range(&self) -> Option<(NaiveDate, NaiveDate)> {
+        Some((self.days.first()?.day, self.days.last()?.day))
+    }
+
     /// Rows matching `c`, newest first (time, then trace id, then recipient order), at most
     /// `limit` of them.
     pub fn search(&self, c: &Criteria, limit: Option<usize>) -> Result<Found> {

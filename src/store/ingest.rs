@@ -96,10 +96,16 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
     state.save(&store.root)?;
 
     let mut names: BTreeMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
+    // what is left to read, for the progress bar
     let total: u64 = paths
         .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
+        .filter_map(|p| {
+            let len = std::fs::metadata(p).ok()?.len();
+            Some(match state.resume(p, len).ok()? {
+                Resume::Known { from, .. } => len - from.offset,
+                Resume::New => len,
+            })
+        })
         .sum();
     let mut pipeline = Pipeline::new(&opts, assembler, total);
     let writers = WriterThread::spawn(DayWriters::new(&store.hot_dir()))?;
