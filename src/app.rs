@@ -359,22 +359,22 @@ pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8
     match (days.first(), days.last()) {
         (Some(a), Some(b)) => writeln!(
             out,
-            "Hot tier: {} days ({} … {}), {rows} rows, {traces} messages, {:.1} MB on disk",
+            "Hot tier: {} days ({} … {}), {rows} rows, {traces} messages, {} on disk",
             days.len(),
             a.day,
             b.day,
-            bytes as f64 / 1e6
+            size(bytes)
         )?,
         _ => writeln!(out, "Hot tier: empty")?,
     }
     for d in &days {
         writeln!(
             out,
-            "  {}  {:>9} rows  {:>9} messages  {:>9.1} MB",
+            "  {}  {:>9} rows  {:>9} messages  {:>10}",
             d.day,
             d.rows,
             d.traces,
-            d.bytes as f64 / 1e6
+            size(d.bytes)
         )?;
     }
     writeln!(out, "Archive tier: empty")?;
@@ -390,4 +390,16 @@ pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8
         )?;
     }
     Ok(exit::FOUND)
+}
+
+/// Bytes for people: `812 kB`, `361.0 MB`, `4.87 GB` (powers of 1000).
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1e6 {
+        format!("{:.0} kB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
+    }
 }
