@@ -30,6 +30,8 @@
 //!
 //! Results are printed as Markdown tables.
 
+mod common;
+
 #[path = "../examples/genlog.rs"]
 #[allow(dead_code)] // the example's `main` and argument parsing
 mod genlog;
@@ -42,6 +44,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::{status_kib, time_child, warm_page_cache, Series};
 use mailtrace::event::{Delays, LineRef};
 use mailtrace::query::{AddressPattern, Criteria};
 use mailtrace::store::hot::{DayWriters, HotReader};
@@ -99,75 +102,13 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("store: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with("store", parse_args(), run)
 }
 
 type Res<T> = Result<T, String>;
 
 fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e:#}")
-}
-
-/// Timings (seconds) over all runs.
-#[derive(Default, Clone)]
-struct Series {
-    secs: Vec<f64>,
-}
-
-impl Series {
-    fn sorted(&self) -> Vec<f64> {
-        let mut v = self.secs.clone();
-        v.sort_by(f64::total_cmp);
-        v
-    }
-
-    fn median(&self) -> f64 {
-        let v = self.sorted();
-        let n = v.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        }
-    }
-
-    /// Nearest-rank percentile.
-    fn pct(&self, p: f64) -> f64 {
-        let v = self.sorted();
-        if v.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-        v[rank.clamp(1, v.len()) - 1]
-    }
-
-    fn max(&self) -> f64 {
-        self.sorted().last().copied().unwrap_or(f64::NAN)
-    }
-
-    fn runs(&self) -> String {
-        self.secs
-            .iter()
-            .map(|t| format!("{t:.3}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// What one `mailtrace index` run reported and how much memory it took.
@@ -385,11 +326,6 @@ fn time_index(mut cmd: Command) -> Res<(f64, IngestRun)> {
     ))
 }
 
-fn status_kib(status: &str, field: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
-}
-
 /// `mailtrace store info --format json`, summed over the days.
 fn store_info(cli: &str, store: &Path) -> Res<Size> {
     let out = Command::new(cli)
@@ -417,37 +353,6 @@ fn store_info(cli: &str, store: &Path) -> Res<Size> {
 
 fn tree_size(dir: &Path) -> u64 {
     mailtrace::store::hot::dir_size(dir)
-}
-
-/// Reads the whole file once, so that every contender finds it in the page cache.
-fn warm_page_cache(path: &Path) -> Res<()> {
-    let mut f = File::open(path).map_err(err(&format!("cannot open {}", path.display())))?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("reading {}: {e}", path.display())),
-        }
-    }
-}
-
-/// Wall time of a child process and its stdout (trimmed); `ok` lists the acceptable exit codes.
-///
-/// stdout is a pipe, not /dev/null: GNU grep notices /dev/null and stops at the first match.
-fn time_child(cmd: &mut Command, ok: &[i32]) -> Res<(f64, String)> {
-    let started = Instant::now();
-    let out = cmd
-        .env("LC_ALL", "C")
-        .stdout(Stdio::piped())
-        .output()
-        .map_err(err(&format!("cannot run {cmd:?}")))?;
-    let secs = started.elapsed().as_secs_f64();
-    match out.status.code() {
-        Some(c) if ok.contains(&c) => Ok((secs, String::from_utf8_lossy(&out.stdout).trim().to_string())),
-        _ => Err(format!("{cmd:?} failed: {}", out.status)),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

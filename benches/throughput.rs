@@ -21,16 +21,19 @@
 //!
 //! Medians over the runs are printed as a Markdown table.
 
+mod common;
+
 #[path = "../examples/genlog.rs"]
 #[allow(dead_code)] // the example's `main` and argument parsing
 mod genlog;
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{proc_status_kib, time_child, warm_page_cache, Series};
 use mailtrace::scan::{scan, ScanOptions};
 use mailtrace::source::Input;
 use mailtrace::syslog::Zone;
@@ -72,20 +75,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("throughput: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with("throughput", parse_args(), run)
 }
 
 /// What one in-process scan saw.
@@ -95,32 +85,6 @@ struct ScanResult {
     traces: u64,
     recipients: u64,
     peak_open: usize,
-}
-
-/// Timings (seconds) of one contender over all runs, and the peak RSS (KiB) seen, if measured.
-#[derive(Default)]
-struct Series {
-    secs: Vec<f64>,
-    rss_kib: Option<u64>,
-}
-
-impl Series {
-    fn median(&self) -> f64 {
-        let mut v = self.secs.clone();
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        }
-    }
-
-    fn add_rss(&mut self, kib: Option<u64>) {
-        if let Some(k) = kib {
-            self.rss_kib = Some(self.rss_kib.map_or(k, |r| r.max(k)));
-        }
-    }
 }
 
 fn run(args: &Args) -> Result<(), String> {
@@ -253,37 +217,6 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads the whole file once, so that every contender finds it in the page cache.
-fn warm_page_cache(path: &Path) -> Result<(), String> {
-    let mut f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("reading {}: {e}", path.display())),
-        }
-    }
-}
-
-/// Wall time of a child process and its stdout (trimmed); `ok` lists the acceptable exit codes.
-///
-/// stdout is a pipe, not /dev/null: GNU grep notices /dev/null and stops at the first match.
-fn time_child(cmd: &mut Command, ok: &[i32]) -> Result<(f64, String), String> {
-    let started = Instant::now();
-    let out = cmd
-        .env("LC_ALL", "C")
-        .stdout(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    let secs = started.elapsed().as_secs_f64();
-    match out.status.code() {
-        Some(c) if ok.contains(&c) => Ok((secs, String::from_utf8_lossy(&out.stdout).trim().to_string())),
-        _ => Err(format!("{cmd:?} failed: {}", out.status)),
-    }
-}
-
 /// One in-process scan: wall time, what it saw, and the peak RSS (KiB) during it.
 fn time_scan(path: &Path) -> Result<(f64, ScanResult, Option<u64>), String> {
     let input = Input::open(path, 0).map_err(|e| format!("{e:#}"))?;
@@ -309,13 +242,6 @@ fn time_scan(path: &Path) -> Result<(f64, ScanResult, Option<u64>), String> {
         },
         rss,
     ))
-}
-
-/// A `kB` field of `/proc/PID/status`.
-fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// Whether `/usr/bin/time` is GNU time (which reports the maximum resident set size).
