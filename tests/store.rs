@@ -411,3 +411,49 @@ fn a_killed_index_run_leaves_a_store_that_answers_and_the_next_run_finishes_it()
     assert_eq!(a.lines().count(), b.lines().count(), "nothing lost or doubled");
     assert!(a == b, "the store after kills and a final run equals reading the log");
 }
+
+#[test]
+fn a_log_spanning_more_days_than_open_writers_lands_each_message_in_its_day() {
+    // one message a day for six days, each deferred at 23:59 and delivered the next morning,
+    // so every day's writer is reopened after others were closed to make room
+    let mut lines = Vec::new();
+    for d in 10..16 {
+        let q = format!("{d}AB00000{d}");
+        lines.push(format!(
+            "Nov {d} 23:59:00 mx1 postfix/pickup[1]: {q}: uid=0 from=<cron@example.com>"
+        ));
+        lines.push(format!(
+            "Nov {d} 23:59:00 mx1 postfix/qmgr[2]: {q}: from=<cron@example.com>, size=10, nrcpt=1 (queue active)"
+        ));
+        lines.push(format!("Nov {d} 23:59:30 mx1 postfix/smtp[3]: {q}: to=<ops@remote.example>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to remote.example[192.0.2.9]:25: Connection timed out)"));
+        let n = d + 1;
+        lines.push(format!(
+            "Nov {n} 08:00:00 mx1 postfix/qmgr[2]: {q}: from=<cron@example.com>, size=10, nrcpt=1 (queue active)"
+        ));
+        lines.push(format!("Nov {n} 08:00:01 mx1 postfix/smtp[3]: {q}: to=<ops@remote.example>, relay=remote.example[192.0.2.9]:25, delay=29000, delays=29000/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)"));
+        lines.push(format!("Nov {n} 08:00:01 mx1 postfix/qmgr[2]: {q}: removed"));
+    }
+    // logged in time order, as syslog writes it
+    lines.sort_by_key(|l| (l[4..6].to_string(), l[7..15].to_string()));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    write(&log, &lines);
+    let store = dir.path().join("store");
+    let st = reading(Vec::new(), &store, 2026, "UTC");
+    index_files(&st, std::slice::from_ref(&log));
+    let got = store_rows(&st);
+    assert_eq!(
+        got,
+        ndjson(&reading(vec![log], &store, 2026, "UTC"), &Criteria::default(), None)
+    );
+    let r = rows(&got);
+    assert_eq!(r.len(), 6);
+    assert!(r.iter().all(|r| r.status == "delivered" && r.attempts == 1), "{got}");
+    for d in 10..16 {
+        assert!(store.join(format!("hot/2026-11-{d}/meta.json")).exists(), "day {d}");
+    }
+    assert!(
+        !store.join("hot/2026-11-16").exists(),
+        "delivered the next day, kept in the day received"
+    );
+}
