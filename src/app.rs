@@ -298,14 +298,15 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
 
 /// `mailtrace index PATH…`: reads the files into the store and writes a summary to `out`
 /// (text, or JSON with `json`; the CLI sends the text to stderr).
-pub fn index(common: &Common, paths: &[PathBuf], json: bool, out: &mut dyn Write) -> Result<u8> {
+/// `chunk`: commit at least every so many bytes of input (`None`: at the end of each file).
+pub fn index(common: &Common, paths: &[PathBuf], chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
     if paths.is_empty() {
         bail!("no log files given: mailtrace index /var/log/mail.log");
     }
     let dir = common.store_dir();
     let store = Store::create(&dir)?;
     let opts = common.scan_options()?;
-    let summary = ingest::run(&store, paths, &opts)?;
+    let summary = ingest::run(&store, paths, &opts, chunk)?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &summary)?;
         writeln!(out)?;

@@ -102,6 +102,10 @@ Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
         /// Summary format: text on stderr, or JSON on stdout
         #[arg(long, value_enum, default_value = "text")]
         format: ShowFormat,
+        /// Commit at least every N MB of input, so an interrupted run keeps what it did
+        /// (0: only at the end of each file)
+        #[arg(long, value_name = "MB", default_value_t = 256)]
+        commit_every: u64,
     },
     /// What the store holds
     Store {
@@ -354,13 +358,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             store,
             read,
             format,
+            commit_every,
         } => {
             let json = matches!(format, ShowFormat::Json);
             let common = read.into_common(store);
+            let chunk = (commit_every > 0).then(|| commit_every * 1_000_000);
             if json {
-                app::index(&common, &paths, true, &mut out)
+                app::index(&common, &paths, chunk, true, &mut out)
             } else {
-                app::index(&common, &paths, false, &mut std::io::stderr())
+                app::index(&common, &paths, chunk, false, &mut std::io::stderr())
             }
         }
         Command::Store {

@@ -86,7 +86,7 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
     let total: u64 = inputs.iter().map(|i| i.len).sum();
     let mut pipeline = Pipeline::new(opts, None, total);
     for input in inputs {
-        pipeline.read(input, Position::default(), false, &mut on_trace)?;
+        pipeline.read(input, Position::default(), false, None, &mut on_trace)?;
     }
     Ok(pipeline.finish(&mut on_trace))
 }
@@ -146,15 +146,17 @@ impl Pipeline {
         self.assembler.take_retired()
     }
 
-    /// Reads `input` from `from` to its end (see [`Input::for_each_line_from`] for
-    /// `hold_partial`); returns where it stopped.
+    /// Reads `input` from `from` to its end, or to the first line boundary after `stop_after`
+    /// bytes (see [`Input::for_each_line_from`], also for `hold_partial`); returns where it
+    /// stopped and whether that is the end of the file.
     pub fn read(
         &mut self,
         input: &Input,
         from: Position,
         hold_partial: bool,
+        stop_after: Option<u64>,
         on_trace: &mut dyn FnMut(Trace),
-    ) -> Result<Position> {
+    ) -> Result<(Position, bool)> {
         self.bar.set_message(input.path.display().to_string());
         let mut years = match (self.opts.year, input.modified) {
             (Some(y), _) => YearGuess::given(y),
@@ -178,6 +180,7 @@ impl Pipeline {
         let end = input.for_each_line_from(
             from,
             hold_partial,
+            stop_after,
             |line, at| {
                 fs.lines += 1;
                 fs.bytes += line.len() as u64 + 1;

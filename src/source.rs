@@ -55,21 +55,24 @@ impl Input {
 
     /// Calls `f` with every line of the file and its position. `progress` gets bytes read.
     pub fn for_each_line(&self, f: impl FnMut(&str, LineRef), progress: impl FnMut(u64)) -> Result<()> {
-        self.for_each_line_from(Position::default(), false, f, progress)
+        self.for_each_line_from(Position::default(), false, None, f, progress)
             .map(|_| ())
     }
 
     /// Like [`Input::for_each_line`], from `start` (a position an earlier read returned).
     /// With `hold_partial`, a last line without its newline is not handed out (a writer may
     /// be in the middle of it) and the returned position is the start of that line; otherwise
-    /// it is the end of the file.
+    /// it is the end of the file. With `stop_after`, reading stops at the first line boundary
+    /// after that many bytes. Returns where it stopped and whether that is the end of the file.
     pub fn for_each_line_from(
         &self,
         start: Position,
         hold_partial: bool,
+        stop_after: Option<u64>,
         mut f: impl FnMut(&str, LineRef),
         mut progress: impl FnMut(u64),
-    ) -> Result<Position> {
+    ) -> Result<(Position, bool)> {
+        let first = start.offset;
         let mut file = File::open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
         file.seek(SeekFrom::Start(start.offset))
             .with_context(|| format!("cannot seek to byte {} of {}", start.offset, self.path.display()))?;
@@ -103,10 +106,18 @@ impl Input {
                     emit(&buf[start..filled], base + start as u64, line_no, self.index, &mut f);
                     start = filled;
                 }
-                return Ok(Position {
+                let at = Position {
                     offset: base + start as u64,
                     line: line_no,
-                });
+                };
+                return Ok((at, true));
+            }
+            if stop_after.is_some_and(|n| base + start as u64 - first >= n) {
+                let at = Position {
+                    offset: base + start as u64,
+                    line: line_no,
+                };
+                return Ok((at, false));
             }
             buf.copy_within(start..filled, 0);
             filled -= start;
@@ -208,11 +219,24 @@ mod tests {
             .for_each_line_from(
                 Position { offset: 5, line: 1 },
                 true,
+                None,
                 |l, at| resumed.push((l.to_string(), at.line)),
                 |_| {},
             )
             .unwrap();
         assert_eq!(resumed, vec![("two".to_string(), 2), ("\u{fffd} bad".to_string(), 3)]);
-        assert_eq!(end, Position { offset: 15, line: 3 });
+        assert_eq!(end, (Position { offset: 15, line: 3 }, true));
+        // stopping after a number of bytes, at a line boundary past it (the blocks already
+        // read are handed out whole); the next call goes on from there
+        let mut chunk = Vec::new();
+        let (at, end) = input_long
+            .for_each_line_from(Position::default(), false, Some(10), |l, _| chunk.push(l.len()), |_| {})
+            .unwrap();
+        assert_eq!(chunk, vec![BLOCK, BLOCK, 10, 5]);
+        assert_eq!((at.offset, at.line, end), (2 * BLOCK as u64 + 17, 4, false));
+        let (again, end) = input_long
+            .for_each_line_from(at, false, Some(10), |_, _| panic!("nothing is left"), |_| {})
+            .unwrap();
+        assert_eq!((again, end), (at, true));
     }
 }

@@ -37,7 +37,7 @@ fn rows(text: &str) -> Vec<Row> {
 
 fn index_files(common: &Common, paths: &[PathBuf]) -> serde_json::Value {
     let mut out = Vec::new();
-    index(common, paths, true, &mut out).unwrap();
+    index(common, paths, None, true, &mut out).unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -349,8 +349,9 @@ fn a_killed_index_run_leaves_a_store_that_answers_and_the_next_run_finishes_it()
     std::fs::copy(&log, &half).unwrap();
     let mut interrupted = 0;
     for wait_ms in [50, 300, 900] {
+        // commits every 2 MB: a kill lands between commits inside the file
         let mut child = Command::new(bin)
-            .args(args(&["index", half.to_str().unwrap()]))
+            .args(args(&["index", "--commit-every", "2", half.to_str().unwrap()]))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -456,4 +457,31 @@ fn a_log_spanning_more_days_than_open_writers_lands_each_message_in_its_day() {
         !store.join("hot/2026-11-16").exists(),
         "delivered the next day, kept in the day received"
     );
+}
+
+#[test]
+fn committing_every_few_bytes_gives_the_same_rows() {
+    let (log, year) = match common::shared("eval-sample/postfix") {
+        Some(dir) => (dir.join("mail.log"), 2026),
+        None => (
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sample/mail.log"),
+            2026,
+        ),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let st = reading(Vec::new(), &store, year, "UTC");
+    let mut out = Vec::new();
+    // the smallest chunks there are (files are read in 1 MiB blocks): a commit after each
+    index(&st, std::slice::from_ref(&log), Some(1), true, &mut out).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(summary["files"][0]["outcome"], "new");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(store.join("state.json")).unwrap()).unwrap();
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(
+        state["generation"].as_u64().unwrap() >= size >> 20,
+        "a commit per MiB: {state}"
+    );
+    let expected = ndjson(&reading(vec![log], &store, year, "UTC"), &Criteria::default(), None);
+    assert_eq!(store_rows(&st), expected);
 }

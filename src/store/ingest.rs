@@ -67,8 +67,9 @@ impl Summary {
     }
 }
 
-/// Indexes `paths` into `store` (created if new).
-pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summary> {
+/// Indexes `paths` into `store` (created if new), committing at least every `chunk` bytes of
+/// input (`None`: at the end of each file).
+pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u64>) -> Result<Summary> {
     let started = Instant::now();
     let _lock = store.lock()?;
     let mut state = IngestState::load(&store.root)?;
@@ -90,7 +91,7 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
         None => None,
     };
     // traces that began after the checkpoint's last line cannot be stored yet
-    let resume_clock = assembler.as_ref().and_then(Assembler::clock);
+    let mut resume_clock = assembler.as_ref().and_then(Assembler::clock);
     let replace_all = recovered;
     state.interrupted_run = Some(Utc::now());
     state.save(&store.root)?;
@@ -153,44 +154,68 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions) -> Result<Summa
         let active = input
             .modified
             .is_none_or(|m| (Utc::now() - m).num_seconds() < ACTIVE_SECS);
-        let mut write_error: Option<anyhow::Error> = None;
-        let end = pipeline.read(&input, from, active, &mut |t: Trace| {
-            if write_error.is_none() {
-                let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
-                let files = files_of(&t, &names);
-                if let Err(e) = writers.put(t, files, replace) {
-                    write_error = Some(e);
+        // read in chunks, committing after each one that does not end the file, so a long
+        // first run keeps what it did if it is interrupted
+        let mut at = from;
+        let mut index = known;
+        let end = loop {
+            let mut write_error: Option<anyhow::Error> = None;
+            let read = pipeline.read(&input, at, active, chunk, &mut |t: Trace| {
+                if write_error.is_none() {
+                    let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
+                    let files = files_of(&t, &names);
+                    if let Err(e) = writers.put(t, files, replace) {
+                        write_error = Some(e);
+                    }
+                }
+            });
+            let (stop, done) = match (read, write_error) {
+                (Ok(r), None) => r,
+                (Err(e), _) | (_, Some(e)) => break Err(e),
+            };
+            let fingerprint = match Fingerprint::of(path) {
+                Ok(Some(f)) => f,
+                Ok(None) => break Err(anyhow::anyhow!("file emptied while it was read")),
+                Err(e) => break Err(e),
+            };
+            let now = Utc::now();
+            match index {
+                Some(i) => {
+                    let k = &mut state.files[i];
+                    k.path = shown.clone();
+                    k.fingerprint = fingerprint;
+                    k.done = stop;
+                    k.last_indexed = now;
+                }
+                None => {
+                    state.next_file_id += 1;
+                    state.files.push(KnownFile {
+                        id,
+                        path: shown.clone(),
+                        fingerprint,
+                        done: stop,
+                        last_indexed: now,
+                    });
+                    index = Some(state.files.len() - 1);
                 }
             }
-        });
-        let end = match (end, write_error) {
-            (Ok(end), None) => end,
-            (Err(e), _) | (_, Some(e)) => {
+            if done || stop == at {
+                break Ok(stop);
+            }
+            if let Err(e) = checkpoint(store, &mut state, &mut pipeline, &writers, &names) {
+                break Err(e);
+            }
+            // what was just written in flight is stored now: replace it when it finishes
+            resume_clock = pipeline.assembler().clock();
+            at = stop;
+        };
+        let end = match end {
+            Ok(end) => end,
+            Err(e) => {
                 failure = Some(e.context(format!("while indexing {shown}")));
                 break;
             }
         };
-        let fingerprint = Fingerprint::of(path)?.context("file emptied while it was read")?;
-        let now = Utc::now();
-        match known {
-            Some(i) => {
-                let k = &mut state.files[i];
-                k.path = shown.clone();
-                k.fingerprint = fingerprint;
-                k.done = end;
-                k.last_indexed = now;
-            }
-            None => {
-                state.next_file_id += 1;
-                state.files.push(KnownFile {
-                    id,
-                    path: shown.clone(),
-                    fingerprint,
-                    done: end,
-                    last_indexed: now,
-                });
-            }
-        }
         reports.push(FileReport {
             path: shown,
             from: from.offset,
