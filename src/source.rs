@@ -226,17 +226,31 @@ mod tests {
             .unwrap();
         assert_eq!(resumed, vec![("two".to_string(), 2), ("\u{fffd} bad".to_string(), 3)]);
         assert_eq!(end, (Position { offset: 15, line: 3 }, true));
-        // stopping after a number of bytes, at a line boundary past it (the blocks already
-        // read are handed out whole); the next call goes on from there
-        let mut chunk = Vec::new();
-        let (at, end) = input_long
-            .for_each_line_from(Position::default(), false, Some(10), |l, _| chunk.push(l.len()), |_| {})
-            .unwrap();
-        assert_eq!(chunk, vec![BLOCK, BLOCK, 10, 5]);
-        assert_eq!((at.offset, at.line, end), (2 * BLOCK as u64 + 17, 4, false));
-        let (again, end) = input_long
-            .for_each_line_from(at, false, Some(10), |_, _| panic!("nothing is left"), |_| {})
-            .unwrap();
-        assert_eq!((again, end), (at, true));
+        // stopping after a number of bytes, at a line boundary past it; each call goes on
+        // where the last stopped, and together they hand out every line once
+        let mut chunks = Vec::new();
+        let mut at = Position::default();
+        loop {
+            let mut chunk = Vec::new();
+            let (next, end) = input_long
+                .for_each_line_from(at, false, Some(10), |l, r| chunk.push((l.len(), r.line)), |_| {})
+                .unwrap();
+            chunks.push(chunk);
+            at = next;
+            if end {
+                break;
+            }
+        }
+        assert_eq!(
+            at,
+            Position {
+                offset: 2 * BLOCK as u64 + 17,
+                line: 4
+            }
+        );
+        assert_eq!(
+            chunks,
+            vec![vec![(BLOCK, 1)], vec![(BLOCK, 2), (10, 3), (5, 4)], vec![]]
+        );
     }
 }
