@@ -485,3 +485,30 @@ fn committing_every_few_bytes_gives_the_same_rows() {
     let expected = ndjson(&reading(vec![log], &store, year, "UTC"), &Criteria::default(), None);
     assert_eq!(store_rows(&st), expected);
 }
+
+#[test]
+fn a_damaged_store_says_what_is_wrong_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    write(&log, DAY1);
+    let store = dir.path().join("store");
+    let st = reading(Vec::new(), &store, 2026, "UTC");
+    index_files(&st, std::slice::from_ref(&log));
+    // a damaged checkpoint: the next run stops before writing anything, naming the file
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(store.join("state.json")).unwrap()).unwrap();
+    let ckpt = store.join(state["checkpoint"].as_str().unwrap());
+    std::fs::write(&ckpt, b"not zstd").unwrap();
+    append(&log, DAY2);
+    let err = index(&st, std::slice::from_ref(&log), None, true, &mut Vec::new()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("checkpoint") && msg.contains(ckpt.to_str().unwrap()),
+        "{msg}"
+    );
+    // searching still works: the store is as the last good run left it
+    assert_eq!(rows(&store_rows(&st))[0].status, "deferred");
+    // a store of another format is refused with what to do
+    std::fs::write(store.join("mailtrace-store.json"), "{\"format\": 99}").unwrap();
+    let err = search(&st, &Criteria::default(), Format::Ndjson, None, &mut Vec::new()).unwrap_err();
+    assert!(format!("{err:#}").contains("format 99"), "{err:#}");
+}

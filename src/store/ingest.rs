@@ -82,7 +82,14 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
             let bytes = std::fs::read(&path)
                 .ok()
                 .and_then(|z| zstd::decode_all(&z[..]).ok())
-                .with_context(|| format!("the checkpoint {} is missing or damaged", path.display()))?;
+                .with_context(|| {
+                    format!(
+                        "the checkpoint {} is missing or damaged: to go on without the messages that were in \
+                         flight at the last run (they stay searchable as stored), set \"checkpoint\" to null in {}",
+                        path.display(),
+                        store.root.join(IngestState::FILE).display()
+                    )
+                })?;
             Some(
                 Assembler::restore(&bytes, opts.rules.clone(), true)
                     .with_context(|| format!("the checkpoint {} is damaged", path.display()))?,
