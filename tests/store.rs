@@ -102,6 +102,13 @@ fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
             c.since = Some(t - chrono::Duration::minutes(30));
             c.until = Some(t + chrono::Duration::minutes(30));
         });
+        // window edges to the microsecond: the store keeps the logs' fractions
+        let last = chrono::DateTime::parse_from_rfc3339(&r.last_time).unwrap().to_utc();
+        let micro = chrono::Duration::microseconds(1);
+        add(&|c| c.since = Some(last));
+        add(&|c| c.since = Some(last + micro));
+        add(&|c| c.until = Some(t));
+        add(&|c| c.until = Some(t - micro));
         add(&|c| c.host = Some(r.host.to_uppercase()));
     }
     all

@@ -12,7 +12,7 @@ use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQ
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
-use super::schema::{ipv6, trace_key, Fields};
+use super::schema::{date, ipv6, trace_key, Fields};
 use crate::query::{words, AddressPattern, Criteria};
 
 /// The query for the rows matching `c`. A subject phrase is looked up as its leading words in
@@ -80,14 +80,14 @@ pub fn row_query(f: &Fields, c: &Criteria) -> Result<(Box<dyn Query>, bool)> {
     // a message matches a time window when any of its activity falls inside it
     if let Some(since) = c.since {
         must.push(Box::new(RangeQuery::new(
-            Bound::Included(Term::from_field_i64(f.last_time, since.timestamp_micros())),
+            Bound::Included(Term::from_field_date(f.last_time, date(since))),
             Bound::Unbounded,
         )));
     }
     if let Some(until) = c.until {
         must.push(Box::new(RangeQuery::new(
             Bound::Unbounded,
-            Bound::Included(Term::from_field_i64(f.time, until.timestamp_micros())),
+            Bound::Included(Term::from_field_date(f.time, date(until))),
         )));
     }
     let query: Box<dyn Query> = if must.is_empty() {

@@ -303,10 +303,14 @@ impl HotReader {
         let mut total = 0;
         for (i, q, _) in plans {
             let searcher = self.days[*i].reader.searcher();
-            let top = TopDocs::with_limit(n).order_by_fast_field::<i64>("time", Order::Desc);
+            let top = TopDocs::with_limit(n).order_by_fast_field::<tantivy::DateTime>("time", Order::Desc);
             let (found, count) = searcher.search(q.as_ref(), &(top, Count))?;
             total += count;
-            hits.extend(found.into_iter().map(|(t, a)| (t.unwrap_or(i64::MIN), *i, a)));
+            hits.extend(
+                found
+                    .into_iter()
+                    .map(|(t, a)| (t.map_or(i64::MIN, tantivy::DateTime::into_timestamp_micros), *i, a)),
+            );
         }
         hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
         if total > n && hits.len() >= n {
@@ -317,8 +321,14 @@ impl HotReader {
             for (i, q, _) in plans {
                 let d = &self.days[*i];
                 let tie = RangeQuery::new(
-                    Bound::Included(Term::from_field_i64(d.fields.time, edge)),
-                    Bound::Included(Term::from_field_i64(d.fields.time, edge)),
+                    Bound::Included(Term::from_field_date(
+                        d.fields.time,
+                        tantivy::DateTime::from_timestamp_micros(edge),
+                    )),
+                    Bound::Included(Term::from_field_date(
+                        d.fields.time,
+                        tantivy::DateTime::from_timestamp_micros(edge),
+                    )),
                 );
                 let both = BooleanQuery::new(vec![(Occur::Must, q.box_clone()), (Occur::Must, Box::new(tie))]);
                 let found = d.reader.searcher().search(&both, &TimeHits)?;
@@ -466,7 +476,7 @@ impl Collector for TimeHits {
     fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<SegmentTimeHits> {
         Ok(SegmentTimeHits {
             segment,
-            time: reader.fast_fields().i64("time")?,
+            time: reader.fast_fields().date("time")?,
             hits: Vec::new(),
         })
     }
@@ -482,7 +492,7 @@ impl Collector for TimeHits {
 
 struct SegmentTimeHits {
     segment: u32,
-    time: Column<i64>,
+    time: Column<tantivy::DateTime>,
     hits: Vec<(i64, DocAddress)>,
 }
 
@@ -490,7 +500,10 @@ impl SegmentCollector for SegmentTimeHits {
     type Fruit = Vec<(i64, DocAddress)>;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        let t = self.time.first(doc).unwrap_or(i64::MIN);
+        let t = self
+            .time
+            .first(doc)
+            .map_or(i64::MIN, tantivy::DateTime::into_timestamp_micros);
         self.hits.push((t, DocAddress::new(self.segment, doc)));
     }
 

@@ -14,7 +14,10 @@ use std::net::{IpAddr, Ipv6Addr};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+    STORED,
+};
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::TantivyDocument;
 
@@ -79,11 +82,13 @@ impl Fields {
                 .set_fieldnorms(false)
                 .set_index_option(IndexRecordOption::Basic),
         );
+        // log times carry microseconds: keep them all (tantivy's default is seconds)
+        let time_opts = DateOptions::from(FAST).set_precision(DateTimePrecision::Microseconds);
         let f = Fields {
             trace_key: b.add_u64_field("trace_key", INDEXED),
             rcpt: b.add_u64_field("rcpt", FAST),
-            time: b.add_i64_field("time", FAST),
-            last_time: b.add_i64_field("last_time", FAST),
+            time: b.add_date_field("time", time_opts.clone()),
+            last_time: b.add_date_field("last_time", time_opts),
             from: b.add_text_field("from", exact.clone()),
             from_domain: b.add_text_field("from_domain", exact.clone()),
             from_rev: b.add_text_field("from_rev", exact.clone()),
@@ -155,8 +160,8 @@ impl Fields {
             let mut d = TantivyDocument::default();
             d.add_u64(self.trace_key, key);
             d.add_u64(self.rcpt, n as u64);
-            d.add_i64(self.time, t.first_time.timestamp_micros());
-            d.add_i64(self.last_time, t.last_time.timestamp_micros());
+            d.add_date(self.time, date(t.first_time));
+            d.add_date(self.last_time, date(t.last_time));
             if let Some(from) = &t.from {
                 self.add_address(&mut d, [self.from, self.from_rev, self.from_domain], from);
             }
@@ -307,6 +312,11 @@ fn subject_tokens(subject: &str) -> PreTokenizedString {
         text: subject.to_string(),
         tokens,
     }
+}
+
+/// A time as tantivy's date, to the microsecond.
+pub fn date(t: chrono::DateTime<chrono::Utc>) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_micros(t.timestamp_micros())
 }
 
 /// IPv4 addresses are stored IPv4-mapped, as tantivy's IP fields hold IPv6.
