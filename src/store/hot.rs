@@ -1,6 +1,6 @@
 //! The hot tier: one tantivy index per UTC day (`hot/YYYY-MM-DD/`), the day a message was
 //! received. A message whose state changes later (deferred today, delivered tomorrow) is
-//! replaced in its own day: delete by `trace_id`, add again.
+//! replaced in its own day: delete by `trace_key`, add again.
 //!
 //! Writing: [`DayWriters`] keeps a few day writers open (each with its own memory budget) and
 //! commits one when it makes room for another; the ingest run commits them all at each
@@ -9,14 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
 use std::ops::Bound;
 
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::query::Query;
-use tantivy::query::{BooleanQuery, Occur, RangeQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
@@ -105,8 +104,6 @@ struct OpenDay {
 
 impl OpenDay {
     fn commit(&mut self) -> Result<()> {
-        // documents go to the indexing thread one at a time: its queue holds 10,000 items,
-        // so batching them would let memory grow with the input
         self.writer
             .commit()
             .with_context(|| format!("cannot commit the day index {}", day_name(self.day)))?;
@@ -179,6 +176,8 @@ impl DayWriters {
         }
         let docs = o.fields.documents(t, files)?;
         let n = docs.len() as u64;
+        // one at a time: the indexing thread's queue holds 10,000 items, so handing over
+        // batches would let memory grow with the input
         for d in docs {
             o.writer.add_document(d)?;
         }
