@@ -6,6 +6,7 @@
 //! [`Parsed::NoEnvelope`], so the caller can count every line.
 
 pub mod amavis;
+pub mod exim;
 pub mod fields;
 pub mod postfix;
 

@@ -1,0 +1,634 @@
+//! Exim's main log, line by line: its own format
+//! `YYYY-MM-DD HH:MM:SS[.mmm] [±hhmm] [[pid]] [ID] …` (any `log_selector`), and the same
+//! text behind a syslog envelope (`exim[123]: …`, parsed from the message on).
+//!
+//! A line is either about one message (it names its message id, then a flag: `<=` arrival,
+//! `=>` delivery, `->` another address of the same delivery, `>>` cutthrough, `*>`
+//! suppressed, `==` deferral, `**` failure, or a word: `Completed`, `Message is frozen`…) or
+//! about a connection (`H=… rejected RCPT <…>: reason`). Fields are `K=value` words; a value
+//! may be quoted (`T="…"`, `C="…"`), and `H=` spans the host name, its HELO in parentheses and
+//! the address in brackets.
+//!
+//! This module only reads lines into [`EximLine`]; folding them into traces comes next.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+
+use crate::syslog::Zone;
+
+/// Whether `word` is an Exim message id: `1rABCD-000123-AB` (6-6-2, before 4.97) or the
+/// 23-character form of Exim 4.97 and later (6-11-4), in base 62.
+pub fn is_message_id(word: &str) -> bool {
+    let b = word.as_bytes();
+    let base62 = |s: &[u8]| s.iter().all(u8::is_ascii_alphanumeric);
+    match b.len() {
+        16 => b[6] == b'-' && b[13] == b'-' && base62(&b[..6]) && base62(&b[7..13]) && base62(&b[14..]),
+        23 => b[6] == b'-' && b[18] == b'-' && base62(&b[..6]) && base62(&b[7..18]) && base62(&b[19..]),
+        _ => false,
+    }
+}
+
+/// The time and process of a main-log line, and the rest of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp<'a> {
+    pub time: DateTime<Utc>,
+    pub pid: Option<u32>,
+    pub body: &'a str,
+}
+
+/// Reads `YYYY-MM-DD HH:MM:SS[.fff] [±hhmm] [[pid]] `; a time without an offset is in `zone`.
+pub fn stamp<'a>(line: &'a str, zone: &Zone) -> Option<Stamp<'a>> {
+    let b = line.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| line.get(r)?.parse::<u32>().ok();
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let mut micros = 0u32;
+    let mut rest = &line[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 6 {
+            return None;
+        }
+        micros = frac[..digits].parse::<u32>().ok()? * 10u32.pow(6 - digits as u32);
+        rest = &frac[digits..];
+    }
+    let time = NaiveTime::from_hms_micro_opt(num(11..13)?, num(14..16)?, num(17..19)?, micros)?;
+    let local = NaiveDateTime::new(date, time);
+    rest = rest.strip_prefix(' ')?;
+    // +tz_offset: `+0100` / `-0500`
+    let mut offset = None;
+    if let [sign @ (b'+' | b'-'), d @ ..] = rest.as_bytes() {
+        if d.len() >= 5 && d[..4].iter().all(u8::is_ascii_digit) && d[4] == b' ' {
+            let hhmm: i32 = rest[1..5].parse().ok()?;
+            let secs = (hhmm / 100) * 3600 + (hhmm % 100) * 60;
+            offset = FixedOffset::east_opt(if *sign == b'-' { -secs } else { secs });
+            rest = &rest[6..];
+        }
+    }
+    let utc = match offset {
+        Some(o) => o.from_local_datetime(&local).single()?.with_timezone(&Utc),
+        None => zone.to_utc(local),
+    };
+    // +pid: `[1234] `
+    let mut pid = None;
+    if let Some(p) = rest.strip_prefix('[') {
+        if let Some(end) = p.find("] ") {
+            if let Ok(n) = p[..end].parse() {
+                pid = Some(n);
+                rest = &p[end + 2..];
+            }
+        }
+    }
+    Some(Stamp {
+        time: utc,
+        pid,
+        body: rest,
+    })
+}
+
+/// The SMTP peer of `H=`: `name (helo) [ip]:port`, any part missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Host<'a> {
+    pub name: Option<&'a str>,
+    pub helo: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub port: Option<u16>,
+}
+
+/// A message's arrival (`<=`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Arrival<'a> {
+    /// Envelope sender; empty for the null sender `<>`.
+    pub from: &'a str,
+    pub host: Option<Host<'a>>,
+    /// `P=`: esmtp, esmtps, esmtpsa, local…
+    pub protocol: Option<&'a str>,
+    /// `A=`: the authenticator and, after `:`, the user.
+    pub auth: Option<&'a str>,
+    /// `U=`: the local user that submitted it.
+    pub user: Option<&'a str>,
+    pub size: Option<u64>,
+    /// `id=`: the Message-ID header.
+    pub message_id: Option<&'a str>,
+    /// `T=`: the subject, with its quoting undone.
+    pub subject: Option<String>,
+    /// `R=`: on a bounce, the message id it reports on.
+    pub bounce_of: Option<&'a str>,
+    /// `for a b c` (`+received_recipients`).
+    pub recipients: Vec<&'a str>,
+}
+
+/// Which kind of delivery line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// `=>`: the first address of a delivery.
+    First,
+    /// `->`: another address delivered in the same transaction.
+    Another,
+    /// `>>`: delivered during reception (cutthrough).
+    Cutthrough,
+    /// `*>`: suppressed by `-N`.
+    Suppressed,
+}
+
+/// A delivery (`=>`, `->`, `>>`, `*>`), deferral (`==`) or failure (`**`) of one address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attempt<'a> {
+    /// The address as delivered (`:blackhole:` for a blackhole router).
+    pub to: &'a str,
+    /// The address before routing (`final <original>`), when logged.
+    pub orig_to: Option<&'a str>,
+    pub router: Option<&'a str>,
+    pub transport: Option<&'a str>,
+    pub host: Option<Host<'a>>,
+    /// `C="…"`: the remote server's reply (`+smtp_confirmation`).
+    pub confirmation: Option<String>,
+    /// After `: ` on a deferral or failure: why.
+    pub error: Option<&'a str>,
+}
+
+/// A recipient or sender refused during the SMTP dialogue (no message id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reject<'a> {
+    /// `RCPT`, `MAIL`, `DATA` (after DATA) or `EHLO`/`HELO`.
+    pub stage: &'a str,
+    pub host: Option<Host<'a>>,
+    /// `F=<…>`.
+    pub from: Option<&'a str>,
+    /// The refused recipient (`rejected RCPT <…>`).
+    pub to: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+/// One main-log line, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EximLine<'a> {
+    Arrival {
+        id: &'a str,
+        arrival: Arrival<'a>,
+    },
+    Delivery {
+        id: &'a str,
+        kind: DeliveryKind,
+        attempt: Attempt<'a>,
+    },
+    Deferred {
+        id: &'a str,
+        attempt: Attempt<'a>,
+    },
+    Failed {
+        id: &'a str,
+        attempt: Attempt<'a>,
+    },
+    Completed {
+        id: &'a str,
+    },
+    Frozen {
+        id: &'a str,
+    },
+    Unfrozen {
+        id: &'a str,
+    },
+    Rejected(Reject<'a>),
+    /// Another line about a message (`SMTP data timeout`, `retry time not reached`, warnings…).
+    Other {
+        id: &'a str,
+        text: &'a str,
+    },
+    /// Not about a message: queue runs, TLS errors, connection noise.
+    Unrecognised,
+}
+
+/// Reads the body of a main-log line (after [`stamp`], or a syslog envelope's message).
+pub fn parse(body: &str) -> EximLine<'_> {
+    let (first, rest) = body.split_once(' ').unwrap_or((body, ""));
+    if !is_message_id(first) {
+        return rejection(body).map_or(EximLine::Unrecognised, EximLine::Rejected);
+    }
+    let id = first;
+    let (flag, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    match flag {
+        "<=" => EximLine::Arrival {
+            id,
+            arrival: arrival(tail),
+        },
+        "=>" | "->" | ">>" | "*>" => EximLine::Delivery {
+            id,
+            kind: match flag {
+                "=>" => DeliveryKind::First,
+                "->" => DeliveryKind::Another,
+                ">>" => DeliveryKind::Cutthrough,
+                _ => DeliveryKind::Suppressed,
+            },
+            attempt: attempt(tail),
+        },
+        "==" => EximLine::Deferred {
+            id,
+            attempt: attempt(tail),
+        },
+        "**" => EximLine::Failed {
+            id,
+            attempt: attempt(tail),
+        },
+        "Completed" => EximLine::Completed { id },
+        _ if rest.starts_with("Message is frozen") || rest == "frozen" || rest.starts_with("frozen ") => {
+            EximLine::Frozen { id }
+        }
+        _ if rest.starts_with("unfrozen") => EximLine::Unfrozen { id },
+        _ => EximLine::Other { id, text: rest },
+    }
+}
+
+/// The words of a field list, a quoted value kept whole (`T="a b"` is one word).
+fn words(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let start = i;
+        let mut quoted = false;
+        while i < b.len() && (quoted || b[i] != b' ') {
+            if b[i] == b'\\' && quoted {
+                i += 1;
+            } else if b[i] == b'"' {
+                quoted = !quoted;
+            }
+            i += 1;
+        }
+        if i > start {
+            out.push(&text[start..i.min(b.len())]);
+        }
+    }
+    out
+}
+
+/// Where `needle` first stands outside double quotes (a `C="250 Ok: queued as …"` value holds
+/// `: ` too).
+fn find_unquoted(text: &str, needle: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            _ if !quoted && b[i..].starts_with(needle.as_bytes()) => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A quoted value with its escapes undone (`"a \"b\""` → `a "b"`); unquoted values as they are.
+fn unquote(value: &str) -> String {
+    let Some(inner) = value.strip_prefix('"') else {
+        return value.to_string();
+    };
+    let inner = inner.strip_suffix('"').unwrap_or(inner);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `H=` starting at `words[i]` (its first word without `H=`): returns the host and how many
+/// words it took.
+fn host<'a>(first: &'a str, more: &[&'a str]) -> (Host<'a>, usize) {
+    let mut h = Host::default();
+    let mut taken = 0;
+    let mut parts = std::iter::once(first).chain(more.iter().copied());
+    let mut word = parts.next();
+    if let Some(w) = word {
+        if !w.starts_with('(') && !w.starts_with('[') {
+            h.name = Some(w);
+            taken += 1;
+            word = parts.next();
+        }
+    }
+    if let Some(w) = word {
+        if let Some(helo) = w.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+            h.helo = Some(helo);
+            taken += 1;
+            word = parts.next();
+        }
+    }
+    if let Some(w) = word {
+        if let Some(addr) = w.strip_prefix('[') {
+            if let Some((ip, port)) = addr.split_once(']') {
+                h.ip = Some(ip);
+                h.port = port
+                    .strip_prefix(':')
+                    .and_then(|p| p.trim_end_matches(':').parse().ok());
+                taken += 1;
+            }
+        }
+    }
+    (h, taken.max(1))
+}
+
+fn arrival(tail: &str) -> Arrival<'_> {
+    let w = words(tail);
+    let mut a = Arrival::default();
+    let mut i = 0;
+    if let Some(sender) = w.first() {
+        a.from = sender.trim_start_matches('<').trim_end_matches('>');
+        i = 1;
+    }
+    while i < w.len() {
+        let word = w[i];
+        i += 1;
+        match word.split_once('=') {
+            Some(("H", v)) => {
+                let (h, n) = host(v, &w[i..]);
+                a.host = Some(h);
+                i += n - 1;
+            }
+            Some(("P", v)) => a.protocol = Some(v),
+            Some(("A", v)) => a.auth = Some(v),
+            Some(("U", v)) => a.user = Some(v),
+            Some(("S", v)) => a.size = v.parse().ok(),
+            Some(("id", v)) => a.message_id = Some(v.trim_start_matches('<').trim_end_matches('>')),
+            Some(("T", v)) => a.subject = Some(unquote(v)),
+            Some(("R", v)) => a.bounce_of = Some(v),
+            _ if word == "for" => {
+                a.recipients
+                    .extend(w[i..].iter().map(|r| r.trim_start_matches('<').trim_end_matches('>')));
+                break;
+            }
+            _ => {}
+        }
+    }
+    a
+}
+
+fn attempt(tail: &str) -> Attempt<'_> {
+    // `address [<original>] K=v … [: error]`; the address may itself hold `: ` (`:blackhole:`),
+    // so the error is looked for after it
+    let mut a = Attempt::default();
+    let (to, mut rest) = tail.split_once(' ').unwrap_or((tail, ""));
+    // `** a@b: retry timeout exceeded`: the error right after the address
+    if let Some(bare) = to.strip_suffix(':').filter(|t| !t.starts_with(':')) {
+        a.to = bare.trim_start_matches('<').trim_end_matches('>');
+        a.error = Some(rest);
+        return a;
+    }
+    a.to = to.trim_start_matches('<').trim_end_matches('>');
+    if let Some(inner) = rest.strip_prefix('<') {
+        if let Some(end) = inner.find('>') {
+            a.orig_to = Some(&inner[..end]);
+            rest = inner[end + 1..].trim_start();
+        }
+    }
+    let fields = match find_unquoted(rest, ": ") {
+        Some(p) => {
+            a.error = Some(&rest[p + 2..]);
+            &rest[..p]
+        }
+        None => rest.strip_suffix(':').unwrap_or(rest),
+    };
+    let w = words(fields);
+    let mut i = 0;
+    while i < w.len() {
+        let word = w[i];
+        i += 1;
+        match word.split_once('=') {
+            Some(("R", v)) => a.router = Some(v),
+            Some(("T", v)) => a.transport = Some(v),
+            Some(("H", v)) => {
+                let (h, n) = host(v, &w[i..]);
+                a.host = Some(h);
+                i += n - 1;
+            }
+            Some(("C", v)) => a.confirmation = Some(unquote(v)),
+            _ => {}
+        }
+    }
+    a
+}
+
+/// `H=… [F=<…>] rejected RCPT <to>: reason` and its MAIL / after-DATA / EHLO forms.
+fn rejection(body: &str) -> Option<Reject<'_>> {
+    let at = body.find(" rejected ")?;
+    let (head, tail) = (&body[..at], &body[at + " rejected ".len()..]);
+    let (stage, after) = tail.split_once(' ').unwrap_or((tail, ""));
+    let stage = match stage {
+        "RCPT" | "MAIL" | "EHLO" | "HELO" => stage,
+        "after" if after.starts_with("DATA") => "DATA",
+        _ => return None,
+    };
+    let mut r = Reject {
+        stage,
+        ..Reject::default()
+    };
+    let w = words(head);
+    let mut i = 0;
+    while i < w.len() {
+        let word = w[i];
+        i += 1;
+        match word.split_once('=') {
+            Some(("H", v)) => {
+                let (h, n) = host(v, &w[i..]);
+                r.host = Some(h);
+                i += n - 1;
+            }
+            Some(("F", v)) => r.from = Some(v.trim_start_matches('<').trim_end_matches('>')),
+            _ => {}
+        }
+    }
+    let (target, reason) = match after.split_once(": ") {
+        Some((t, reason)) => (t, reason),
+        None => ("", after.trim_start_matches(':').trim()),
+    };
+    if stage == "RCPT" {
+        r.to = target
+            .split_whitespace()
+            .next()
+            .map(|t| t.trim_start_matches('<').trim_end_matches('>'));
+    }
+    r.reason = reason;
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(line: &str) -> EximLine<'_> {
+        parse(stamp(line, &Zone::Utc).expect("a main-log line").body)
+    }
+
+    #[test]
+    fn message_ids_old_and_new() {
+        assert!(is_message_id("1xQZJ4-0004mR-FT"));
+        assert!(is_message_id("1rABCD-00000000Ab1-0aZz"));
+        assert!(!is_message_id("1xQZJ4-0004mR-F"));
+        assert!(!is_message_id("H=(mail.example)"));
+    }
+
+    #[test]
+    fn stamps_with_and_without_log_selector_extras() {
+        let s = stamp("2026-11-10 00:01:46 1xQZJ4-0004mR-FT Completed", &Zone::Utc).unwrap();
+        assert_eq!(s.time.to_rfc3339(), "2026-11-10T00:01:46+00:00");
+        assert_eq!((s.pid, s.body), (None, "1xQZJ4-0004mR-FT Completed"));
+        let s = stamp(
+            "2026-11-10 01:01:46.250 +0100 [4711] 1xQZJ4-0004mR-FT Completed",
+            &Zone::Utc,
+        )
+        .unwrap();
+        assert_eq!(s.time.to_rfc3339(), "2026-11-10T00:01:46.250+00:00");
+        assert_eq!(s.pid, Some(4711));
+        assert!(stamp("Nov 10 00:01:46 mx1 exim[1]: x", &Zone::Utc).is_none());
+    }
+
+    #[test]
+    fn arrival_with_every_field() {
+        let l = "2026-11-10 00:01:46 1xQZJ4-0004mR-FT <= trent@gmail.com H=mail-m7-f95.google.com [209.85.104.238]:6281 I=[198.51.100.20]:25 P=esmtp S=40448 id=CA3AOh@mail.gmail.com T=\"Re: Ticket [#83250] \\\"printer\\\" on floor 2\" from <trent@gmail.com> for marc@example.com anna@example.com";
+        let EximLine::Arrival { id, arrival } = body(l) else {
+            panic!()
+        };
+        assert_eq!(id, "1xQZJ4-0004mR-FT");
+        assert_eq!(arrival.from, "trent@gmail.com");
+        let h = arrival.host.unwrap();
+        assert_eq!(
+            (h.name, h.helo, h.ip, h.port),
+            (Some("mail-m7-f95.google.com"), None, Some("209.85.104.238"), Some(6281))
+        );
+        assert_eq!(arrival.protocol, Some("esmtp"));
+        assert_eq!(arrival.size, Some(40448));
+        assert_eq!(arrival.message_id, Some("CA3AOh@mail.gmail.com"));
+        assert_eq!(
+            arrival.subject.as_deref(),
+            Some("Re: Ticket [#83250] \"printer\" on floor 2")
+        );
+        assert_eq!(arrival.recipients, vec!["marc@example.com", "anna@example.com"]);
+        let EximLine::Arrival { arrival, .. } =
+            body("2026-11-10 00:41:00 1xQZv2-0004w0-JC <= <> R=1xQZv1-0004vj-5x U=Debian-exim P=local S=5397")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (arrival.from, arrival.bounce_of, arrival.user),
+            ("", Some("1xQZv1-0004vj-5x"), Some("Debian-exim"))
+        );
+    }
+
+    #[test]
+    fn deliveries_deferrals_and_failures() {
+        let EximLine::Delivery { kind, attempt, .. } =
+            body("2026-11-10 00:01:46 1xQZJ4-0004mR-FT => marc <marc@example.com> R=local_user T=mail_spool")
+        else {
+            panic!()
+        };
+        assert_eq!(kind, DeliveryKind::First);
+        assert_eq!((attempt.to, attempt.orig_to), ("marc", Some("marc@example.com")));
+        assert_eq!(
+            (attempt.router, attempt.transport),
+            (Some("local_user"), Some("mail_spool"))
+        );
+        let EximLine::Delivery { kind, attempt, .. } = body("2026-11-10 00:51:20 1xQa51-0004y3-Iw -> ines@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [142.250.27.211] X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256 CV=yes C=\"250 2.0.0 OK  1794271880 - gsmtp\"") else {
+            panic!()
+        };
+        assert_eq!(kind, DeliveryKind::Another);
+        assert_eq!(attempt.host.unwrap().ip, Some("142.250.27.211"));
+        assert_eq!(
+            attempt.confirmation.as_deref(),
+            Some("250 2.0.0 OK  1794271880 - gsmtp")
+        );
+        let EximLine::Delivery { attempt, .. } = body("2026-11-10 01:06:30 1xQaJg-00050I-7U -> trent@outlook.com R=dnslookup T=remote_smtp H=outlook-com.olc.protection.outlook.com [52.101.68.133] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C=\"250 2.0.0 Ok: queued as EC38C1E80A\"") else {
+            panic!()
+        };
+        assert_eq!(
+            attempt.confirmation.as_deref(),
+            Some("250 2.0.0 Ok: queued as EC38C1E80A")
+        );
+        assert_eq!(attempt.error, None);
+        let EximLine::Deferred { attempt, .. } = body("2026-11-10 00:51:21 1xQa51-0004y3-Iw == sophie@outlook.com R=dnslookup T=remote_smtp defer (-44) H=outlook-com.olc.protection.outlook.com [52.101.68.24]: SMTP error from remote mail server after RCPT TO:<sophie@outlook.com>: 451 4.7.1 Greylisted, please try again later") else {
+            panic!()
+        };
+        assert_eq!(attempt.to, "sophie@outlook.com");
+        assert_eq!(
+            attempt.host.unwrap().name,
+            Some("outlook-com.olc.protection.outlook.com")
+        );
+        assert!(attempt
+            .error
+            .unwrap()
+            .ends_with("451 4.7.1 Greylisted, please try again later"));
+        let EximLine::Failed { attempt, .. } = body("2026-11-10 03:22:34 1xQcRN-0005bz-Bj ** eva3@example.com R=local_user T=mail_spool: mailbox is full (MTA-imposed quota exceeded while writing to /var/mail/eva3)") else {
+            panic!()
+        };
+        assert_eq!(
+            (attempt.to, attempt.transport),
+            ("eva3@example.com", Some("mail_spool"))
+        );
+        assert!(attempt.error.unwrap().starts_with("mailbox is full"));
+        let EximLine::Failed { attempt, .. } =
+            body("2026-11-11 02:07:34 1xQb9D-0005Ed-Bm ** heidi@gmx.de: retry timeout exceeded")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (attempt.to, attempt.error),
+            ("heidi@gmx.de", Some("retry timeout exceeded"))
+        );
+        let EximLine::Delivery { attempt, .. } =
+            body("2026-11-10 00:26:51 1xQZhL-0004rg-N5 => :blackhole: <ohoffmann@corp.example.net> R=blackhole_router")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (attempt.to, attempt.orig_to),
+            (":blackhole:", Some("ohoffmann@corp.example.net"))
+        );
+        assert_eq!(
+            body("2026-11-10 00:01:46 1xQZJ4-0004mR-FT Completed"),
+            EximLine::Completed { id: "1xQZJ4-0004mR-FT" }
+        );
+        assert_eq!(
+            body("2026-11-10 00:01:46 1xQZJ4-0004mR-FT Message is frozen"),
+            EximLine::Frozen { id: "1xQZJ4-0004mR-FT" }
+        );
+    }
+
+    #[test]
+    fn rejects_and_noise() {
+        let EximLine::Rejected(r) = body("2026-11-10 00:03:19 H=(mail.cheap-pills.biz) [45.110.170.98]:31169 I=[198.51.100.20]:25 F=<admin467@hot-singles.info> rejected RCPT <noah@example.org>: Unknown user") else {
+            panic!()
+        };
+        assert_eq!(r.stage, "RCPT");
+        let h = r.host.unwrap();
+        assert_eq!(
+            (h.name, h.helo, h.ip),
+            (None, Some("mail.cheap-pills.biz"), Some("45.110.170.98"))
+        );
+        assert_eq!(
+            (r.from, r.to, r.reason),
+            (
+                Some("admin467@hot-singles.info"),
+                Some("noah@example.org"),
+                "Unknown user"
+            )
+        );
+        assert_eq!(
+            body("2026-11-10 00:00:37 Start queue run: pid=18354"),
+            EximLine::Unrecognised
+        );
+        assert_eq!(
+            body("2026-11-10 00:03:22 unexpected disconnection while reading SMTP command from H=(x) [45.110.170.98]:31169 D=2s"),
+            EximLine::Unrecognised
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! The Exim line reader over the generated Exim main log: every line with a message id and a
+//! flag is read as that flag says, with the fields the truth relies on.
+
+mod common;
+
+use mailtrace::parse::exim::{is_message_id, parse, stamp, EximLine};
+use mailtrace::syslog::Zone;
+
+#[test]
+fn every_flagged_line_of_the_eval_mainlog_is_read() {
+    let Some(dir) = common::shared("eval-sample/exim") else {
+        return;
+    };
+    // the log holds a few lines that are not UTF-8 on purpose: read them as the scan does
+    let text = String::from_utf8_lossy(&std::fs::read(dir.join("mainlog")).unwrap()).into_owned();
+    let (mut flagged, mut read, mut rejects, mut unstamped) = (0, 0, 0, 0);
+    for line in text.lines() {
+        let Some(s) = stamp(line, &Zone::Utc) else {
+            // only the garbage lines the sample holds on purpose lack the time stamp
+            assert!(!line.trim_start().starts_with("20"), "unread stamp: {line}");
+            unstamped += 1;
+            continue;
+        };
+        let mut words = s.body.split(' ');
+        let flag = match (words.next(), words.next()) {
+            (Some(id), Some(f)) if is_message_id(id) => Some(f),
+            _ => None,
+        };
+        let parsed = parse(s.body);
+        if let Some(f) = flag.filter(|f| ["<=", "=>", "->", "==", "**", "Completed"].contains(f)) {
+            flagged += 1;
+            let ok = match (&parsed, f) {
+                (EximLine::Arrival { arrival, .. }, "<=") => arrival.size.is_some() && arrival.protocol.is_some(),
+                (EximLine::Delivery { attempt, .. }, "=>" | "->") => attempt.router.is_some(),
+                (EximLine::Deferred { attempt, .. }, "==") | (EximLine::Failed { attempt, .. }, "**") => {
+                    attempt.error.is_some() && !attempt.to.is_empty()
+                }
+                (EximLine::Completed { .. }, "Completed") => true,
+                _ => false,
+            };
+            assert!(ok, "misread: {line}\n{parsed:?}");
+            read += 1;
+        }
+        if let EximLine::Rejected(r) = &parsed {
+            rejects += 1;
+            assert!(r.host.is_some_and(|h| h.ip.is_some()), "{line}");
+            if r.stage == "RCPT" {
+                assert!(r.to.is_some_and(|t| t.contains('@')), "{line}");
+            }
+        }
+    }
+    assert!(unstamped < 10, "{unstamped} lines without a stamp");
+    assert_eq!(read, flagged);
+    assert!(
+        flagged > 10_000 && rejects > 100,
+        "{flagged} flagged, {rejects} rejects"
+    );
+}
