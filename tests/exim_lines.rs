@@ -56,3 +56,53 @@ fn every_flagged_line_of_the_eval_mainlog_is_read() {
         "{flagged} flagged, {rejects} rejects"
     );
 }
+
+#[test]
+fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
+    let Some(dir) = common::shared("corpus/exim") else {
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("mainlog"))
+        })
+        .collect();
+    files.sort();
+    let (mut flagged, mut misread) = (0, Vec::new());
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for line in text.lines() {
+            let Some(s) = stamp(line, &Zone::Utc) else { continue };
+            let mut words = s.body.split(' ');
+            let (Some(id), Some(flag)) = (words.next(), words.next()) else {
+                continue;
+            };
+            if !is_message_id(id) || !["<=", "=>", "->", ">>", "*>", "==", "**", "Completed"].contains(&flag) {
+                continue;
+            }
+            flagged += 1;
+            let ok = match (parse(s.body), flag) {
+                (EximLine::Arrival { arrival, .. }, "<=") => arrival.protocol.is_some() || arrival.bounce_of.is_some(),
+                (EximLine::Delivery { attempt, .. }, "=>" | "->" | ">>" | "*>") => !attempt.to.is_empty(),
+                (EximLine::Deferred { attempt, .. }, "==") | (EximLine::Failed { attempt, .. }, "**") => {
+                    !attempt.to.is_empty()
+                }
+                (EximLine::Completed { .. }, "Completed") => true,
+                _ => false,
+            };
+            if !ok {
+                misread.push(line.to_string());
+            }
+        }
+    }
+    assert!(flagged > 1000, "{flagged} flagged lines in {} files", files.len());
+    assert!(
+        misread.is_empty(),
+        "{} of {flagged} misread, e.g.\n{}",
+        misread.len(),
+        misread[..misread.len().min(10)].join("\n")
+    );
+}
