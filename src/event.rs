@@ -124,6 +124,8 @@ pub enum AdminAction {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind<'a> {
+    /// A line of Exim's main log.
+    Exim(crate::parse::exim::EximLine<'a>),
     /// smtpd / postscreen `connect from name[addr]`.
     Connect { peer: Peer<'a> },
     /// smtpd `disconnect from name[addr] ehlo=1 mail=1 … commands=N`.

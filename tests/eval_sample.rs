@@ -128,3 +128,70 @@ fn postfix_sample_agrees_with_truth() {
     // every row the tool printed is a recipient the truth knows
     assert_eq!(rows.len(), total, "rows printed vs recipients in truth");
 }
+
+/// Exim: every recipient's status, and the fields the truth records, from the main log alone.
+#[test]
+fn exim_sample_agrees_with_truth() {
+    let Some(dir) = common::shared("eval-sample/exim") else {
+        return;
+    };
+    let common = Common {
+        logs: vec![dir.join("mainlog")],
+        timezone: Some("UTC".into()),
+        ..Common::default()
+    };
+    let found = find(&common, &Criteria::default()).unwrap();
+    let rows: Vec<Row> = found.matches.iter().flat_map(|m| m.to_rows()).collect();
+    let mut queued: HashMap<(String, String), &Row> = HashMap::new();
+    let mut rejected: HashMap<(Option<String>, String, String), &Row> = HashMap::new();
+    for r in &rows {
+        let to = r.to.clone().unwrap_or_default().to_ascii_lowercase();
+        match &r.queue_id {
+            Some(q) => queued.insert((q.clone(), to), r),
+            None => rejected.insert((r.from.clone(), to, r.time.clone()), r),
+        };
+    }
+    let truth = std::fs::read_to_string(dir.join("truth.jsonl")).unwrap();
+    let (mut total, mut agree) = (0, 0);
+    let mut differences: HashMap<&str, usize> = HashMap::new();
+    for line in truth.lines() {
+        let t: Value = serde_json::from_str(line).unwrap();
+        for rc in t["recipients"].as_array().unwrap() {
+            total += 1;
+            let address = rc["address"].as_str().unwrap().to_ascii_lowercase();
+            let row = match t["queue_id"].as_str() {
+                Some(q) => queued.get(&(q.to_string(), address)),
+                None => rejected.get(&(
+                    t["from"].as_str().map(str::to_string),
+                    address,
+                    t["first_time"].as_str().unwrap().to_string(),
+                )),
+            };
+            let Some(r) = row else { continue };
+            if r.status != rc["status"].as_str().unwrap() {
+                continue;
+            }
+            agree += 1;
+            let mut differ = |what: &'static str, ok: bool| {
+                if !ok {
+                    *differences.entry(what).or_default() += 1;
+                }
+            };
+            differ("mta", r.mta == "exim");
+            differ("dsn", r.dsn.as_deref() == rc["dsn"].as_str());
+            differ("relay", r.relay.as_deref() == rc["relay"].as_str());
+            differ(
+                "orig_to",
+                r.orig_to.as_deref() == rc.get("orig_to").and_then(Value::as_str),
+            );
+            differ("from", r.from.as_deref() == t["from"].as_str());
+            differ("message_id", r.message_id.as_deref() == t["message_id"].as_str());
+            differ("subject", r.subject.as_deref() == t["subject"].as_str());
+            differ("client_ip", r.client_ip.as_deref() == t["client_ip"].as_str());
+        }
+    }
+    let pct = 100.0 * agree as f64 / total as f64;
+    eprintln!("exim: {agree}/{total} recipients agree ({pct:.3} %); field differences: {differences:?}");
+    assert!(pct >= 99.0, "{agree}/{total} = {pct:.2} %");
+    assert!(differences.is_empty(), "{differences:?}");
+}

@@ -284,24 +284,35 @@ fn find_unquoted(text: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// A quoted value with its escapes undone (`"a \"b\""` → `a "b"`); unquoted values as they are.
+/// A quoted value with its escapes undone (`"a \"b\""` → `a "b"`, and Exim's octal escapes of
+/// bytes outside ASCII, `Caf\303\251` → `Café`); unquoted values as they are.
 fn unquote(value: &str) -> String {
     let Some(inner) = value.strip_prefix('"') else {
         return value.to_string();
     };
-    let inner = inner.strip_suffix('"').unwrap_or(inner);
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
-                out.push(n);
+    let inner = inner.strip_suffix('"').unwrap_or(inner).as_bytes();
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        match inner[i] {
+            b'\\' if i + 3 < inner.len() && inner[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) => {
+                let n = inner[i + 1..i + 4]
+                    .iter()
+                    .fold(0u32, |n, c| n * 8 + u32::from(c - b'0'));
+                out.push(n as u8);
+                i += 4;
             }
-        } else {
-            out.push(c);
+            b'\\' if i + 1 < inner.len() => {
+                out.push(inner[i + 1]);
+                i += 2;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
         }
     }
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `H=` starting at `words[i]` (its first word without `H=`): returns the host and how many
@@ -513,6 +524,7 @@ mod tests {
             arrival.subject.as_deref(),
             Some("Re: Ticket [#83250] \"printer\" on floor 2")
         );
+        assert_eq!(unquote(r#""Caf\303\251 \303\240 10h ?""#), "Café à 10h ?");
         assert_eq!(arrival.recipients, vec!["marc@example.com", "anna@example.com"]);
         let EximLine::Arrival { arrival, .. } =
             body("2026-11-10 00:41:00 1xQZv2-0004w0-JC <= <> R=1xQZv1-0004vj-5x U=Debian-exim P=local S=5397")

@@ -132,7 +132,8 @@ pub fn dsn_in(text: &str) -> Option<&str> {
     while i < b.len() {
         if matches!(b[i], b'2' | b'4' | b'5')
             && b.get(i + 1) == Some(&b'.')
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            // not the tail of a dotted number (`212.2.127.169` holds no DSN)
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
         {
             let mut j = i + 2;
             let d1 = count_digits(b, j);
@@ -141,7 +142,8 @@ pub fn dsn_in(text: &str) -> Option<&str> {
                 let d2 = count_digits(b, j);
                 if (1..=3).contains(&d2) {
                     let end = j + d2;
-                    if end == b.len() || !b[end].is_ascii_alphanumeric() {
+                    let more = b[end..].starts_with(b".") && b.get(end + 1).is_some_and(u8::is_ascii_digit);
+                    if end == b.len() || !(b[end].is_ascii_alphanumeric() || more) {
                         return Some(&text[i..end]);
                     }
                 }

@@ -18,6 +18,7 @@ use crate::syslog::{parse_envelope, YearGuess, Zone};
 pub enum Family {
     Postfix,
     Amavis,
+    Exim,
     Other,
 }
 
@@ -36,6 +37,8 @@ pub fn family(program: &str) -> Family {
         Family::Postfix
     } else if amavis::is_amavis(program) {
         Family::Amavis
+    } else if program == "exim" || program == "exim4" {
+        Family::Exim
     } else {
         Family::Other
     }
@@ -44,12 +47,28 @@ pub fn family(program: &str) -> Family {
 /// Parses one line (without its newline).
 pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &Zone) -> Parsed<'a> {
     let Some((env, _stamp)) = parse_envelope(line, years, zone) else {
-        return Parsed::NoEnvelope;
+        // Exim's own main log: `2026-11-10 00:01:46 ID …`
+        let Some(s) = exim::stamp(line, zone) else {
+            return Parsed::NoEnvelope;
+        };
+        return Parsed::Event(
+            Event {
+                time: s.time,
+                host: "",
+                program: "exim",
+                pid: s.pid,
+                line: at,
+                raw: line,
+                kind: exim_kind(s.body),
+            },
+            Family::Exim,
+        );
     };
     let fam = family(env.program);
     let kind = match fam {
         Family::Postfix => postfix::parse(env.program, env.message),
         Family::Amavis => amavis::parse(env.message),
+        Family::Exim => exim_kind(env.message),
         Family::Other => EventKind::Unrecognised,
     };
     Parsed::Event(
@@ -64,4 +83,12 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
         },
         fam,
     )
+}
+
+/// An Exim line as an event; one about nothing mailtrace follows is unrecognised.
+fn exim_kind(body: &str) -> EventKind<'_> {
+    match exim::parse(body) {
+        exim::EximLine::Unrecognised => EventKind::Unrecognised,
+        line => EventKind::Exim(line),
+    }
 }

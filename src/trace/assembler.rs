@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Duration, Utc};
 
+mod exim;
+
 use super::direction::DirectionRules;
 use super::model::{FilterVerdict, Link, LinkKind, Recipient, Status, TimelineEntry, Trace};
 use crate::event::{Action, AdminAction, DeliveryStatus, Event, EventKind, NoticeKind, PolicyTail};
@@ -79,6 +81,10 @@ struct Open {
     queued: bool,
     /// The ticket of its entry in a closing queue, while closed.
     closed: Option<u64>,
+    /// Exim: the host of the last failed connection (`ID host [ip] Connection timed out`),
+    /// the relay of the deferral that follows it.
+    #[serde(default)]
+    exim_host: Option<String>,
 }
 
 /// Folds events into traces. Feed events with [`Assembler::push`], collect finished traces
@@ -212,6 +218,7 @@ impl Assembler {
             self.clock = Some(ev.time);
         }
         match &ev.kind {
+            EventKind::Exim(line) => self.exim(ev, line, out),
             // a reject of a connection (postscreen `CONNECT … too many connections`) names no
             // message: only rejects with an envelope become pseudo-traces
             EventKind::Policy {
@@ -413,6 +420,7 @@ impl Assembler {
             held: false,
             queued: false,
             closed: None,
+            exim_host: None,
         };
         let slot = match self.free.pop() {
             Some(i) => {

@@ -181,12 +181,14 @@ pub struct TimelineEntry {
 #[serde(rename_all = "lowercase")]
 pub enum Mta {
     Postfix,
+    Exim,
 }
 
 impl Mta {
     pub fn as_str(self) -> &'static str {
         match self {
             Mta::Postfix => "postfix",
+            Mta::Exim => "exim",
         }
     }
 }
