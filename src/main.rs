@@ -14,7 +14,7 @@ use mailtrace::trace::{Direction, Status};
 #[command(
     name = "mailtrace",
     version,
-    about = "Message Trace for Postfix: did the mail from X to Y arrive, and if not, why?",
+    about = "Message Trace for Postfix and Exim: did the mail from X to Y arrive, and if not, why?",
     after_help = "\
 Examples:
   mailtrace index /var/log/mail.log.1 /var/log/mail.log     (once, then as often as you like)

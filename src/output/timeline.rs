@@ -65,7 +65,13 @@ pub fn write_json(out: &mut dyn Write, traces: &[Trace], files: FileNames) -> Re
 pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()> {
     let qid = t.queue_id().unwrap_or("NOQUEUE (rejected before queueing)");
     let dir = t.direction.map_or("", |d| d.as_str());
-    writeln!(out, "Message {qid} on {} ({}), {dir}", t.host, t.mta.as_str())?;
+    // an Exim main log names no host
+    let host = if t.host.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", t.host)
+    };
+    writeln!(out, "Message {qid}{host} ({}), {dir}", t.mta.as_str())?;
     let field = |out: &mut dyn Write, name: &str, value: Option<&str>| -> Result<()> {
         if let Some(v) = value {
             writeln!(out, "  {name:<11} {v}")?;
