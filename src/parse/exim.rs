@@ -350,38 +350,55 @@ fn host<'a>(first: &'a str, more: &[&'a str]) -> (Host<'a>, usize) {
     (h, taken.max(1))
 }
 
-fn arrival(tail: &str) -> Arrival<'_> {
-    let w = words(tail);
-    let mut a = Arrival::default();
+/// Walks the `K=v` fields of `w`, handing each to `field`; returns the `H=` host, which takes
+/// the words of its HELO and address with it.
+fn each_field<'a>(w: &[&'a str], mut field: impl FnMut(&'a str, &'a str)) -> Option<Host<'a>> {
+    let mut found = None;
     let mut i = 0;
-    if let Some(sender) = w.first() {
-        a.from = sender.trim_start_matches('<').trim_end_matches('>');
-        i = 1;
-    }
     while i < w.len() {
         let word = w[i];
         i += 1;
         match word.split_once('=') {
             Some(("H", v)) => {
                 let (h, n) = host(v, &w[i..]);
-                a.host = Some(h);
+                found = Some(h);
                 i += n - 1;
             }
-            Some(("P", v)) => a.protocol = Some(v),
-            Some(("A", v)) => a.auth = Some(v),
-            Some(("U", v)) => a.user = Some(v),
-            Some(("S", v)) => a.size = v.parse().ok(),
-            Some(("id", v)) => a.message_id = Some(v.trim_start_matches('<').trim_end_matches('>')),
-            Some(("T", v)) => a.subject = Some(unquote(v)),
-            Some(("R", v)) => a.bounce_of = Some(v),
-            _ if word == "for" => {
-                a.recipients
-                    .extend(w[i..].iter().map(|r| r.trim_start_matches('<').trim_end_matches('>')));
-                break;
-            }
-            _ => {}
+            Some((k, v)) => field(k, v),
+            None => {}
         }
     }
+    found
+}
+
+/// `<a@b>` or `a@b` → `a@b`.
+fn bare(address: &str) -> &str {
+    address.trim_start_matches('<').trim_end_matches('>')
+}
+
+fn arrival(tail: &str) -> Arrival<'_> {
+    let w = words(tail);
+    let mut a = Arrival::default();
+    let Some((sender, rest)) = w.split_first() else {
+        return a;
+    };
+    a.from = bare(sender);
+    // `for a b c` ends the line (a quoted `T=` holding " for " is one word)
+    let (fields, recipients) = match rest.iter().position(|&x| x == "for") {
+        Some(p) => (&rest[..p], &rest[p + 1..]),
+        None => (rest, &[][..]),
+    };
+    a.recipients = recipients.iter().map(|r| bare(r)).collect();
+    a.host = each_field(fields, |k, v| match k {
+        "P" => a.protocol = Some(v),
+        "A" => a.auth = Some(v),
+        "U" => a.user = Some(v),
+        "S" => a.size = v.parse().ok(),
+        "id" => a.message_id = Some(bare(v)),
+        "T" => a.subject = Some(unquote(v)),
+        "R" => a.bounce_of = Some(v),
+        _ => {}
+    });
     a
 }
 
@@ -391,12 +408,12 @@ fn attempt(tail: &str) -> Attempt<'_> {
     let mut a = Attempt::default();
     let (to, mut rest) = tail.split_once(' ').unwrap_or((tail, ""));
     // `** a@b: retry timeout exceeded`: the error right after the address
-    if let Some(bare) = to.strip_suffix(':').filter(|t| !t.starts_with(':')) {
-        a.to = bare.trim_start_matches('<').trim_end_matches('>');
+    if let Some(address) = to.strip_suffix(':').filter(|t| !t.starts_with(':')) {
+        a.to = bare(address);
         a.error = Some(rest);
         return a;
     }
-    a.to = to.trim_start_matches('<').trim_end_matches('>');
+    a.to = bare(to);
     if let Some(inner) = rest.strip_prefix('<') {
         if let Some(end) = inner.find('>') {
             a.orig_to = Some(&inner[..end]);
@@ -410,23 +427,12 @@ fn attempt(tail: &str) -> Attempt<'_> {
         }
         None => rest.strip_suffix(':').unwrap_or(rest),
     };
-    let w = words(fields);
-    let mut i = 0;
-    while i < w.len() {
-        let word = w[i];
-        i += 1;
-        match word.split_once('=') {
-            Some(("R", v)) => a.router = Some(v),
-            Some(("T", v)) => a.transport = Some(v),
-            Some(("H", v)) => {
-                let (h, n) = host(v, &w[i..]);
-                a.host = Some(h);
-                i += n - 1;
-            }
-            Some(("C", v)) => a.confirmation = Some(unquote(v)),
-            _ => {}
-        }
-    }
+    a.host = each_field(&words(fields), |k, v| match k {
+        "R" => a.router = Some(v),
+        "T" => a.transport = Some(v),
+        "C" => a.confirmation = Some(unquote(v)),
+        _ => {}
+    });
     a
 }
 
@@ -444,30 +450,17 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         stage,
         ..Reject::default()
     };
-    let w = words(head);
-    let mut i = 0;
-    while i < w.len() {
-        let word = w[i];
-        i += 1;
-        match word.split_once('=') {
-            Some(("H", v)) => {
-                let (h, n) = host(v, &w[i..]);
-                r.host = Some(h);
-                i += n - 1;
-            }
-            Some(("F", v)) => r.from = Some(v.trim_start_matches('<').trim_end_matches('>')),
-            _ => {}
+    r.host = each_field(&words(head), |k, v| {
+        if k == "F" {
+            r.from = Some(bare(v));
         }
-    }
+    });
     let (target, reason) = match after.split_once(": ") {
         Some((t, reason)) => (t, reason),
         None => ("", after.trim_start_matches(':').trim()),
     };
     if stage == "RCPT" {
-        r.to = target
-            .split_whitespace()
-            .next()
-            .map(|t| t.trim_start_matches('<').trim_end_matches('>'));
+        r.to = target.split_whitespace().next().map(bare);
     }
     r.reason = reason;
     Some(r)

@@ -82,9 +82,7 @@ impl Assembler {
             t.subject = Some(s.clone());
         }
         if let Some(h) = a.host {
-            t.client.ip = h.ip.map(str::to_string);
-            t.client.name = h.name.map(str::to_string);
-            t.client.helo = h.helo.map(str::to_string);
+            set_client(t, h);
         }
         if let Some(auth) = a.auth {
             let (method, user) = auth.split_once(':').unwrap_or((auth, ""));
@@ -195,9 +193,7 @@ impl Assembler {
         t.timeline.push(self.entry(ev));
         t.from = r.from.map(str::to_string);
         if let Some(h) = r.host {
-            t.client.ip = h.ip.map(str::to_string);
-            t.client.name = h.name.map(str::to_string);
-            t.client.helo = h.helo.map(str::to_string);
+            set_client(&mut t, h);
         }
         let mut rcpt = Recipient::new(r.to.unwrap_or(""));
         rcpt.status = Status::Rejected;
@@ -208,6 +204,13 @@ impl Assembler {
         finalize(&mut t, false, &self.rules);
         t
     }
+}
+
+/// The SMTP client of an arrival or a reject.
+fn set_client(t: &mut Trace, h: Host<'_>) {
+    t.client.ip = h.ip.map(str::to_string);
+    t.client.name = h.name.map(str::to_string);
+    t.client.helo = h.helo.map(str::to_string);
 }
 
 /// `H=name [ip]` as the truth and Exim's own tools write a relay.
