@@ -262,17 +262,26 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
         stats.no_envelope
     )?;
     writeln!(out, "Messages (traces): {}", stats.traces)?;
+    if stats.repeated > 0 {
+        writeln!(
+            out,
+            "Repeated rejects:  {} (a reject log repeating the main log)",
+            stats.repeated
+        )?;
+    }
     writeln!(out, "Peak open traces:  {}", stats.peak_open)?;
     writeln!(out, "\nFiles")?;
     for f in &stats.files {
         writeln!(
             out,
-            "  {}  lines={} postfix={} postfix-unrecognised={} ({:.2}%) no-envelope={}",
+            "  {}  lines={} postfix={} postfix-unrecognised={} ({:.2}%) exim={} exim-unrecognised={} no-envelope={}",
             f.path,
             f.lines,
             f.postfix_lines,
             f.postfix_unrecognised,
             f.postfix_unrecognised_pct(),
+            f.exim_lines,
+            f.exim_unrecognised,
             f.no_envelope
         )?;
     }

@@ -45,6 +45,9 @@ pub struct FileStats {
     pub no_envelope: u64,
     pub postfix_lines: u64,
     pub postfix_unrecognised: u64,
+    /// Exim lines (its own log, or `exim[pid]:` in syslog), reject-log header lines included.
+    pub exim_lines: u64,
+    pub exim_unrecognised: u64,
 }
 
 impl FileStats {
@@ -72,6 +75,9 @@ pub struct ScanStats {
     pub statuses: BTreeMap<Status, u64>,
     /// Most traces open at once: the assembler's memory high-water mark.
     pub peak_open: usize,
+    /// Rejects read a second time (Exim's reject log repeats its main log) and not handed out
+    /// again.
+    pub repeated: u64,
 }
 
 impl ScanStats {
@@ -104,6 +110,9 @@ pub struct Pipeline {
     last_program: Option<usize>,
     assembler: Assembler,
     done: Vec<Trace>,
+    /// Hashes of the content-named traces handed out (see [`Trace::content_id`]): a copy read
+    /// from another file is the same event and is handed out once.
+    content_ids: rustc_hash::FxHashSet<u64>,
     bar: ProgressBar,
 }
 
@@ -132,6 +141,7 @@ impl Pipeline {
             program_index: Default::default(),
             last_program: None,
             done: Vec::new(),
+            content_ids: Default::default(),
             bar,
         }
     }
@@ -175,6 +185,7 @@ impl Pipeline {
             last_program,
             assembler,
             done,
+            content_ids,
             bar,
         } = self;
         let end = input.for_each_line_from(
@@ -217,16 +228,22 @@ impl Pipeline {
                                 p.examples.push(line.to_string());
                             }
                         }
-                        if family == Family::Postfix {
-                            fs.postfix_lines += 1;
-                            fs.postfix_unrecognised += u64::from(unrecognised);
+                        match family {
+                            Family::Postfix => {
+                                fs.postfix_lines += 1;
+                                fs.postfix_unrecognised += u64::from(unrecognised);
+                            }
+                            Family::Exim => {
+                                fs.exim_lines += 1;
+                                fs.exim_unrecognised += u64::from(unrecognised);
+                            }
+                            _ => {}
                         }
                         if !unrecognised {
                             assembler.push(&ev, done);
                             stats.peak_open = stats.peak_open.max(assembler.open_count());
                             for t in done.drain(..) {
-                                count(stats, &t);
-                                on_trace(t);
+                                emit(stats, content_ids, t, on_trace);
                             }
                         }
                     }
@@ -245,8 +262,7 @@ impl Pipeline {
     pub fn release_idle(&mut self, idle: chrono::Duration, on_trace: &mut dyn FnMut(Trace)) {
         self.assembler.release_idle(idle, &mut self.done);
         for t in self.done.drain(..) {
-            count(&mut self.stats, &t);
-            on_trace(t);
+            emit(&mut self.stats, &mut self.content_ids, t, on_trace);
         }
     }
 
@@ -254,8 +270,7 @@ impl Pipeline {
     pub fn finish(mut self, on_trace: &mut dyn FnMut(Trace)) -> ScanStats {
         self.assembler.finish(&mut self.done);
         for t in self.done.drain(..) {
-            count(&mut self.stats, &t);
-            on_trace(t);
+            emit(&mut self.stats, &mut self.content_ids, t, on_trace);
         }
         self.suspend().1
     }
@@ -266,6 +281,21 @@ impl Pipeline {
         self.stats.programs.extend(std::mem::take(&mut self.programs));
         (self.assembler, self.stats)
     }
+}
+
+/// Counts `t` and hands it out, unless it is a repeat of a content-named trace.
+fn emit(
+    stats: &mut ScanStats,
+    content_ids: &mut rustc_hash::FxHashSet<u64>,
+    t: Trace,
+    on_trace: &mut dyn FnMut(Trace),
+) {
+    if t.content_id && !content_ids.insert(xxhash_rust::xxh3::xxh3_64(t.trace_id.as_bytes())) {
+        stats.repeated += 1;
+        return;
+    }
+    count(stats, &t);
+    on_trace(t);
 }
 
 fn count(stats: &mut ScanStats, t: &Trace) {

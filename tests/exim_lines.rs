@@ -1,9 +1,10 @@
-//! The Exim line reader over the generated Exim main log: every line with a message id and a
-//! flag is read as that flag says, with the fields the truth relies on.
+//! The Exim line reader over the generated Exim main log and the corpus's main and reject
+//! logs: every line with a message id and a flag is read as that flag says, with the fields
+//! the truth relies on; every reject and header-block line of a reject log is read.
 
 mod common;
 
-use mailtrace::parse::exim::{is_message_id, parse, stamp, EximLine};
+use mailtrace::parse::exim::{header_line, is_message_id, parse, stamp, EximLine};
 use mailtrace::syslog::Zone;
 
 #[test]
@@ -104,5 +105,52 @@ fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
         "{} of {flagged} misread, e.g.\n{}",
         misread.len(),
         misread[..misread.len().min(10)].join("\n")
+    );
+}
+
+/// The corpus's reject logs: every reject line is read as a reject (or as a known line about no
+/// message), and every line of the header blocks after them as a header line.
+#[test]
+fn every_line_of_the_corpus_reject_logs_is_read() {
+    let Some(dir) = common::shared("corpus/exim") else {
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("rejectlog"))
+        })
+        .collect();
+    files.sort();
+    let (mut rejects, mut headers, mut unread) = (0, 0, Vec::new());
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for line in text.lines() {
+            // the test harness's own separators
+            if line.is_empty() || line.starts_with("******** ") {
+                continue;
+            }
+            match stamp(line, &Zone::Utc) {
+                Some(s) => match parse(s.body) {
+                    EximLine::Rejected(_) => rejects += 1,
+                    EximLine::Info => {}
+                    other => unread.push(format!("{line}  → {other:?}")),
+                },
+                None if header_line(line).is_some() => headers += 1,
+                None => unread.push(line.to_string()),
+            }
+        }
+    }
+    assert!(
+        unread.is_empty(),
+        "{} lines not read, e.g.\n{}",
+        unread.len(),
+        unread[..unread.len().min(10)].join("\n")
+    );
+    assert!(
+        rejects > 30 && headers >= 15,
+        "{rejects} rejects, {headers} header lines"
     );
 }

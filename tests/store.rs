@@ -153,25 +153,11 @@ fn store_equals_logs(logs: Vec<PathBuf>, year: i32, timezone: &str) -> usize {
 fn store_answers_as_the_logs_do_for_every_crafted_case() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata");
     let mut checked = 0;
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("cases"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("mail.log").exists())
-        .collect();
-    dirs.sort();
-    for d in dirs {
-        let case = std::fs::read_to_string(d.join("case.toml")).unwrap_or_default();
-        let table: toml::Table = toml::from_str(&case).unwrap();
-        let year = table.get("year").and_then(|v| v.as_integer()).unwrap_or(2026) as i32;
-        let tz = table
-            .get("timezone")
-            .and_then(|v| v.as_str())
-            .unwrap_or("UTC")
-            .to_string();
-        if table.contains_key("local_domains") || table.contains_key("local_networks") {
+    for case in common::crafted_cases() {
+        if !case.local_domains.is_empty() || !case.local_networks.is_empty() {
             continue; // direction rules are given per run; covered by the other cases
         }
-        checked += store_equals_logs(vec![d.join("mail.log")], year, &tz);
+        checked += store_equals_logs(case.logs, case.year, &case.timezone);
     }
     checked += store_equals_logs(vec![root.join("sample/mail.log")], 2026, "UTC");
     assert!(checked > 300, "{checked} criteria checked");
@@ -518,4 +504,23 @@ fn a_damaged_store_says_what_is_wrong_and_where() {
     std::fs::write(store.join("mailtrace-store.json"), "{\"format\": 99}").unwrap();
     let err = search(&st, &Criteria::default(), Format::Ndjson, None, &mut Vec::new()).unwrap_err();
     assert!(format!("{err:#}").contains("format 99"), "{err:#}");
+}
+
+/// Exim writes each reject to its main and its reject log: indexed in two runs, the main log
+/// first, the reject log's copies are not stored again (the first copy stays, as in a scan).
+#[test]
+fn a_reject_log_indexed_after_its_main_log_adds_no_rows() {
+    let case = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/exim/rejectlog-with-mainlog");
+    let (main, reject) = (case.join("mainlog"), case.join("rejectlog"));
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let from_store = reading(Vec::new(), &store, 2026, "UTC");
+    index_files(&from_store, std::slice::from_ref(&main));
+    let after_main = ndjson(&from_store, &Criteria::default(), None);
+    index_files(&from_store, std::slice::from_ref(&reject));
+    let after_both = ndjson(&from_store, &Criteria::default(), None);
+    assert_eq!(after_both, after_main);
+    assert_eq!(after_both.lines().count(), 4, "{after_both}");
+    let from_logs = reading(vec![main, reject], &store, 2026, "UTC");
+    assert_eq!(after_both, ndjson(&from_logs, &Criteria::default(), None));
 }

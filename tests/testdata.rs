@@ -1,37 +1,23 @@
-//! Crafted excerpts in `testdata/cases/<name>/`: `mail.log` must give exactly
+//! Crafted excerpts in `testdata/cases/<name>/` and `testdata/exim/<name>/`: the log
+//! (`mail.log`, or the files `logs` of `case.toml` names, in order) must give exactly
 //! `expected.ndjson` (compared as JSON values, row by row). An optional `case.toml` sets
-//! `year` (default 2026), `timezone` (default UTC), `local_domains`, `local_networks`.
+//! `year` (default 2026), `timezone` (default UTC), `logs`, `local_domains`, `local_networks`.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use mailtrace::app::{search, Common};
 use mailtrace::output::Format;
 use mailtrace::query::Criteria;
-use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    year: Option<i32>,
-    timezone: Option<String>,
-    #[serde(default)]
-    local_domains: Vec<String>,
-    #[serde(default)]
-    local_networks: Vec<String>,
-}
-
-fn run_case(dir: &Path) -> Result<(), String> {
-    let case: Case = match std::fs::read_to_string(dir.join("case.toml")) {
-        Ok(t) => toml::from_str(&t).map_err(|e| format!("case.toml: {e}"))?,
-        Err(_) => Case::default(),
-    };
+fn run_case(case: &common::Case) -> Result<(), String> {
+    let dir = &case.dir;
     let common = Common {
-        logs: vec![dir.join("mail.log")],
-        year: Some(case.year.unwrap_or(2026)),
-        timezone: Some(case.timezone.unwrap_or_else(|| "UTC".into())),
-        local_domains: case.local_domains,
-        local_networks: case.local_networks,
+        logs: case.logs.clone(),
+        year: Some(case.year),
+        timezone: Some(case.timezone.clone()),
+        local_domains: case.local_domains.clone(),
+        local_networks: case.local_networks.clone(),
         config: None,
         store: None,
     };
@@ -79,27 +65,29 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn crafted_cases_give_their_expected_rows() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/cases");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("testdata/cases exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("mail.log").exists())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 12, "only {} cases", dirs.len());
-    let failures: Vec<String> = dirs
+    let cases = common::crafted_cases();
+    assert!(cases.len() >= 12, "only {} cases", cases.len());
+    assert!(
+        cases
+            .iter()
+            .filter(|c| c.dir.parent().unwrap().ends_with("exim"))
+            .count()
+            >= 8,
+        "the Exim cases are missing"
+    );
+    let failures: Vec<String> = cases
         .iter()
-        .filter_map(|d| {
-            run_case(d)
+        .filter_map(|c| {
+            run_case(c)
                 .err()
-                .map(|e| format!("{}: {e}", d.file_name().unwrap().to_string_lossy()))
+                .map(|e| format!("{}: {e}", c.dir.file_name().unwrap().to_string_lossy()))
         })
         .collect();
     assert!(
         failures.is_empty(),
         "{} of {} cases differ:\n{}",
         failures.len(),
-        dirs.len(),
+        cases.len(),
         failures.join("\n")
     );
 }

@@ -148,11 +148,18 @@ pub struct Attempt<'a> {
     pub error: Option<&'a str>,
 }
 
-/// A recipient or sender refused during the SMTP dialogue (no message id).
+/// A connection, sender or recipient refused during the SMTP dialogue (a message id only when
+/// refused after DATA), or a recipient dropped by a `discard` ACL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reject<'a> {
-    /// `RCPT`, `MAIL`, `DATA` (after DATA) or `EHLO`/`HELO`.
+    /// The message id, when refused after DATA.
+    pub id: Option<&'a str>,
+    /// `RCPT`, `MAIL`, `DATA` (after DATA), `EHLO`/`HELO` or `connection`.
     pub stage: &'a str,
+    /// `temporarily rejected` (a 4xx reply).
+    pub temporary: bool,
+    /// `RCPT <…>: discarded by RCPT ACL`: accepted and dropped, not refused.
+    pub discarded: bool,
     pub host: Option<Host<'a>>,
     /// `F=<…>`.
     pub from: Option<&'a str>,
@@ -191,22 +198,147 @@ pub enum EximLine<'a> {
         id: &'a str,
     },
     Rejected(Reject<'a>),
-    /// Another line about a message (`SMTP data timeout`, `retry time not reached`, warnings…).
+    /// `cancelled by timeout_frozen_after`: a frozen message given up.
+    Cancelled {
+        id: &'a str,
+        text: &'a str,
+    },
+    /// `removed by USER` (`exim -Mrm`).
+    Removed {
+        id: &'a str,
+        by: &'a str,
+    },
+    /// A line worth showing among the message's actions: `SA: Action: …` (sa-exim),
+    /// `Warning: …` (an ACL `warn`), `SMTP data timeout (message abandoned) …`.
+    Note {
+        id: &'a str,
+        text: &'a str,
+    },
+    /// Another line about a message (`host [ip] Connection timed out`, `Spool file is locked`…).
     Other {
         id: &'a str,
         text: &'a str,
     },
-    /// Not about a message: queue runs, TLS errors, connection noise.
+    /// A line of the header block the reject log writes after a reject (`Envelope-from:`,
+    /// `Envelope-to:`, flagged header lines, folded continuations), alone in the reject log or
+    /// as part `[n\m]` > 1 of a line split for syslog.
+    Header(HeaderLine<'a>),
+    /// Understood, about no message: queue runs, connections, TLS errors, daemon start, ACL
+    /// warnings during the dialogue, VRFY/ETRN refusals.
+    Info,
+    /// Not understood.
     Unrecognised,
 }
+
+/// One line of a reject log's header block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderLine<'a> {
+    /// `Envelope-to: <a>` (more addresses may follow on folded lines).
+    EnvelopeTo(Vec<&'a str>),
+    /// A folded line: its `<address>`es when it continues `Envelope-to:`.
+    Continuation(Vec<&'a str>),
+    /// `I Message-ID: <…>`.
+    MessageId(&'a str),
+    /// `  Subject: …` (its first line).
+    Subject(&'a str),
+    /// `F From: …` (its first line).
+    From(&'a str),
+    /// `Envelope-from:` or a header line (`P Received: …`, `  Subject: …`).
+    Other,
+}
+
+/// Reads a line of a reject log's header block, if `line` is one.
+pub fn header_line(line: &str) -> Option<HeaderLine<'_>> {
+    let b = line.as_bytes();
+    if let Some(rest) = line.strip_prefix("Envelope-to:") {
+        return Some(HeaderLine::EnvelopeTo(addresses(rest)));
+    }
+    if line.starts_with("Envelope-from:") {
+        return Some(HeaderLine::Other);
+    }
+    // a header as the spool writes it: a flag (` ` or one of `*BCFIPRST`), a space, `Name:`
+    if b.len() > 3 && b"*BCFIPRST ".contains(&b[0]) && b[1] == b' ' {
+        let header = &line[2..];
+        if let Some(end) = header.find(':') {
+            let (name, value) = (&header[..end], header[end + 1..].trim());
+            if end > 0 && name.bytes().all(|c| c.is_ascii_graphic()) {
+                return Some(if name.eq_ignore_ascii_case("Message-ID") {
+                    HeaderLine::MessageId(bare(value))
+                } else if name.eq_ignore_ascii_case("Subject") {
+                    HeaderLine::Subject(value)
+                } else if name.eq_ignore_ascii_case("From") {
+                    HeaderLine::From(value)
+                } else {
+                    HeaderLine::Other
+                });
+            }
+        }
+    }
+    if b.first().is_some_and(|&c| c == b' ' || c == b'\t') && !line.trim().is_empty() {
+        return Some(HeaderLine::Continuation(addresses(line)));
+    }
+    None
+}
+
+/// The `<address>`es of an `Envelope-to:` line.
+fn addresses(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| w.starts_with('<') && w.ends_with('>'))
+        .map(bare)
+        .collect()
+}
+
+/// Lines about no message that mailtrace knows and passes over.
+const INFO_PREFIXES: &[&str] = &[
+    "Start queue run",
+    "End queue run",
+    "SMTP connection ",
+    "no MAIL in SMTP connection",
+    "Start ODMR queue run",
+    "NOTQUIT",
+    "SMTP call from",
+    "SMTP command timeout",
+    "SMTP data timeout",
+    "SMTP syntax error",
+    "SMTP protocol error",
+    "SMTP protocol synchronization error",
+    "TLS error on connection",
+    "TLS session",
+    "no host name found for IP address",
+    "no IP address found for host",
+    "unexpected disconnection while reading SMTP command",
+    "exim ",
+    "daemon started",
+    "cwd=",
+    "Connection from",
+    "connection count",
+    "Warning:",
+    "Tainted",
+    "rejected connection from",
+    "refused connection from",
+    "Unexpected EOF",
+];
 
 /// Reads the body of a main-log line (after [`stamp`], or a syslog envelope's message).
 pub fn parse(body: &str) -> EximLine<'_> {
     let (first, rest) = body.split_once(' ').unwrap_or((body, ""));
     if !is_message_id(first) {
-        return rejection(body).map_or(EximLine::Unrecognised, EximLine::Rejected);
+        if let Some(r) = rejection(body) {
+            return EximLine::Rejected(r);
+        }
+        let known = INFO_PREFIXES.iter().any(|p| body.starts_with(p))
+            // `H=… Warning: …`, `H=… incomplete transaction`, `U=… sender verify fail`
+            || body.starts_with("H=")
+            || body.starts_with("U=")
+            || body.contains(" authenticator failed for ");
+        return if known { EximLine::Info } else { EximLine::Unrecognised };
     }
     let id = first;
+    if rest.starts_with("H=") || rest.starts_with("U=") {
+        if let Some(r) = rejection(rest) {
+            return EximLine::Rejected(Reject { id: Some(id), ..r });
+        }
+    }
     let (flag, tail) = rest.split_once(' ').unwrap_or((rest, ""));
     match flag {
         "<=" => EximLine::Arrival {
@@ -232,10 +364,28 @@ pub fn parse(body: &str) -> EximLine<'_> {
             attempt: attempt(tail),
         },
         "Completed" => EximLine::Completed { id },
-        _ if rest.starts_with("Message is frozen") || rest == "frozen" || rest.starts_with("frozen ") => {
+        // `Message is frozen`, `frozen by root` (-Mf), `Frozen (delivery error message)`
+        _ if rest.starts_with("Message is frozen")
+            || rest == "frozen"
+            || rest.starts_with("frozen ")
+            || rest.starts_with("Frozen ") =>
+        {
             EximLine::Frozen { id }
         }
-        _ if rest.starts_with("unfrozen") => EximLine::Unfrozen { id },
+        // `unfrozen by root` (-Mt), `Unfrozen by forced delivery` (-M), `Unfrozen by errmsg timer`
+        _ if rest.starts_with("unfrozen") || rest.starts_with("Unfrozen") => EximLine::Unfrozen { id },
+        _ if rest.starts_with("cancelled by timeout_frozen_after") => EximLine::Cancelled { id, text: rest },
+        _ if rest.starts_with("removed by ") => EximLine::Removed {
+            id,
+            by: rest["removed by ".len()..].trim_end(),
+        },
+        _ if rest.starts_with("SA: ")
+            || rest.starts_with("Warning: ")
+            || rest.starts_with("SMTP data timeout")
+            || (rest.starts_with("H=") && rest.contains(" Warning: ")) =>
+        {
+            EximLine::Note { id, text: rest }
+        }
         _ => EximLine::Other { id, text: rest },
     }
 }
@@ -436,31 +586,60 @@ fn attempt(tail: &str) -> Attempt<'_> {
     a
 }
 
-/// `H=… [F=<…>] rejected RCPT <to>: reason` and its MAIL / after-DATA / EHLO forms.
+/// `H=… [F=<…>] rejected RCPT <to>: reason`, its `temporarily rejected`, MAIL, after-DATA,
+/// EHLO and connection forms, and `H=… RCPT <to>: discarded by RCPT ACL`.
 fn rejection(body: &str) -> Option<Reject<'_>> {
-    let at = body.find(" rejected ")?;
-    let (head, tail) = (&body[..at], &body[at + " rejected ".len()..]);
+    let mut r = Reject::default();
+    let (head, tail) = if let Some(at) = body.find(" temporarily rejected ") {
+        r.temporary = true;
+        (&body[..at], &body[at + " temporarily rejected ".len()..])
+    } else if let Some(at) = body.find(" rejected ") {
+        (&body[..at], &body[at + " rejected ".len()..])
+    } else {
+        let at = body.find(" RCPT <")?;
+        let tail = &body[at + 1..];
+        if !tail.contains(">: discarded by ") {
+            return None;
+        }
+        r.discarded = true;
+        (&body[..at], tail)
+    };
+    if !head.starts_with("H=") && !head.starts_with("U=") {
+        return None;
+    }
     let (stage, after) = tail.split_once(' ').unwrap_or((tail, ""));
-    let stage = match stage {
+    r.stage = match stage {
         "RCPT" | "MAIL" | "EHLO" | "HELO" => stage,
         "after" if after.starts_with("DATA") => "DATA",
+        // sa-exim and other local_scan() functions refusing the message after DATA
+        "by" if after.starts_with("local_scan()") => "DATA",
+        "connection" => "connection",
+        // VRFY, EXPN, ETRN, ATRN, a bare `rejected after DATA` without text…: no message
         _ => return None,
     };
-    let mut r = Reject {
-        stage,
-        ..Reject::default()
+    let after = match after
+        .strip_prefix("DATA")
+        .or_else(|| after.strip_prefix("local_scan()"))
+    {
+        Some(rest) if r.stage == "DATA" => rest,
+        _ => after,
     };
     r.host = each_field(&words(head), |k, v| {
         if k == "F" {
             r.from = Some(bare(v));
         }
     });
+    // `RCPT <x>: why`; `RCPT <x>` when the ACL gave no text; `connection in "connect" ACL`
     let (target, reason) = match after.split_once(": ") {
         Some((t, reason)) => (t, reason),
+        None if matches!(r.stage, "RCPT" | "MAIL") => (after, ""),
         None => ("", after.trim_start_matches(':').trim()),
     };
-    if stage == "RCPT" {
-        r.to = target.split_whitespace().next().map(bare);
+    match r.stage {
+        "RCPT" => r.to = target.split_whitespace().next().map(bare),
+        // `rejected MAIL <sender>`: no `F=` before the sender is accepted
+        "MAIL" if r.from.is_none() => r.from = target.split_whitespace().next().map(bare),
+        _ => {}
     }
     r.reason = reason;
     Some(r)
@@ -627,13 +806,84 @@ mod tests {
                 "Unknown user"
             )
         );
-        assert_eq!(
-            body("2026-11-10 00:00:37 Start queue run: pid=18354"),
-            EximLine::Unrecognised
-        );
+        assert_eq!(body("2026-11-10 00:00:37 Start queue run: pid=18354"), EximLine::Info);
         assert_eq!(
             body("2026-11-10 00:03:22 unexpected disconnection while reading SMTP command from H=(x) [45.110.170.98]:31169 D=2s"),
-            EximLine::Unrecognised
+            EximLine::Info
         );
+        assert_eq!(
+            body("2026-11-10 00:03:22 H=[127.0.0.1] rejected VRFY foo@bar"),
+            EximLine::Info
+        );
+        assert_eq!(body("2026-11-10 00:03:22 rej/never"), EximLine::Unrecognised);
+    }
+
+    #[test]
+    fn reject_forms() {
+        let r = |l| match body(l) {
+            EximLine::Rejected(r) => r,
+            other => panic!("{other:?}"),
+        };
+        let t = r("2026-11-10 00:03:19 H=(test) [192.0.2.7] U=CALLER F=<a@test.example> temporarily rejected RCPT <b@test.example>: greylisted");
+        assert_eq!(
+            (t.stage, t.temporary, t.to, t.reason),
+            ("RCPT", true, Some("b@test.example"), "greylisted")
+        );
+        let t = r("2026-11-10 00:03:19 H=(test) [192.0.2.7] F=<a@test.example> rejected RCPT <bad1@test.example>");
+        assert_eq!((t.to, t.reason), (Some("bad1@test.example"), ""));
+        let t = r("2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 H=(abcd) [127.0.0.1] F=<u@test.example> rejected after DATA: spam score 15.2");
+        assert_eq!(
+            (t.id, t.stage, t.reason),
+            (Some("1yAbCd-0001Xy-Q1"), "DATA", "spam score 15.2")
+        );
+        let t = r("2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 H=(abcd) [127.0.0.1] F=<u@test.example> rejected after DATA");
+        assert_eq!((t.stage, t.reason), ("DATA", ""));
+        let t = r("2026-11-10 00:03:19 H=localhost (primary.test.example) [127.0.0.1] F=<c@test.example> RCPT <x@domA.example>: discarded by RCPT ACL");
+        assert_eq!(
+            (t.discarded, t.to, t.reason),
+            (true, Some("x@domA.example"), "discarded by RCPT ACL")
+        );
+        let t = r("2026-11-10 00:03:19 H=[192.0.2.9] temporarily rejected connection in \"connect\" ACL");
+        assert_eq!((t.stage, t.reason), ("connection", "in \"connect\" ACL"));
+        let t = r("2026-11-10 00:03:19 H=(bad helo) [192.0.2.9] rejected EHLO from (bad helo) [192.0.2.9]: syntactically invalid argument(s): bad helo");
+        assert_eq!(t.stage, "EHLO");
+    }
+
+    #[test]
+    fn actions_and_header_block() {
+        assert_eq!(
+            body("2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 removed by root"),
+            EximLine::Removed {
+                id: "1yAbCd-0001Xy-Q1",
+                by: "root"
+            }
+        );
+        assert!(matches!(
+            body(
+                "2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 SA: Action: flagged as Spam but accepted: score=8.2 required=5.0"
+            ),
+            EximLine::Note { .. }
+        ));
+        assert!(matches!(
+            body("2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 SMTP data timeout (message abandoned) on connection from (t) [192.0.2.1] F=<a@b.example>"),
+            EximLine::Note { .. }
+        ));
+        assert_eq!(
+            header_line("Envelope-to: <a@test.example>"),
+            Some(HeaderLine::EnvelopeTo(vec!["a@test.example"]))
+        );
+        assert_eq!(
+            header_line("    <b@test.example>"),
+            Some(HeaderLine::Continuation(vec!["b@test.example"]))
+        );
+        assert_eq!(header_line("P Received: from [127.0.0.1]"), Some(HeaderLine::Other));
+        assert_eq!(header_line("  Subject: hello"), Some(HeaderLine::Subject("hello")));
+        assert_eq!(
+            header_line("I Message-ID: <m-1@test.example>"),
+            Some(HeaderLine::MessageId("m-1@test.example"))
+        );
+        assert_eq!(header_line("T To: a@test.example"), Some(HeaderLine::Other));
+        assert_eq!(header_line("<<< RCPT TO:<x@y>"), None);
+        assert_eq!(header_line(""), None);
     }
 }

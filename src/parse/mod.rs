@@ -49,7 +49,22 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
     let Some((env, _stamp)) = parse_envelope(line, years, zone) else {
         // Exim's own main log: `2026-11-10 00:01:46 ID …`
         let Some(s) = exim::stamp(line, zone) else {
-            return Parsed::NoEnvelope;
+            // the header block Exim's reject log writes after a reject: no time of its own
+            return match exim::header_line(line) {
+                Some(h) => Parsed::Event(
+                    Event {
+                        time: chrono::DateTime::UNIX_EPOCH,
+                        host: "",
+                        program: "exim",
+                        pid: None,
+                        line: at,
+                        raw: line,
+                        kind: EventKind::Exim(exim::EximLine::Header(h)),
+                    },
+                    Family::Exim,
+                ),
+                None => Parsed::NoEnvelope,
+            };
         };
         return Parsed::Event(
             Event {
@@ -68,7 +83,7 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
     let kind = match fam {
         Family::Postfix => postfix::parse(env.program, env.message),
         Family::Amavis => amavis::parse(env.message),
-        Family::Exim => exim_kind(env.message),
+        Family::Exim => exim_syslog_kind(env.message),
         Family::Other => EventKind::Unrecognised,
     };
     Parsed::Event(
@@ -85,10 +100,37 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
     )
 }
 
+/// An Exim line sent to syslog. A line of several lines (a reject with its header block) is
+/// sent as parts, each prefixed `[n\\m] `: the first is the line, the rest its header block.
+fn exim_syslog_kind(message: &str) -> EventKind<'_> {
+    if let Some((part, rest)) = message
+        .strip_prefix('[')
+        .and_then(|m| m.split_once("] "))
+        .and_then(|(nm, rest)| Some((nm.split_once('\\')?.0.parse::<u32>().ok()?, rest)))
+    {
+        if part > 1 {
+            let header = exim::header_line(rest).unwrap_or(exim::HeaderLine::Other);
+            return EventKind::Exim(exim::EximLine::Header(header));
+        }
+        return exim_kind(without_stamp(rest));
+    }
+    exim_kind(without_stamp(message))
+}
+
+/// Exim's own time stamp, which it also sends to syslog unless `syslog_timestamp` is false:
+/// the envelope's time is used.
+fn without_stamp(message: &str) -> &str {
+    match exim::stamp(message, &Zone::Utc) {
+        Some(s) => s.body,
+        None => message,
+    }
+}
+
 /// An Exim line as an event; one about nothing mailtrace follows is unrecognised.
 fn exim_kind(body: &str) -> EventKind<'_> {
     match exim::parse(body) {
         exim::EximLine::Unrecognised => EventKind::Unrecognised,
+        exim::EximLine::Info => EventKind::Info { qid: None },
         line => EventKind::Exim(line),
     }
 }

@@ -98,6 +98,8 @@ fn create_day(dir: &Path) -> Result<Index> {
 struct OpenDay {
     day: NaiveDate,
     writer: IndexWriter,
+    /// The day's committed documents, to find a content-named trace stored before.
+    reader: IndexReader,
     fields: Fields,
     used: u64,
 }
@@ -107,7 +109,14 @@ impl OpenDay {
         self.writer
             .commit()
             .with_context(|| format!("cannot commit the day index {}", day_name(self.day)))?;
+        self.reader.reload()?;
         Ok(())
+    }
+
+    /// Whether a trace with this key was committed (a content-named trace is never deleted).
+    fn holds(&self, key: u64) -> Result<bool> {
+        let term = Term::from_field_u64(self.fields.trace_key, key);
+        Ok(self.reader.searcher().doc_freq(&term)? > 0)
     }
 }
 
@@ -157,9 +166,15 @@ impl DayWriters {
         let writer = index
             .writer_with_num_threads(1, WRITER_BUDGET)
             .with_context(|| format!("cannot write {}: is another `mailtrace index` running?", dir.display()))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .with_context(|| format!("cannot read {}", dir.display()))?;
         self.open.push(OpenDay {
             day,
             writer,
+            reader,
             fields,
             used: self.tick,
         });
@@ -167,12 +182,18 @@ impl DayWriters {
     }
 
     /// Adds a trace to the day it was received; with `replace`, whatever is stored under its
-    /// trace id is deleted first.
+    /// trace id is deleted first. A content-named trace (a reject Exim logs in its main and
+    /// reject logs) already stored is the same event read from another file: the first copy
+    /// stays, as in a scan of the logs.
     pub fn put(&mut self, t: Trace, files: &[(u32, String)], replace: bool) -> Result<()> {
         let o = self.writer(day_of(t.first_time), true)?.expect("created");
-        if replace {
-            o.writer
-                .delete_term(Term::from_field_u64(o.fields.trace_key, trace_key(&t.trace_id)));
+        let key = trace_key(&t.trace_id);
+        if t.content_id {
+            if o.holds(key)? {
+                return Ok(());
+            }
+        } else if replace {
+            o.writer.delete_term(Term::from_field_u64(o.fields.trace_key, key));
         }
         let docs = o.fields.documents(t, files)?;
         let n = docs.len() as u64;

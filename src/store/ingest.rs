@@ -169,7 +169,8 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
             let mut write_error: Option<anyhow::Error> = None;
             let read = pipeline.read(&input, at, active, chunk, &mut |t: Trace| {
                 if write_error.is_none() {
-                    let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
+                    // a content-named trace may have been stored from another file
+                    let replace = replace_all || t.content_id || resume_clock.is_some_and(|c| t.first_time <= c);
                     let files = files_of(&t, &names);
                     if let Err(e) = writers.put(t, files, replace) {
                         write_error = Some(e);

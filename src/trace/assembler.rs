@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 mod exim;
 
 use super::direction::DirectionRules;
-use super::model::{FilterVerdict, Link, LinkKind, Recipient, Status, TimelineEntry, Trace};
+use super::model::{FilterVerdict, Link, LinkKind, Mta, Recipient, Status, TimelineEntry, Trace};
 use crate::event::{Action, AdminAction, DeliveryStatus, Event, EventKind, NoticeKind, PolicyTail};
 
 /// How long (log time) a closed trace waits for late lines.
@@ -114,6 +114,10 @@ pub struct Assembler {
     /// The SMTP session each smtpd process (host → pid) is in, until it disconnects.
     sessions: HashMap<String, HashMap<u32, Session>>,
     clock: Option<DateTime<Utc>>,
+    /// An Exim reject, held until the next line: the reject log follows it with its header
+    /// block, and Exim's syslog copy of the main and reject logs repeats it.
+    #[serde(default)]
+    exim_pending: Option<exim::PendingReject>,
     /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
     /// their first time: the store deletes what it may have written of them.
     retired: Vec<(String, DateTime<Utc>)>,
@@ -138,6 +142,7 @@ impl Assembler {
             notices: HashMap::default(),
             sessions: HashMap::default(),
             clock: None,
+            exim_pending: None,
             retired: Vec::new(),
             rules,
             keep_text: false,
@@ -164,7 +169,10 @@ impl Assembler {
     }
 
     /// What every open message looks like now, as if the input ended here (the assembler
-    /// itself is unchanged and goes on with the next line).
+    /// itself is unchanged and goes on with the next line). An Exim reject waiting for its
+    /// next line is left out: the store keeps the first copy of a reject it is given, so
+    /// it is written once, whole, with the next line or at the end of the run
+    /// ([`Assembler::release_idle`]).
     pub fn snapshot(&self) -> Vec<Trace> {
         self.slots
             .iter()
@@ -185,7 +193,11 @@ impl Assembler {
     /// Hands out every message with no line for `idle` of log time (its queue manager lines
     /// were lost, or it began before the logs did): a store that checkpoints its messages in
     /// flight run after run would otherwise carry them forever.
+    ///
+    /// The Exim reject waiting for its next line is handed out too: the run ends here, and a
+    /// reject log writes a reject and its header block at once.
     pub fn release_idle(&mut self, idle: Duration, out: &mut Vec<Trace>) {
+        out.extend(self.exim_take_pending());
         let Some(now) = self.clock else { return };
         for i in 0..self.slots.len() {
             if self.slots[i].as_ref().is_some_and(|o| now - o.trace.last_time > idle) {
@@ -216,6 +228,9 @@ impl Assembler {
     pub fn push(&mut self, ev: &Event<'_>, out: &mut Vec<Trace>) {
         if self.clock.is_none_or(|c| ev.time > c) {
             self.clock = Some(ev.time);
+        }
+        if self.exim_pending.is_some() {
+            self.exim_flush(ev, out);
         }
         match &ev.kind {
             EventKind::Exim(line) => self.exim(ev, line, out),
@@ -267,6 +282,7 @@ impl Assembler {
 
     /// Hands out every trace still open: the input ended.
     pub fn finish(&mut self, out: &mut Vec<Trace>) {
+        out.extend(self.exim_take_pending());
         for i in 0..self.slots.len() {
             if self.slots[i].is_some() {
                 out.push(self.release(i));
@@ -1113,7 +1129,9 @@ fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
                 Status::Delivered
             };
         }
-        if held && r.status == Status::InProgress {
+        // a frozen Exim message waits for the admin whether or not it was tried before
+        let waiting = r.status == Status::InProgress || (t.mta == Mta::Exim && r.status == Status::Deferred);
+        if held && waiting {
             r.status = Status::Quarantined;
         }
     }

@@ -221,6 +221,11 @@ pub struct Trace {
     /// Policy actions taken on the message (header checks, milters, rejects), as logged.
     pub actions: Vec<String>,
     pub timeline: Vec<TimelineEntry>,
+    /// The trace id is made from what the line says, not where it stands: the same reject read
+    /// again (Exim's reject log, and its syslog copy, repeat the main log's) names the same
+    /// trace and replaces it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub content_id: bool,
 }
 
 impl Trace {
@@ -245,6 +250,7 @@ impl Trace {
             filter: None,
             actions: Vec::new(),
             timeline: Vec::new(),
+            content_id: false,
         }
     }
 

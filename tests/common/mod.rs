@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 /// `../shared/<rel>` beside the checkout, if present. When `CI=true` it must be present.
+#[allow(dead_code)] // not every test binary uses every helper
 pub fn shared(rel: &str) -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -16,4 +17,60 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
         eprintln!("skipping: {} not found", p.display());
         None
     }
+}
+
+/// A crafted case: a directory of `testdata/cases/` or `testdata/exim/` with its log files,
+/// `expected.ndjson` and optional `case.toml`.
+#[allow(dead_code)] // not every test binary uses every helper
+pub struct Case {
+    pub dir: PathBuf,
+    /// `logs` of `case.toml` (read in that order), default `mail.log`.
+    pub logs: Vec<PathBuf>,
+    pub year: i32,
+    pub timezone: String,
+    pub local_domains: Vec<String>,
+    pub local_networks: Vec<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaseToml {
+    year: Option<i32>,
+    timezone: Option<String>,
+    logs: Option<Vec<String>>,
+    #[serde(default)]
+    local_domains: Vec<String>,
+    #[serde(default)]
+    local_networks: Vec<String>,
+}
+
+/// Every crafted case, in name order (`testdata/cases/` first).
+#[allow(dead_code)]
+pub fn crafted_cases() -> Vec<Case> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut out = Vec::new();
+    for group in ["cases", "exim"] {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(group))
+            .unwrap_or_else(|e| panic!("testdata/{group}: {e}"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("expected.ndjson").exists())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let t: CaseToml = match std::fs::read_to_string(dir.join("case.toml")) {
+                Ok(text) => toml::from_str(&text).unwrap_or_else(|e| panic!("{}/case.toml: {e}", dir.display())),
+                Err(_) => CaseToml::default(),
+            };
+            let logs = t.logs.unwrap_or_else(|| vec!["mail.log".into()]);
+            out.push(Case {
+                logs: logs.iter().map(|l| dir.join(l)).collect(),
+                year: t.year.unwrap_or(2026),
+                timezone: t.timezone.unwrap_or_else(|| "UTC".into()),
+                local_domains: t.local_domains,
+                local_networks: t.local_networks,
+                dir,
+            });
+        }
+    }
+    out
 }

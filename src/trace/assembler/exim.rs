@@ -2,18 +2,37 @@
 //! trace opens at `<=`, takes each delivery, deferral and failure as its recipient's status,
 //! and closes at `Completed`. A frozen message's recipients still open become `quarantined`;
 //! a bounce (`<= <> R=id`) is linked both ways to the message it reports on; a refused
-//! recipient (`rejected RCPT`) is a one-line pseudo-trace, like Postfix's `NOQUEUE`.
+//! recipient (`rejected RCPT`) is a pseudo-trace, like Postfix's `NOQUEUE`.
+//!
+//! A reject waits for the next line before it is handed out: the reject log follows it with
+//! the message's header block (whose `Envelope-to:` names the recipients of a message refused
+//! after DATA), and an identical reject right after it (Exim's syslog copy of its main and
+//! reject logs) is the same event. Its trace id is made from what it says, so a copy read from
+//! another file names the same trace.
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::{finalize, trace_id, Assembler};
 use crate::event::Event;
-use crate::parse::exim::{Arrival, Attempt, EximLine, Host, Reject};
+use crate::parse::exim::{Arrival, Attempt, DeliveryKind, EximLine, HeaderLine, Host, Reject};
 use crate::parse::fields::dsn_in;
 use crate::trace::model::{Link, LinkKind, Mta, Recipient, Status, Trace};
+
+/// A reject waiting for its header block.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PendingReject {
+    pub(super) trace: Trace,
+    /// The last header line was `Envelope-to:` (or its continuation).
+    in_envelope_to: bool,
+}
 
 /// How a recipient's line ends its attempt.
 #[derive(Clone, Copy)]
 enum Outcome {
     Delivered,
+    /// `*>`: delivery bypassed by `-N` (testing): nothing was delivered.
+    Suppressed,
     Deferred,
     Failed,
 }
@@ -21,13 +40,43 @@ enum Outcome {
 impl Assembler {
     pub(super) fn exim(&mut self, ev: &Event<'_>, line: &EximLine<'_>, out: &mut Vec<Trace>) {
         match line {
-            EximLine::Rejected(r) => out.push(self.exim_reject(ev, r)),
+            EximLine::Rejected(r) => self.exim_reject(ev, r, out),
+            EximLine::Header(h) => self.exim_header(ev, h),
+            EximLine::Removed { id, by } => {
+                self.exim_give_up(ev, id, Status::Discarded, &format!("removed by {by}"));
+            }
+            EximLine::Cancelled { id, text } => self.exim_give_up(ev, id, Status::Expired, text),
+            EximLine::Note { id, text } => {
+                // sa-exim scans before the arrival is logged: its verdict opens the message
+                if self.exim_known(ev, id) || text.starts_with("SA: ") {
+                    let slot = self.exim_line(ev, id, false);
+                    self.open_mut(slot).trace.actions.push((*text).to_string());
+                }
+            }
             EximLine::Arrival { id, arrival } => self.exim_arrival(ev, id, arrival),
-            EximLine::Delivery { id, attempt, .. } => self.exim_attempt(ev, id, attempt, Outcome::Delivered),
+            EximLine::Delivery { id, attempt, kind } => {
+                let outcome = match kind {
+                    DeliveryKind::Suppressed => Outcome::Suppressed,
+                    _ => Outcome::Delivered,
+                };
+                self.exim_attempt(ev, id, attempt, outcome)
+            }
             EximLine::Deferred { id, attempt } => self.exim_attempt(ev, id, attempt, Outcome::Deferred),
             EximLine::Failed { id, attempt } => self.exim_attempt(ev, id, attempt, Outcome::Failed),
             EximLine::Completed { id } => {
                 let slot = self.exim_line(ev, id, false);
+                let t = &mut self.open_mut(slot).trace;
+                // sa-exim's `silently tossed message`: accepted, then dropped undelivered
+                if let Some(toss) = t.actions.iter().find(|a| a.starts_with("SA: Action: silently tossed")) {
+                    let toss = toss.clone();
+                    for r in &mut t.recipients {
+                        if r.status == Status::InProgress {
+                            r.status = Status::Discarded;
+                            r.response = Some(toss.clone());
+                            r.time = Some(ev.time);
+                        }
+                    }
+                }
                 self.end_all(slot, ev.time);
             }
             EximLine::Frozen { id } => {
@@ -39,7 +88,7 @@ impl Assembler {
                 self.open_mut(slot).held = false;
             }
             EximLine::Other { id, text } => {
-                if self.by_qid.get(ev.host).is_some_and(|m| m.contains_key(*id)) {
+                if self.exim_known(ev, id) {
                     let slot = self.exim_line(ev, id, false);
                     // `host [ip] Connection timed out`: the host the next deferral is about
                     if let Some((name, rest)) = text.split_once(" [") {
@@ -51,7 +100,100 @@ impl Assembler {
                     }
                 }
             }
-            EximLine::Unrecognised => {}
+            EximLine::Info | EximLine::Unrecognised => {}
+        }
+    }
+
+    /// The message left the queue undelivered (removed by the admin, or frozen too long): its
+    /// recipients still waiting end as `status`, with `why` as their response and an action.
+    fn exim_give_up(&mut self, ev: &Event<'_>, id: &str, status: Status, why: &str) {
+        if !self.exim_known(ev, id) {
+            return;
+        }
+        let slot = self.exim_line(ev, id, false);
+        let o = self.open_mut(slot);
+        o.held = false;
+        o.trace.actions.push(why.to_string());
+        for r in &mut o.trace.recipients {
+            if matches!(r.status, Status::InProgress | Status::Deferred | Status::Quarantined) {
+                r.status = status;
+                r.response = Some(why.to_string());
+                r.time = Some(ev.time);
+            }
+        }
+    }
+
+    /// Whether message `id` is open (a line about a message whose arrival was not logged, or
+    /// was logged before the input began, opens nothing).
+    fn exim_known(&self, ev: &Event<'_>, id: &str) -> bool {
+        self.by_qid.get(ev.host).is_some_and(|m| m.contains_key(id))
+    }
+
+    /// Hands out the waiting reject unless `ev` is a copy of it or a line of its header block.
+    pub(super) fn exim_flush(&mut self, ev: &Event<'_>, out: &mut Vec<Trace>) {
+        if let crate::event::EventKind::Exim(EximLine::Header(_) | EximLine::Rejected(_)) = ev.kind {
+            return;
+        }
+        out.extend(self.exim_take_pending());
+    }
+
+    /// The waiting reject, finished.
+    pub(super) fn exim_take_pending(&mut self) -> Option<Trace> {
+        let mut t = self.exim_pending.take()?.trace;
+        finalize(&mut t, false, &self.rules);
+        Some(t)
+    }
+
+    /// A line of the header block after a reject: on its timeline, and `Envelope-to:` names
+    /// the recipients of a message refused after DATA.
+    fn exim_header(&mut self, ev: &Event<'_>, h: &HeaderLine<'_>) {
+        let entry = self.entry(ev);
+        let Some(p) = self.exim_pending.as_mut() else {
+            return;
+        };
+        let t = &mut p.trace;
+        t.timeline.push(crate::trace::model::TimelineEntry {
+            // a line of the reject log's header block has no time of its own
+            time: t.last_time,
+            ..entry
+        });
+        let addresses = match h {
+            HeaderLine::EnvelopeTo(a) => {
+                p.in_envelope_to = true;
+                a
+            }
+            HeaderLine::Continuation(a) if p.in_envelope_to => a,
+            HeaderLine::MessageId(m) => {
+                t.message_id = Some((*m).to_string());
+                p.in_envelope_to = false;
+                return;
+            }
+            HeaderLine::Subject(s) => {
+                t.subject = Some((*s).to_string());
+                p.in_envelope_to = false;
+                return;
+            }
+            HeaderLine::From(f) => {
+                t.header_from = Some((*f).to_string());
+                p.in_envelope_to = false;
+                return;
+            }
+            _ => {
+                p.in_envelope_to = false;
+                return;
+            }
+        };
+        for a in addresses {
+            if t.recipient_mut(a).is_some() {
+                continue;
+            }
+            let Some(first) = t.recipients.first() else { continue };
+            let mut r = first.clone();
+            r.address = (*a).to_string();
+            match t.recipients.iter_mut().find(|r| r.address.is_empty()) {
+                Some(unnamed) => *unnamed = r,
+                None => t.recipients.push(r),
+            }
         }
     }
 
@@ -149,7 +291,7 @@ impl Assembler {
         // before; a failure without a host (`retry timeout exceeded`) keeps the last relay
         match (a.host, outcome) {
             (Some(h), _) => r.relay = Some(relay(h)),
-            (None, Outcome::Delivered) => r.relay = None,
+            (None, Outcome::Delivered | Outcome::Suppressed) => r.relay = None,
             (None, Outcome::Deferred) => r.relay = tried.or(r.relay.take()),
             (None, Outcome::Failed) => {}
         }
@@ -164,6 +306,23 @@ impl Assembler {
                 r.response = a.confirmation.clone();
                 r.dsn = None;
                 r.local_delivery = a.host.is_none();
+            }
+            // a queue run that skipped the address tried nothing: the last attempt's reason
+            // stands
+            Outcome::Suppressed => {
+                r.status = Status::Discarded;
+                r.response = Some(
+                    a.confirmation
+                        .clone()
+                        .unwrap_or_else(|| "delivery suppressed (-N)".into()),
+                );
+                r.dsn = None;
+            }
+            Outcome::Deferred if a.error.is_some_and(|e| e.contains("retry time not reached")) => {
+                r.status = Status::Deferred;
+                if r.response.is_none() {
+                    r.response = a.error.map(str::to_string);
+                }
             }
             Outcome::Deferred => {
                 r.status = Status::Deferred;
@@ -183,27 +342,62 @@ impl Assembler {
         }
     }
 
-    fn exim_reject(&mut self, ev: &Event<'_>, r: &Reject<'_>) -> Trace {
-        let mut t = Trace::new(
-            trace_id(&[ev.host, "NOQUEUE"], ev.time.timestamp(), Some(ev.line.line)),
-            ev.host,
-            ev.time,
-        );
+    fn exim_reject(&mut self, ev: &Event<'_>, r: &Reject<'_>, out: &mut Vec<Trace>) {
+        let id = reject_id(ev, r);
+        let entry = self.entry(ev);
+        if let Some(p) = self.exim_pending.as_mut() {
+            if p.trace.trace_id == id {
+                // the same reject again (syslog's copy of the reject log): one event
+                p.trace.timeline.push(entry);
+                p.in_envelope_to = false;
+                return;
+            }
+        }
+        out.extend(self.exim_take_pending());
+        let mut t = Trace::new(id, ev.host, ev.time);
+        // lines logged under the message id before it was refused (sa-exim's verdict)
+        if let Some(slot) = r.id.and_then(|i| self.by_qid.get(ev.host)?.get(i).copied()) {
+            let early = self.release(slot);
+            t.timeline = early.timeline;
+            t.actions = early.actions;
+            t.first_time = early.first_time.min(ev.time);
+        }
         t.mta = Mta::Exim;
-        t.timeline.push(self.entry(ev));
+        t.content_id = true;
+        t.queue_ids.extend(r.id.map(str::to_string));
+        t.timeline.push(entry);
         t.from = r.from.map(str::to_string);
         if let Some(h) = r.host {
             set_client(&mut t, h);
         }
         let mut rcpt = Recipient::new(r.to.unwrap_or(""));
-        rcpt.status = Status::Rejected;
-        rcpt.response = Some(r.reason.to_string());
+        rcpt.status = if r.discarded {
+            Status::Discarded
+        } else {
+            Status::Rejected
+        };
+        rcpt.response = Some(r.reason).filter(|x| !x.is_empty()).map(str::to_string);
         rcpt.dsn = dsn_in(r.reason).map(str::to_string);
         rcpt.time = Some(ev.time);
         t.recipients.push(rcpt);
-        finalize(&mut t, false, &self.rules);
-        t
+        self.exim_pending = Some(PendingReject {
+            trace: t,
+            in_envelope_to: false,
+        });
     }
+}
+
+/// A reject's trace id: its message id when refused after DATA, else a hash of what it says
+/// (stage, client, sender, recipient, reason), the same wherever the line is read.
+fn reject_id(ev: &Event<'_>, r: &Reject<'_>) -> String {
+    let secs = ev.time.timestamp();
+    if let Some(id) = r.id {
+        return trace_id(&[ev.host, id], secs, None);
+    }
+    let ip = r.host.and_then(|h| h.ip).unwrap_or("");
+    let what = [r.stage, ip, r.from.unwrap_or(""), r.to.unwrap_or(""), r.reason].join("\n");
+    let hash = format!("{:016x}", xxh3_64(what.as_bytes()));
+    trace_id(&[ev.host, "REJECT", &hash], secs, None)
 }
 
 /// The SMTP client of an arrival or a reject.
