@@ -137,6 +137,14 @@ pub struct Found {
     pub stats: ScanStats,
 }
 
+/// Tells on stderr which compressed files were damaged: what came before the damage was read,
+/// and so were the other files.
+fn warn_damage(stats: &ScanStats) {
+    for d in stats.files.iter().filter_map(|f| f.damage.as_deref()) {
+        eprintln!("mailtrace: warning: {d}");
+    }
+}
+
 /// Collects every trace with at least one matching row, newest first (by the time the
 /// message arrived, then trace id).
 pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
@@ -148,6 +156,7 @@ pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
             matches.push(Match { trace, rows });
         }
     })?;
+    warn_damage(&stats);
     matches.sort_by(|a, b| (b.trace.first_time, &b.trace.trace_id).cmp(&(a.trace.first_time, &a.trace.trace_id)));
     Ok(Found { inputs, matches, stats })
 }
@@ -215,11 +224,12 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
     } else {
         let (inputs, mut opts) = common.prepare()?;
         opts.keep_text = true;
-        scan(&inputs, &opts, |t| {
+        let stats = scan(&inputs, &opts, |t| {
             if t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) || t.trace_id == id {
                 traces.push(t);
             }
         })?;
+        warn_damage(&stats);
         names.extend(inputs.iter().map(|i| (i.index, i.path.display().to_string())));
     }
     traces.sort_by(|a, b| (a.first_time, &a.trace_id).cmp(&(b.first_time, &b.trace_id)));
@@ -249,6 +259,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
 pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     let (inputs, opts) = common.prepare()?;
     let stats = scan(&inputs, &opts, |_| {})?;
+    warn_damage(&stats);
     if json {
         serde_json::to_writer_pretty(&mut *out, &stats)?;
         writeln!(out)?;
@@ -340,7 +351,10 @@ pub fn index(common: &Common, paths: &[PathBuf], chunk: Option<u64>, json: bool,
             summary.mb_per_sec()
         )?;
     }
-    let skipped = summary.files.iter().any(|f| f.outcome.starts_with("skipped"));
+    let skipped = summary
+        .files
+        .iter()
+        .any(|f| f.outcome.starts_with("skipped") || f.outcome.starts_with("damaged"));
     Ok(if skipped { exit::PARTIAL } else { exit::FOUND })
 }
 

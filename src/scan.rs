@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::event::EventKind;
 use crate::parse::{parse_line, Family, Parsed};
-use crate::source::{Input, Position};
+use crate::source::{Input, Position, ReadEnd};
 use crate::syslog::{YearGuess, Zone};
 use crate::trace::{Assembler, DirectionRules, Status, Trace};
 
@@ -48,6 +48,9 @@ pub struct FileStats {
     /// Exim lines (its own log, or `exim[pid]:` in syslog), reject-log header lines included.
     pub exim_lines: u64,
     pub exim_unrecognised: u64,
+    /// Where a compressed file's data was damaged or cut short (the lines before it were read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
 }
 
 impl FileStats {
@@ -94,6 +97,7 @@ pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace
     for input in inputs {
         pipeline.read(input, Position::default(), false, None, &mut on_trace)?;
     }
+    // damage is reported by the caller from the file counts; the other files were read
     Ok(pipeline.finish(&mut on_trace))
 }
 
@@ -157,8 +161,8 @@ impl Pipeline {
     }
 
     /// Reads `input` from `from` to its end, or to the first line boundary after `stop_after`
-    /// bytes (see [`Input::for_each_line_from`], also for `hold_partial`); returns where it
-    /// stopped and whether that is the end of the file.
+    /// bytes (see [`Input::for_each_line_from`], also for `hold_partial` and damage); returns
+    /// where it stopped. Damage in a compressed file is kept in the file's counts.
     pub fn read(
         &mut self,
         input: &Input,
@@ -166,7 +170,7 @@ impl Pipeline {
         hold_partial: bool,
         stop_after: Option<u64>,
         on_trace: &mut dyn FnMut(Trace),
-    ) -> Result<(Position, bool)> {
+    ) -> Result<ReadEnd> {
         self.bar.set_message(input.path.display().to_string());
         let mut years = match (self.opts.year, input.modified) {
             (Some(y), _) => YearGuess::given(y),
@@ -254,6 +258,7 @@ impl Pipeline {
         stats.lines += fs.lines;
         stats.bytes += fs.bytes;
         stats.no_envelope += fs.no_envelope;
+        fs.damage = end.damage.clone();
         stats.files.push(fs);
         Ok(end)
     }

@@ -200,8 +200,8 @@ fn index_then_search_the_store_with_its_exit_codes() {
         gz.to_str().unwrap(),
         log.to_str().unwrap(),
     ]);
-    assert_eq!(code, 3, "a skipped file: {err}");
-    assert!(err.contains("skipped") && err.contains("gzip"), "{err}");
+    assert_eq!(code, 3, "a damaged file: {err}");
+    assert!(err.contains("damaged") && err.contains("gzip"), "{err}");
     assert!(err.contains("Indexed 8 lines"), "{err}");
 
     let (code, out, _) = run(&["search", "--format", "ndjson"]);

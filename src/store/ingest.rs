@@ -41,7 +41,8 @@ pub struct FileReport {
     pub path: String,
     pub from: u64,
     pub to: u64,
-    /// `new`, `resumed`, `unchanged`, or `skipped: why`.
+    /// `new`, `resumed`, `unchanged`, `skipped: why`, or `damaged: where` (a compressed file
+    /// read up to its damage).
     pub outcome: String,
 }
 
@@ -110,7 +111,10 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
         .filter_map(|p| {
             let len = std::fs::metadata(p).ok()?.len();
             Some(match state.resume(p, len).ok()? {
-                Resume::Known { from, .. } => len - from.offset,
+                Resume::Known { index, .. } if state.files[index].compressed_len == Some(len) => 0,
+                // a compressed file's offsets are in its decoded log: it is decoded whole
+                Resume::Known { .. } if crate::source::decode::detect(p).ok()?.is_some() => len,
+                Resume::Known { from, .. } => len.saturating_sub(from.offset),
                 Resume::New => len,
             })
         })
@@ -141,7 +145,11 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
                 continue;
             }
         };
-        if len == 0 || (known.is_some() && from.offset == len) {
+        let nothing_new = known.is_some_and(|i| {
+            let k = &state.files[i];
+            k.compressed_len == Some(len) || (k.compressed_len.is_none() && from.offset == len)
+        });
+        if len == 0 || nothing_new {
             reports.push(FileReport {
                 path: shown,
                 from: from.offset,
@@ -165,12 +173,12 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
         // first run keeps what it did if it is interrupted
         let mut at = from;
         let mut index = known;
+        let mut damage = None;
         let end = loop {
             let mut write_error: Option<anyhow::Error> = None;
             let read = pipeline.read(&input, at, active, chunk, &mut |t: Trace| {
                 if write_error.is_none() {
-                    // a content-named trace may have been stored from another file
-                    let replace = replace_all || t.content_id || resume_clock.is_some_and(|c| t.first_time <= c);
+                    let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
                     let files = files_of(&t, &names);
                     if let Err(e) = writers.put(t, files, replace) {
                         write_error = Some(e);
@@ -178,15 +186,22 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
                 }
             });
             let (stop, done) = match (read, write_error) {
-                (Ok(r), None) => r,
+                (Ok(r), None) => {
+                    damage = damage.or(r.damage);
+                    (r.at, r.eof)
+                }
                 (Err(e), _) | (_, Some(e)) => break Err(e),
             };
             let fingerprint = match Fingerprint::of(path) {
                 Ok(Some(f)) => f,
+                // a compressed file damaged before anything decodes: nothing to remember
+                Ok(None) if damage.is_some() => break Ok(stop),
                 Ok(None) => break Err(anyhow::anyhow!("file emptied while it was read")),
                 Err(e) => break Err(e),
             };
             let now = Utc::now();
+            // a damaged file is read again next time, up to its damage
+            let compressed_len = (input.compression.is_some() && done && damage.is_none()).then_some(len);
             match index {
                 Some(i) => {
                     let k = &mut state.files[i];
@@ -194,6 +209,7 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
                     k.fingerprint = fingerprint;
                     k.done = stop;
                     k.last_indexed = now;
+                    k.compressed_len = compressed_len;
                 }
                 None => {
                     state.next_file_id += 1;
@@ -203,6 +219,7 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
                         fingerprint,
                         done: stop,
                         last_indexed: now,
+                        compressed_len,
                     });
                     index = Some(state.files.len() - 1);
                 }
@@ -228,7 +245,10 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
             path: shown,
             from: from.offset,
             to: end.offset,
-            outcome: if known.is_some() { "resumed" } else { "new" }.into(),
+            outcome: match damage {
+                Some(d) => format!("damaged: {d}"),
+                None => if known.is_some() { "resumed" } else { "new" }.into(),
+            },
         });
     }
     if let Some(e) = failure {

@@ -28,7 +28,8 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// The fingerprint of `path`'s first KiB; `None` for an empty file.
+    /// The fingerprint of the first KiB of `path`'s log (decoded, for a compressed file: a log
+    /// compressed by logrotate is the log read before); `None` for an empty file.
     pub fn of(path: &Path) -> Result<Option<Fingerprint>> {
         let head = read_head(path, FINGERPRINT_BYTES)?;
         Ok((!head.is_empty()).then(|| Fingerprint::of_bytes(&head)))
@@ -44,9 +45,20 @@ impl Fingerprint {
 
 fn read_head(path: &Path, n: usize) -> Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
-    File::open(path)
-        .and_then(|f| f.take(n as u64).read_to_end(&mut head))
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut read = || -> std::io::Result<()> {
+        let file = File::open(path)?;
+        match crate::source::decode::detect(path)? {
+            None => file.take(n as u64).read_to_end(&mut head).map(drop),
+            Some(format) => {
+                let (decoded, _) = crate::source::decode::decoder(file, format)?;
+                // a file damaged within its first KiB is known by what decodes
+                // (nothing decodes: no fingerprint, as for an empty file)
+                let _ = decoded.take(n as u64).read_to_end(&mut head);
+                Ok(())
+            }
+        }
+    };
+    read().with_context(|| format!("cannot read {}", path.display()))?;
     Ok(head)
 }
 
@@ -58,9 +70,13 @@ pub struct KnownFile {
     /// Where it was last read from.
     pub path: String,
     pub fingerprint: Fingerprint,
-    /// How far it has been read and committed.
+    /// How far it has been read and committed (in the decoded log, for a compressed file).
     pub done: Position,
     pub last_indexed: DateTime<Utc>,
+    /// For a compressed file read to its end: its size on disk then. The same size later
+    /// means there is nothing new, without decoding it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_len: Option<u64>,
 }
 
 /// The store's ingest state (`state.json`).
@@ -111,10 +127,17 @@ impl IngestState {
     /// than what was read of it was truncated (copytruncate) and counts as new.
     pub fn resume(&self, path: &Path, len: u64) -> Result<Resume> {
         let head = read_head(path, FINGERPRINT_BYTES)?;
+        // a compressed file's size says nothing of its log's length
+        let compressed = crate::source::decode::detect(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .is_some();
         let mut best: Option<(usize, Position)> = None;
         for (i, k) in self.files.iter().enumerate() {
             let n = k.fingerprint.len as usize;
-            if head.len() < n || Fingerprint::of_bytes(&head[..n]) != k.fingerprint || len < k.done.offset {
+            if head.len() < n
+                || Fingerprint::of_bytes(&head[..n]) != k.fingerprint
+                || (!compressed && len < k.done.offset)
+            {
                 continue;
             }
             if best.is_none_or(|(_, p)| k.done.offset > p.offset) {
@@ -162,6 +185,7 @@ mod tests {
             fingerprint: Fingerprint::of(&a).unwrap().unwrap(),
             done: Position { offset: 18, line: 2 },
             last_indexed: Utc::now(),
+            compressed_len: None,
         });
         std::fs::write(&a, "line one\nline two\nline three\n").unwrap();
         let b = dir.path().join("mail.log.1");

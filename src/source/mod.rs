@@ -5,25 +5,48 @@
 //! converted: it is still parsed or counted, never dropped. A final line without a newline is
 //! a line too. A "line" longer than the 1 MiB block (binary or corrupt input) is handed out in
 //! 1 MiB pieces, each counted, so memory does not grow with the input.
+//!
+//! A compressed file (see [`decode`]) is read through its decoder: offsets and line numbers are
+//! those of the decoded log, progress counts compressed bytes. Where the compressed data is
+//! damaged or cut short, every line before it has been handed out and the read ends with a
+//! [`ReadEnd::damage`] naming the place, not an error: the rest of the input is still read.
+
+pub mod decode;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 use crate::event::LineRef;
+pub use decode::Compression;
 
 const BLOCK: usize = 1 << 20;
+/// Decoded bytes asked of a decoder at a time.
+const DECODE_STEP: usize = 32 << 10;
 
 /// One input file.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub path: PathBuf,
     pub index: u32,
+    /// Bytes on disk (compressed, for a compressed file).
     pub len: u64,
     pub modified: Option<DateTime<Utc>>,
+    pub compression: Option<Compression>,
+}
+
+/// Where a read stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadEnd {
+    pub at: Position,
+    /// The end of the file (or of what could be decoded of it) was reached.
+    pub eof: bool,
+    /// Why decoding stopped before the end of a compressed file, naming the place.
+    pub damage: Option<String>,
 }
 
 impl Input {
@@ -37,33 +60,28 @@ impl Input {
                 path.display()
             );
         }
-        if let Some(kind) = compression(path) {
-            anyhow::bail!(
-                "{} is {kind}-compressed, which this version does not read yet: decompress it first \
-                 (e.g. zcat {} > /tmp/mail.log) and pass the plain file",
-                path.display(),
-                path.display()
-            );
-        }
+        let compression = decode::detect(path)
+            .with_context(|| format!("cannot read {}: check the path and permissions", path.display()))?;
         Ok(Input {
             path: path.to_path_buf(),
             index,
             len: meta.len(),
             modified: meta.modified().ok().map(DateTime::<Utc>::from),
+            compression,
         })
     }
 
     /// Calls `f` with every line of the file and its position. `progress` gets bytes read.
-    pub fn for_each_line(&self, f: impl FnMut(&str, LineRef), progress: impl FnMut(u64)) -> Result<()> {
+    pub fn for_each_line(&self, f: impl FnMut(&str, LineRef), progress: impl FnMut(u64)) -> Result<ReadEnd> {
         self.for_each_line_from(Position::default(), false, None, f, progress)
-            .map(|_| ())
     }
 
     /// Like [`Input::for_each_line`], from `start` (a position an earlier read returned).
     /// With `hold_partial`, a last line without its newline is not handed out (a writer may
     /// be in the middle of it) and the returned position is the start of that line; otherwise
     /// it is the end of the file. With `stop_after`, reading stops at the first line boundary
-    /// after that many bytes. Returns where it stopped and whether that is the end of the file.
+    /// after that many bytes (of the decoded log). Returns where it stopped, whether that is
+    /// the end of the file, and the damage that stopped the decoding of a compressed file.
     pub fn for_each_line_from(
         &self,
         start: Position,
@@ -71,11 +89,32 @@ impl Input {
         stop_after: Option<u64>,
         mut f: impl FnMut(&str, LineRef),
         mut progress: impl FnMut(u64),
-    ) -> Result<(Position, bool)> {
+    ) -> Result<ReadEnd> {
         let first = start.offset;
-        let mut file = File::open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
-        file.seek(SeekFrom::Start(start.offset))
-            .with_context(|| format!("cannot seek to byte {} of {}", start.offset, self.path.display()))?;
+        let path = self.path.display();
+        let mut file = File::open(&self.path).with_context(|| format!("cannot open {path}"))?;
+        let (mut reader, compressed): (Box<dyn Read + Send>, _) = match self.compression {
+            None => {
+                file.seek(SeekFrom::Start(start.offset))
+                    .with_context(|| format!("cannot seek to byte {} of {path}", start.offset))?;
+                (Box::new(file), None)
+            }
+            Some(format) => {
+                let (mut r, count) = decode::decoder(file, format).with_context(|| format!("cannot read {path}"))?;
+                // a compressed file cannot seek: decode up to where the last read stopped
+                let skipped = io::copy(&mut (&mut r).take(start.offset), &mut io::sink());
+                if !skipped.is_ok_and(|n| n == start.offset) {
+                    anyhow::bail!(
+                        "{path} decodes to less than the {} bytes read from it before: \
+                         it changed since (re-create the store, or index it under another name)",
+                        start.offset
+                    );
+                }
+                (r, Some(count))
+            }
+        };
+        let mut counted = compressed.as_ref().map_or(0, |c| c.load(Ordering::Relaxed));
+        progress(counted);
         let mut buf = vec![0u8; BLOCK];
         let mut filled = 0usize;
         let mut base: u64 = start.offset; // file offset of buf[0]
@@ -89,11 +128,38 @@ impl Input {
                 base += filled as u64;
                 filled = 0;
             }
-            let n = read_some(&mut file, &mut buf[filled..])
-                .with_context(|| format!("read error in {} at byte {}", self.path.display(), base + filled as u64))?;
+            // a decoder that meets damage drops what it decoded in the same call: ask for
+            // little at a time, so little is lost before the damage
+            let want = if compressed.is_some() { DECODE_STEP } else { BLOCK };
+            let until = (filled + want).min(buf.len());
+            let (n, damage) = match read_some(&mut reader, &mut buf[filled..until]) {
+                Ok(n) => (n, None),
+                Err(e) => match (&compressed, self.compression) {
+                    (Some(c), Some(format)) => (
+                        0,
+                        Some(format!(
+                            "{path}: the {} data is damaged or cut short near compressed byte {} \
+                             (log byte {}): {e}; the lines before it were read",
+                            format.name(),
+                            c.load(Ordering::Relaxed),
+                            base + filled as u64
+                        )),
+                    ),
+                    _ => {
+                        return Err(e).with_context(|| format!("read error in {path} at byte {}", base + filled as u64))
+                    }
+                },
+            };
             let eof = n == 0;
             filled += n;
-            progress(n as u64);
+            match &compressed {
+                Some(c) => {
+                    let now = c.load(Ordering::Relaxed);
+                    progress(now - counted);
+                    counted = now;
+                }
+                None => progress(n as u64),
+            }
             let mut start = 0usize;
             for nl in memchr::memchr_iter(b'\n', &buf[..filled]) {
                 line_no += 1;
@@ -110,14 +176,18 @@ impl Input {
                     offset: base + start as u64,
                     line: line_no,
                 };
-                return Ok((at, true));
+                return Ok(ReadEnd { at, eof: true, damage });
             }
             if stop_after.is_some_and(|n| base + start as u64 - first >= n) {
                 let at = Position {
                     offset: base + start as u64,
                     line: line_no,
                 };
-                return Ok((at, false));
+                return Ok(ReadEnd {
+                    at,
+                    eof: false,
+                    damage: None,
+                });
             }
             buf.copy_within(start..filled, 0);
             filled -= start;
@@ -134,22 +204,9 @@ pub struct Position {
     pub line: u64,
 }
 
-/// The compression format of `path`, by its magic bytes.
-fn compression(path: &Path) -> Option<&'static str> {
-    let mut magic = [0u8; 4];
-    let n = File::open(path).and_then(|mut f| f.read(&mut magic)).ok()?;
-    match &magic[..n] {
-        [0x1f, 0x8b, ..] => Some("gzip"),
-        [0x28, 0xb5, 0x2f, 0xfd] => Some("zstd"),
-        [b'B', b'Z', b'h', _] => Some("bzip2"),
-        [0xfd, b'7', b'z', b'X'] => Some("xz"),
-        _ => None,
-    }
-}
-
-fn read_some(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     loop {
-        match file.read(buf) {
+        match reader.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
         }
@@ -195,8 +252,10 @@ mod tests {
         );
         let mut gz = tempfile::NamedTempFile::new().unwrap();
         gz.write_all(&[0x1f, 0x8b, 8, 0, 0, 0]).unwrap();
-        let err = Input::open(gz.path(), 1).unwrap_err().to_string();
-        assert!(err.contains("gzip-compressed"), "{err}");
+        let cut = Input::open(gz.path(), 1).unwrap();
+        assert_eq!(cut.compression, Some(Compression::Gzip));
+        let end = cut.for_each_line(|_, _| panic!("no line"), |_| {}).unwrap();
+        assert!(end.damage.is_some_and(|d| d.contains("gzip data is damaged")));
         let mut long = tempfile::NamedTempFile::new().unwrap();
         long.write_all(&vec![b'x'; BLOCK * 2 + 10]).unwrap();
         long.write_all(b"\nshort\n").unwrap();
@@ -225,19 +284,26 @@ mod tests {
             )
             .unwrap();
         assert_eq!(resumed, vec![("two".to_string(), 2), ("\u{fffd} bad".to_string(), 3)]);
-        assert_eq!(end, (Position { offset: 15, line: 3 }, true));
+        assert_eq!(
+            end,
+            ReadEnd {
+                at: Position { offset: 15, line: 3 },
+                eof: true,
+                damage: None
+            }
+        );
         // stopping after a number of bytes, at a line boundary past it; each call goes on
         // where the last stopped, and together they hand out every line once
         let mut chunks = Vec::new();
         let mut at = Position::default();
         loop {
             let mut chunk = Vec::new();
-            let (next, end) = input_long
+            let end = input_long
                 .for_each_line_from(at, false, Some(10), |l, r| chunk.push((l.len(), r.line)), |_| {})
                 .unwrap();
             chunks.push(chunk);
-            at = next;
-            if end {
+            at = end.at;
+            if end.eof {
                 break;
             }
         }

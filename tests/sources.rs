@@ -1,0 +1,207 @@
+//! Compressed inputs: the same log plain, gzip (one and several members), zstd, bzip2 and xz
+//! gives the same rows; a damaged or cut-short file is read up to the damage, named with the
+//! place in a warning, and the other files are still read.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sample() -> Vec<u8> {
+    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sample/mail.log")).unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// Runs the binary; returns exit code, stdout, stderr.
+fn mailtrace(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(args)
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn search(path: &Path) -> String {
+    let (code, out, err) = mailtrace(&["search", "--format", "ndjson", "--log", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{}: {err}", path.display());
+    out
+}
+
+#[test]
+fn every_compression_gives_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample();
+    let half = log.len() / 2 + log[log.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut two_members = gzip(&log[..half]);
+    two_members.extend(gzip(&log[half..]));
+    let mut two_frames = zstd::encode_all(&log[..half], 3).unwrap();
+    two_frames.extend(zstd::encode_all(&log[half..], 3).unwrap());
+    let mut two_streams = bzip2(&log[..half]);
+    two_streams.extend(bzip2(&log[half..]));
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("plain", log.clone()),
+        // named as rotated logs are, and one misleadingly: the magic bytes decide
+        ("mail.log.2.gz", gzip(&log)),
+        ("members.gz", two_members),
+        ("mail.log.3.zst", zstd::encode_all(&log[..], 19).unwrap()),
+        ("frames.zst", two_frames),
+        ("mail.log.4.bz2", bzip2(&log)),
+        ("streams.bz2", two_streams),
+        ("mail.log.5.xz", xz(&log)),
+        ("not-really.txt", gzip(&log)),
+    ];
+    let expected = search(&{
+        let p = dir.path().join("plain");
+        std::fs::write(&p, &log).unwrap();
+        p
+    });
+    assert!(expected.lines().count() > 10);
+    for (name, bytes) in &files {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        assert_eq!(search(&p), expected, "{name}");
+    }
+}
+
+#[test]
+fn a_cut_short_or_corrupt_file_is_read_up_to_the_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample();
+    let gz = gzip(&log);
+    let cut = dir.path().join("cut.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    // zstd blocks hold up to 128 KiB of log: the damage must come after the first (lines made
+    // distinct so that each block holds its own share of the compressed bytes)
+    let mut long = Vec::new();
+    let mut x: u64 = 1;
+    for round in 0..8 {
+        for line in log.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            long.extend_from_slice(line);
+            long.extend_from_slice(format!(" r{round} {x:016x}\n").as_bytes());
+        }
+    }
+    // with a checksum, as the zstd tool writes by default
+    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    enc.include_checksum(true).unwrap();
+    enc.write_all(&long).unwrap();
+    let mut zst = enc.finish().unwrap();
+    let late = zst.len() * 3 / 4;
+    zst[late..late + 8].iter_mut().for_each(|b| *b ^= 0xff);
+    let corrupt = dir.path().join("corrupt.zst");
+    std::fs::write(&corrupt, &zst).unwrap();
+    let plain = dir.path().join("mail.log");
+    std::fs::write(&plain, &log).unwrap();
+
+    for (damaged, whole) in [(&cut, &log), (&corrupt, &long)] {
+        let (code, out, err) = mailtrace(&["stats", "--format", "json", "--log", damaged.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let lines = stats["lines"].as_u64().unwrap();
+        let total = whole.iter().filter(|&&b| b == b'\n').count() as u64;
+        // corrupt bytes may still decode (the frame's checksum then tells at its end)
+        assert!(
+            lines > 0 && lines <= total,
+            "{lines} of {total} lines before the damage"
+        );
+        if damaged == &cut {
+            assert!(lines < total, "{lines} of {total} lines before the cut");
+        }
+        let name = damaged.file_name().unwrap().to_str().unwrap();
+        assert!(
+            err.contains("warning") && err.contains(name) && err.contains("near compressed byte"),
+            "{err}"
+        );
+        assert!(stats["files"][0]["damage"].as_str().unwrap().contains(name));
+    }
+
+    // the damaged file does not stop the others: the plain copy after it gives its rows
+    let (code, out, err) = mailtrace(&[
+        "search",
+        "--format",
+        "ndjson",
+        "--log",
+        cut.to_str().unwrap(),
+        "--log",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().count() >= search(&plain).lines().count());
+
+    // the store: what came before the damage is indexed, the file is reported, exit 3
+    let store = dir.path().join("store");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["index", "--store", store.to_str().unwrap(), "--format", "json"])
+        .arg(&cut)
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcome = summary["files"][0]["outcome"].as_str().unwrap();
+    assert!(
+        outcome.starts_with("damaged: ") && outcome.contains("cut.gz"),
+        "{outcome}"
+    );
+    let (code, rows, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
+    assert_eq!(code, 0);
+    assert!(rows.lines().count() > 0);
+}
+
+/// logrotate renames the log and compresses it: the store knows it by its decoded first KiB,
+/// reads only what was added since, and later runs find it unchanged without decoding it.
+#[test]
+fn a_log_compressed_after_it_was_indexed_is_not_read_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample();
+    let cut = log.len() * 2 / 3 + log[log.len() * 2 / 3..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let live = dir.path().join("mail.log");
+    std::fs::write(&live, &log[..cut]).unwrap();
+    let store = dir.path().join("store");
+    let index = |path: &Path| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(["index", "--store", store.to_str().unwrap(), "--format", "json"])
+            .arg(path)
+            .args(["--year", "2026", "--timezone", "UTC"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    index(&live);
+    // the rest is written, then the file is rotated and compressed
+    std::fs::remove_file(&live).unwrap();
+    let rotated = dir.path().join("mail.log.1.gz");
+    std::fs::write(&rotated, gzip(&log)).unwrap();
+    let second = index(&rotated);
+    assert_eq!(second["files"][0]["outcome"], "resumed", "{second}");
+    assert_eq!(second["files"][0]["from"].as_u64(), Some(cut as u64));
+    let third = index(&rotated);
+    assert_eq!(third["files"][0]["outcome"], "unchanged", "{third}");
+
+    let whole = dir.path().join("whole.log");
+    std::fs::write(&whole, &log).unwrap();
+    let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
+    assert_eq!(from_store, search(&whole));
+}
