@@ -74,8 +74,7 @@ impl Common {
             bail!("no log files given: pass --log /var/log/mail.log (repeat --log for more files)");
         }
         let opts = self.scan_options()?;
-        let inputs = self
-            .logs
+        let inputs = crate::source::set::expand(&self.logs)?
             .iter()
             .enumerate()
             .map(|(i, p)| Input::open(p, i as u32))
@@ -323,10 +322,11 @@ pub fn index(common: &Common, paths: &[PathBuf], chunk: Option<u64>, json: bool,
     if paths.is_empty() {
         bail!("no log files given: mailtrace index /var/log/mail.log");
     }
+    let paths = crate::source::set::expand(paths)?;
     let dir = common.store_dir();
     let store = Store::create(&dir)?;
     let opts = common.scan_options()?;
-    let summary = ingest::run(&store, paths, &opts, chunk)?;
+    let summary = ingest::run(&store, &paths, &opts, chunk)?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &summary)?;
         writeln!(out)?;

@@ -79,18 +79,22 @@ Examples:
     #[command(after_help = "\
 Examples:
   mailtrace index /var/log/mail.log
-  mailtrace index --store /var/lib/mailtrace /var/log/mail.log.1 /var/log/mail.log
+  mailtrace index --store /var/lib/mailtrace /var/log/mail.log*     (a rotated set, .gz too)
+  mailtrace index /var/log/exim4/                                   (every file in it)
   mailtrace search --to alice@example.com --last 24h        (reads the store)
 
 Run it as often as you like (e.g. every few minutes from cron or a systemd timer): files are
 recognised by their first KiB, so a file read before, renamed by logrotate (mail.log →
 mail.log.1) or grown since, is read on from where the last run stopped. Messages still in
-flight at the end are kept and completed by the next run. Give rotated files oldest first.
+flight at the end are kept and completed by the next run. A rotated set (mail.log.3.gz …
+mail.log.1, mail.log; or mail.log-20261122.gz …) is read oldest first whatever the order given;
+gzip, zstd, bzip2 and xz files are read as they are.
 
 Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
-3 done but some files were skipped (listed in the summary).")]
+3 done but some files were skipped or damaged (listed in the summary).")]
     Index {
-        /// Log files to read (plain text; oldest first)
+        /// Log files, directories or quoted globs (plain or compressed; rotated sets are
+        /// read oldest first)
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Store directory (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace; for a
@@ -124,7 +128,8 @@ Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
 
 #[derive(Args)]
 struct CommonArgs {
-    /// Log file to read instead of the store (repeatable; give rotated files oldest first)
+    /// Log file, directory or quoted glob to read instead of the store (repeatable; plain or
+    /// compressed; rotated sets are read oldest first)
     #[arg(long = "log", value_name = "PATH", num_args = 1..)]
     logs: Vec<PathBuf>,
     /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)

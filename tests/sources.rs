@@ -205,3 +205,58 @@ fn a_log_compressed_after_it_was_indexed_is_not_read_twice() {
     let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
     assert_eq!(from_store, search(&whole));
 }
+
+/// One log split into a rotated set (`mail.log.3.gz` … `mail.log`, compressed and not), given
+/// as a directory, as a quoted glob, or as files in the shell's order: the same rows as the
+/// whole log, in the store too.
+#[test]
+fn a_rotated_set_is_read_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample();
+    let whole = dir.path().join("whole.log");
+    std::fs::write(&whole, &log).unwrap();
+    let expected = search(&whole);
+    let set = dir.path().join("set");
+    std::fs::create_dir(&set).unwrap();
+    // four parts at line boundaries: mail.log.3.gz (oldest) … mail.log (newest)
+    let mut cuts = vec![0];
+    for q in 1..4 {
+        let at = log.len() * q / 4;
+        cuts.push(at + log[at..].iter().position(|&b| b == b'\n').unwrap() + 1);
+    }
+    cuts.push(log.len());
+    let names = ["mail.log.3.gz", "mail.log.2.gz", "mail.log.1", "mail.log"];
+    for (i, name) in names.iter().enumerate() {
+        let part = &log[cuts[i]..cuts[i + 1]];
+        let bytes = if name.ends_with(".gz") {
+            gzip(part)
+        } else {
+            part.to_vec()
+        };
+        std::fs::write(set.join(name), bytes).unwrap();
+    }
+    let as_dir = search(&set);
+    assert_eq!(as_dir, expected);
+    let glob = set.join("mail.log*");
+    assert_eq!(search(&glob), expected);
+    let shell_order: Vec<String> = ["mail.log", "mail.log.1", "mail.log.2.gz", "mail.log.3.gz"]
+        .iter()
+        .flat_map(|n| ["--log".to_string(), set.join(n).to_string_lossy().into_owned()])
+        .collect();
+    let mut args = vec!["search", "--format", "ndjson"];
+    args.extend(shell_order.iter().map(String::as_str));
+    let (code, out, err) = mailtrace(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, expected);
+
+    let store = dir.path().join("store");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["index", "--store", store.to_str().unwrap()])
+        .arg(&set)
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
+    assert_eq!(from_store, expected);
+}

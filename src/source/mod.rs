@@ -12,6 +12,7 @@
 //! [`ReadEnd::damage`] naming the place, not an error: the rest of the input is still read.
 
 pub mod decode;
+pub mod set;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -118,6 +118,9 @@ pub struct Assembler {
     /// block, and Exim's syslog copy of the main and reject logs repeats it.
     #[serde(default)]
     exim_pending: Option<exim::PendingReject>,
+    /// The second of the last before-queue reject, and the lines seen in it (hash, count).
+    #[serde(default)]
+    noqueue_seen: (i64, Vec<(u64, u32)>),
     /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
     /// their first time: the store deletes what it may have written of them.
     retired: Vec<(String, DateTime<Utc>)>,
@@ -143,6 +146,7 @@ impl Assembler {
             sessions: HashMap::default(),
             clock: None,
             exim_pending: None,
+            noqueue_seen: (0, Vec::new()),
             retired: Vec::new(),
             rules,
             keep_text: false,
@@ -963,6 +967,31 @@ impl Assembler {
         }
     }
 
+    /// `host:NOQUEUE:hash:unix-seconds[:n]`: the hash of the line, and `n` when the same line
+    /// came more than once in that second. Made from the line, not where it stands, so a log
+    /// split into rotated files gives the same ids as the whole log.
+    fn noqueue_id(&mut self, ev: &Event<'_>) -> String {
+        let secs = ev.time.timestamp();
+        let hash = xxhash_rust::xxh3::xxh3_64(ev.raw.as_bytes());
+        let (at, seen) = &mut self.noqueue_seen;
+        if *at != secs {
+            *at = secs;
+            seen.clear();
+        }
+        let n = match seen.iter_mut().find(|(h, _)| *h == hash) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.push((hash, 1));
+                1
+            }
+        };
+        let hex = format!("{hash:016x}");
+        trace_id(&[ev.host, "NOQUEUE", &hex], secs, (n > 1).then_some(u64::from(n)))
+    }
+
     /// A before-queue reject or discard (`NOQUEUE:`): a one-line pseudo-trace.
     fn before_queue(&mut self, ev: &Event<'_>) -> Option<Trace> {
         let EventKind::Policy {
@@ -980,11 +1009,7 @@ impl Assembler {
         } else {
             Status::Rejected
         };
-        let mut t = Trace::new(
-            trace_id(&[ev.host, "NOQUEUE"], ev.time.timestamp(), Some(ev.line.line)),
-            ev.host,
-            ev.time,
-        );
+        let mut t = Trace::new(self.noqueue_id(ev), ev.host, ev.time);
         t.timeline.push(self.entry(ev));
         note_policy(&mut t, ev, None);
         let mut r = Recipient::new(tail.to.unwrap_or(""));
@@ -998,16 +1023,16 @@ impl Assembler {
     }
 }
 
-/// `host:qid:unix-seconds` (queued) or `host:NOQUEUE:unix-seconds:line` (before-queue reject),
+/// `host:qid:unix-seconds` (queued) or `host:NOQUEUE:hash:unix-seconds[:n]` (before-queue reject),
 /// built without `format!`: one is made per message.
-fn trace_id(parts: &[&str], secs: i64, line: Option<u64>) -> String {
+fn trace_id(parts: &[&str], secs: i64, n: Option<u64>) -> String {
     let mut id = String::with_capacity(48);
     for p in parts {
         id.push_str(p);
         id.push(':');
     }
     id.push_str(itoa::Buffer::new().format(secs));
-    if let Some(l) = line {
+    if let Some(l) = n {
         id.push(':');
         id.push_str(itoa::Buffer::new().format(l));
     }
