@@ -33,6 +33,8 @@ pub mod exit {
 #[derive(Debug, Clone, Default)]
 pub struct Common {
     pub logs: Vec<PathBuf>,
+    /// journald output to read (`journalctl -o json` / `-o export`; `-` is standard input).
+    pub journals: Vec<PathBuf>,
     /// The store (`--store`); `None`: `$MAILTRACE_STORE` or the platform data directory.
     pub store: Option<PathBuf>,
     pub year: Option<i32>,
@@ -70,16 +72,36 @@ impl Common {
 
     /// Opens the inputs and settles the scan options.
     pub fn prepare(&self) -> Result<(Vec<Input>, ScanOptions)> {
-        if self.logs.is_empty() {
+        if !self.reads_logs() {
             bail!("no log files given: pass --log /var/log/mail.log (repeat --log for more files)");
         }
         let opts = self.scan_options()?;
-        let inputs = crate::source::set::expand(&self.logs)?
+        let inputs = self
+            .named_inputs()?
             .iter()
             .enumerate()
-            .map(|(i, p)| Input::open(p, i as u32))
+            .map(|(i, (p, journal))| Input::open_as(p, i as u32, *journal))
             .collect::<Result<Vec<_>>>()?;
         Ok((inputs, opts))
+    }
+
+    /// Whether logs were named (then they are read instead of the store).
+    pub fn reads_logs(&self) -> bool {
+        !self.logs.is_empty() || !self.journals.is_empty()
+    }
+
+    /// The files to read, with whether each is journald output: the logs (directories and
+    /// globs expanded, rotated sets oldest first), then the journals.
+    pub fn named_inputs(&self) -> Result<Vec<(PathBuf, bool)>> {
+        let mut all: Vec<(PathBuf, bool)> = crate::source::set::expand(&self.logs)?
+            .into_iter()
+            .map(|p| (p, false))
+            .collect();
+        all.extend(self.journals.iter().map(|p| (p.clone(), true)));
+        if all.iter().filter(|(p, _)| p.as_os_str() == "-").count() > 1 {
+            bail!("standard input (`-`) can be named only once");
+        }
+        Ok(all)
     }
 
     /// How to read logs: the year, the zone and the direction rules.
@@ -175,7 +197,7 @@ pub fn search(
         (None, _) => None,
     };
     let mut hint = "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string();
-    let (rows, total) = if common.logs.is_empty() {
+    let (rows, total) = if !common.reads_logs() {
         let store = Store::open(&common.store_dir())?;
         let hot = HotReader::open(&store.hot_dir())?;
         hint = match hot.day_range() {
@@ -214,7 +236,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     let mut traces = Vec::new();
     let mut names: Vec<(u32, String)> = Vec::new();
-    if common.logs.is_empty() {
+    if !common.reads_logs() {
         let store = Store::open(&common.store_dir())?;
         for st in HotReader::open(&store.hot_dir())?.traces(id)? {
             names.extend(st.files);
@@ -318,11 +340,11 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
 /// `mailtrace index PATH…`: reads the files into the store and writes a summary to `out`
 /// (text, or JSON with `json`; the CLI sends the text to stderr).
 /// `chunk`: commit at least every so many bytes of input (`None`: at the end of each file).
-pub fn index(common: &Common, paths: &[PathBuf], chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
-    if paths.is_empty() {
-        bail!("no log files given: mailtrace index /var/log/mail.log");
+pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
+    if !common.reads_logs() {
+        bail!("no log files given: mailtrace index /var/log/mail.log (or --journal FILE, - for standard input)");
     }
-    let paths = crate::source::set::expand(paths)?;
+    let paths = common.named_inputs()?;
     let dir = common.store_dir();
     let store = Store::create(&dir)?;
     let opts = common.scan_options()?;

@@ -81,6 +81,8 @@ Examples:
   mailtrace index /var/log/mail.log
   mailtrace index --store /var/lib/mailtrace /var/log/mail.log*     (a rotated set, .gz too)
   mailtrace index /var/log/exim4/                                   (every file in it)
+  zcat old/mail.log.*.gz | mailtrace index -                        (standard input)
+  journalctl -o json | mailtrace index --journal -                  (journald)
   mailtrace search --to alice@example.com --last 24h        (reads the store)
 
 Run it as often as you like (e.g. every few minutes from cron or a systemd timer): files are
@@ -94,9 +96,13 @@ Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
 3 done but some files were skipped or damaged (listed in the summary).")]
     Index {
         /// Log files, directories or quoted globs (plain or compressed; rotated sets are
-        /// read oldest first)
-        #[arg(required = true, value_name = "PATH")]
+        /// read oldest first); `-` for standard input
+        #[arg(value_name = "PATH", required_unless_present = "journals")]
         paths: Vec<PathBuf>,
+        /// journald output to read: `journalctl -o json` or `-o export`, saved to FILE or
+        /// piped (`-`)
+        #[arg(long = "journal", value_name = "FILE")]
+        journals: Vec<PathBuf>,
         /// Store directory (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace; for a
         /// service, /var/lib/mailtrace)
         #[arg(long, value_name = "DIR")]
@@ -132,6 +138,10 @@ struct CommonArgs {
     /// compressed; rotated sets are read oldest first)
     #[arg(long = "log", value_name = "PATH", num_args = 1..)]
     logs: Vec<PathBuf>,
+    /// journald output to read instead of the store: `journalctl -o json` or `-o export`,
+    /// saved to FILE or piped (`-`) (repeatable)
+    #[arg(long = "journal", value_name = "FILE")]
+    journals: Vec<PathBuf>,
     /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
@@ -250,6 +260,7 @@ impl CommonArgs {
     fn into_common(self) -> Common {
         let mut c = self.read.into_common(self.store);
         c.logs = self.logs;
+        c.journals = self.journals;
         c
     }
 }
@@ -258,6 +269,7 @@ impl ReadArgs {
     fn into_common(self, store: Option<PathBuf>) -> Common {
         Common {
             logs: Vec::new(),
+            journals: Vec::new(),
             store,
             year: self.year,
             timezone: self.timezone,
@@ -360,18 +372,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Index {
             paths,
+            journals,
             store,
             read,
             format,
             commit_every,
         } => {
             let json = matches!(format, ShowFormat::Json);
-            let common = read.into_common(store);
+            let mut common = read.into_common(store);
+            common.logs = paths;
+            common.journals = journals;
             let chunk = (commit_every > 0).then(|| commit_every * 1_000_000);
             if json {
-                app::index(&common, &paths, chunk, true, &mut out)
+                app::index(&common, chunk, true, &mut out)
             } else {
-                app::index(&common, &paths, chunk, false, &mut std::io::stderr())
+                app::index(&common, chunk, false, &mut std::io::stderr())
             }
         }
         Command::Store {

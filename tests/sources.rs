@@ -260,3 +260,192 @@ fn a_rotated_set_is_read_oldest_first() {
     let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
     assert_eq!(from_store, expected);
 }
+
+/// The sample log as journald would give it: one entry per line, with its time, host,
+/// identifier, PID and message.
+fn as_journal_entries() -> Vec<Vec<(&'static str, Vec<u8>)>> {
+    let log = sample();
+    let mut entries = Vec::new();
+    for line in log.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        // `Nov 24 00:00:14 mx1 postfix/anvil[1190]: message`, in 2026, UTC (the message may
+        // hold bytes that are not UTF-8: the sample has such lines on purpose)
+        // (its lines of garbage, which give no row, have no place in a journal)
+        let Some(time) = std::str::from_utf8(&line[..15.min(line.len())]).ok().and_then(|stamp| {
+            chrono::NaiveDateTime::parse_from_str(&format!("2026 {stamp}"), "%Y %b %e %H:%M:%S").ok()
+        }) else {
+            continue;
+        };
+        let rest = &line[16..];
+        let sp = rest.iter().position(|&b| b == b' ').unwrap();
+        let (host, rest) = (&rest[..sp], &rest[sp + 1..]);
+        let colon = rest.windows(2).position(|w| w == b": ").unwrap();
+        let (tag, message) = (std::str::from_utf8(&rest[..colon]).unwrap(), &rest[colon + 2..]);
+        let (ident, pid) = match tag.split_once('[') {
+            Some((i, p)) => (i, Some(p.trim_end_matches(']'))),
+            None => (tag, None),
+        };
+        let mut e = vec![
+            (
+                "__REALTIME_TIMESTAMP",
+                time.and_utc().timestamp_micros().to_string().into_bytes(),
+            ),
+            ("_HOSTNAME", host.to_vec()),
+            ("SYSLOG_IDENTIFIER", ident.as_bytes().to_vec()),
+            ("MESSAGE", message.to_vec()),
+        ];
+        if let Some(p) = pid {
+            e.push(("_PID", p.as_bytes().to_vec()));
+        }
+        entries.push(e);
+    }
+    entries
+}
+
+/// `journalctl -o json` and `-o export` (with a binary MESSAGE field), from a file and piped
+/// through standard input: the same rows as the syslog file, in the store too.
+#[test]
+fn journald_output_gives_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("mail.log");
+    std::fs::write(&plain, sample()).unwrap();
+    let expected = search(&plain);
+    let entries = as_journal_entries();
+    let mut json = Vec::new();
+    let mut export = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let obj: serde_json::Map<String, serde_json::Value> = e
+            .iter()
+            .map(|(k, v)| {
+                // journald writes a value that is not text as an array of bytes (and here
+                // every other message too)
+                let value = match String::from_utf8(v.clone()) {
+                    Ok(text) if !(*k == "MESSAGE" && i % 2 == 1) => text.into(),
+                    _ => serde_json::Value::Array(v.iter().map(|&b| b.into()).collect()),
+                };
+                (k.to_string(), value)
+            })
+            .collect();
+        json.extend(serde_json::to_vec(&obj).unwrap());
+        json.push(b'\n');
+        export.extend_from_slice(format!("__CURSOR=s=x;i={i}\n").as_bytes());
+        for (k, v) in e {
+            if *k == "MESSAGE" && (i % 3 == 0 || v.contains(&b'\n') || std::str::from_utf8(v).is_err()) {
+                export.extend_from_slice(format!("{k}\n").as_bytes());
+                export.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                export.extend_from_slice(v);
+                export.push(b'\n');
+            } else {
+                export.extend_from_slice(k.as_bytes());
+                export.push(b'=');
+                export.extend_from_slice(v);
+                export.push(b'\n');
+            }
+        }
+        export.push(b'\n');
+    }
+    let json_file = dir.path().join("journal.json");
+    std::fs::write(&json_file, &json).unwrap();
+    let export_file = dir.path().join("journal.export.zst");
+    std::fs::write(&export_file, zstd::encode_all(&export[..], 3).unwrap()).unwrap();
+    for f in [&json_file, &export_file] {
+        let (code, out, err) = mailtrace(&["search", "--format", "ndjson", "--journal", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, expected, "{}", f.display());
+    }
+    // piped: `journalctl -o json | mailtrace search --journal -`
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args([
+            "search",
+            "--format",
+            "ndjson",
+            "--journal",
+            "-",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&json).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    // into the store, twice: the second run finds it unchanged
+    let store = dir.path().join("store");
+    for outcome in ["new", "unchanged"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args([
+                "index",
+                "--store",
+                store.to_str().unwrap(),
+                "--format",
+                "json",
+                "--journal",
+            ])
+            .arg(&export_file)
+            .args(["--year", "2026", "--timezone", "UTC"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["files"][0]["outcome"], outcome, "{summary}");
+    }
+    let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
+    assert_eq!(from_store, expected);
+}
+
+/// `zcat mail.log.gz | mailtrace index -`: standard input, compressed or not, read whole.
+#[test]
+fn standard_input_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("mail.log");
+    std::fs::write(&plain, sample()).unwrap();
+    let expected = search(&plain);
+    for bytes in [sample(), gzip(&sample())] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args([
+                "search",
+                "--format",
+                "ndjson",
+                "--log",
+                "-",
+                "--year",
+                "2026",
+                "--timezone",
+                "UTC",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    }
+    let store = dir.path().join("store");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args([
+            "index",
+            "--store",
+            store.to_str().unwrap(),
+            "-",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&gzip(&sample())).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
+    assert_eq!(from_store, expected);
+    let (code, _, err) = mailtrace(&["search", "--log", "-", "--journal", "-"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("only once"), "{err}");
+}

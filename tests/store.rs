@@ -37,7 +37,11 @@ fn rows(text: &str) -> Vec<Row> {
 
 fn index_files(common: &Common, paths: &[PathBuf]) -> serde_json::Value {
     let mut out = Vec::new();
-    index(common, paths, None, true, &mut out).unwrap();
+    let common = Common {
+        logs: paths.to_vec(),
+        ..common.clone()
+    };
+    index(&common, None, true, &mut out).unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -466,7 +470,11 @@ fn committing_every_few_bytes_gives_the_same_rows() {
     let st = reading(Vec::new(), &store, year, "UTC");
     let mut out = Vec::new();
     // the smallest chunks there are (files are read in 1 MiB blocks): a commit after each
-    index(&st, std::slice::from_ref(&log), Some(1), true, &mut out).unwrap();
+    let with_log = Common {
+        logs: vec![log.clone()],
+        ..st.clone()
+    };
+    index(&with_log, Some(1), true, &mut out).unwrap();
     let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(summary["files"][0]["outcome"], "new");
     let state: serde_json::Value = serde_json::from_slice(&std::fs::read(store.join("state.json")).unwrap()).unwrap();
@@ -492,7 +500,11 @@ fn a_damaged_store_says_what_is_wrong_and_where() {
     let ckpt = store.join(state["checkpoint"].as_str().unwrap());
     std::fs::write(&ckpt, b"not zstd").unwrap();
     append(&log, DAY2);
-    let err = index(&st, std::slice::from_ref(&log), None, true, &mut Vec::new()).unwrap_err();
+    let with_log = Common {
+        logs: vec![log.clone()],
+        ..st.clone()
+    };
+    let err = index(&with_log, None, true, &mut Vec::new()).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
         msg.contains("checkpoint") && msg.contains(ckpt.to_str().unwrap()),

@@ -14,6 +14,7 @@ fn run_case(case: &common::Case) -> Result<(), String> {
     let dir = &case.dir;
     let common = Common {
         logs: case.logs.clone(),
+        journals: Vec::new(),
         year: Some(case.year),
         timezone: Some(case.timezone.clone()),
         local_domains: case.local_domains.clone(),

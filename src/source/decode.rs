@@ -58,9 +58,23 @@ pub fn detect(path: &Path) -> io::Result<Option<Compression>> {
 }
 
 /// A reader that counts the bytes read through it.
-struct Counted<R> {
+pub struct Counted<R> {
     inner: R,
     count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Counted<R> {
+    /// `inner`, and the counter of the bytes read from it.
+    pub fn new(inner: R) -> (Counted<R>, Arc<AtomicU64>) {
+        let count = Arc::new(AtomicU64::new(0));
+        (
+            Counted {
+                inner,
+                count: Arc::clone(&count),
+            },
+            count,
+        )
+    }
 }
 
 impl<R: Read> Read for Counted<R> {
@@ -71,28 +85,15 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// The decoded stream of `file`, and a counter of the compressed bytes read from it.
-pub fn decoder(file: File, format: Compression) -> io::Result<(Box<dyn Read + Send>, Arc<AtomicU64>)> {
-    let count = Arc::new(AtomicU64::new(0));
-    let raw = Counted {
-        inner: file,
-        count: Arc::clone(&count),
-    };
-    let reader: Box<dyn Read + Send> = match format {
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-            1 << 16,
-            raw,
-        ))),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
-        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(io::BufReader::with_capacity(
-            1 << 16,
-            raw,
-        ))),
-        Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
-            io::BufReader::with_capacity(1 << 16, raw),
-        )),
-    };
-    Ok((reader, count))
+/// The decoded stream of `raw`.
+pub fn decoder(raw: impl Read + Send + 'static, format: Compression) -> io::Result<Box<dyn Read + Send>> {
+    let buffered = io::BufReader::with_capacity(1 << 16, raw);
+    Ok(match format {
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(buffered)),
+        Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(buffered)),
+    })
 }
 
 #[cfg(test)]

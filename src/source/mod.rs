@@ -12,12 +12,14 @@
 //! [`ReadEnd::damage`] naming the place, not an error: the rest of the input is still read.
 
 pub mod decode;
+pub mod journal;
 pub mod set;
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -29,16 +31,27 @@ const BLOCK: usize = 1 << 20;
 /// Decoded bytes asked of a decoder at a time.
 const DECODE_STEP: usize = 32 << 10;
 
-/// One input file.
+/// One input: a file, or standard input (`-`).
 #[derive(Debug, Clone)]
 pub struct Input {
+    /// The file; `-` for standard input.
     pub path: PathBuf,
     pub index: u32,
-    /// Bytes on disk (compressed, for a compressed file).
+    /// Bytes on disk (compressed, for a compressed file); 0 for standard input.
     pub len: u64,
     pub modified: Option<DateTime<Utc>>,
     pub compression: Option<Compression>,
+    /// journald's output (`journalctl -o json` or `-o export`), read as syslog lines.
+    pub journal: bool,
+    /// Standard input's first bytes, read to recognise its compression.
+    stdin_head: Option<Vec<u8>>,
 }
+
+/// Bytes read from the file or standard input, when they are not the log's own.
+type RawCount = Arc<AtomicU64>;
+
+/// Standard input is read once, by the first input that names it.
+static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Where a read stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +61,91 @@ pub struct ReadEnd {
     pub eof: bool,
     /// Why decoding stopped before the end of a compressed file, naming the place.
     pub damage: Option<String>,
+    /// The log's first [`HEAD_BYTES`], when the read began at its start.
+    pub head: Vec<u8>,
 }
 
+/// How many of a log's first bytes identify it.
+pub const HEAD_BYTES: usize = 1024;
+
 impl Input {
+    /// `path` (`-` for standard input), read as journald output with `journal`.
+    pub fn open_as(path: &Path, index: u32, journal: bool) -> Result<Input> {
+        if path.as_os_str() == "-" {
+            let mut head = Vec::new();
+            io::stdin()
+                .take(8)
+                .read_to_end(&mut head)
+                .context("cannot read standard input")?;
+            return Ok(Input {
+                path: path.to_path_buf(),
+                index,
+                len: 0,
+                modified: None,
+                compression: Compression::sniff(&head),
+                journal,
+                stdin_head: Some(head),
+            });
+        }
+        let input = Input::open(path, index)?;
+        Ok(Input { journal, ..input })
+    }
+
+    /// Whether offsets are those of a decoded or converted stream, not of the file on disk
+    /// (which then cannot be seeked to a line, nor its size compared with an offset).
+    pub fn transformed(&self) -> bool {
+        self.compression.is_some() || self.journal || self.stdin_head.is_some()
+    }
+
+    /// Whether this is standard input (read once, as a whole).
+    pub fn is_stdin(&self) -> bool {
+        self.stdin_head.is_some()
+    }
+
+    /// The bytes of the log as lines are read from it, from `start`: decoded, converted from
+    /// journald's form; with a counter of the bytes read from the file or standard input
+    /// when those are not the log's own bytes.
+    fn stream(&self, start: Position) -> Result<(Box<dyn Read + Send>, Option<RawCount>)> {
+        let path = self.path.display();
+        let raw: Box<dyn Read + Send> = match &self.stdin_head {
+            Some(head) => {
+                if STDIN_TAKEN.swap(true, Ordering::SeqCst) {
+                    anyhow::bail!("standard input can be read only once: name `-` once");
+                }
+                Box::new(io::Cursor::new(head.clone()).chain(io::stdin()))
+            }
+            None => {
+                let mut file = File::open(&self.path).with_context(|| format!("cannot open {path}"))?;
+                if !self.transformed() {
+                    file.seek(SeekFrom::Start(start.offset))
+                        .with_context(|| format!("cannot seek to byte {} of {path}", start.offset))?;
+                    return Ok((Box::new(file), None));
+                }
+                Box::new(file)
+            }
+        };
+        let (counted, count) = decode::Counted::new(raw);
+        let mut reader: Box<dyn Read + Send> = match self.compression {
+            Some(format) => decode::decoder(counted, format).with_context(|| format!("cannot read {path}"))?,
+            None => Box::new(counted),
+        };
+        if self.journal {
+            let mut buffered = io::BufReader::with_capacity(1 << 16, reader);
+            let format = journal::JournalFormat::sniff(buffered.fill_buf().unwrap_or_default());
+            reader = Box::new(journal::JournalLines::new(buffered, format));
+        }
+        // no seeking: read up to where the last read stopped
+        let skipped = io::copy(&mut (&mut reader).take(start.offset), &mut io::sink());
+        if !skipped.is_ok_and(|n| n == start.offset) {
+            anyhow::bail!(
+                "{path} reads to less than the {} bytes read from it before: it changed since \
+                 (re-create the store, or index it under another name)",
+                start.offset
+            );
+        }
+        Ok((reader, Some(count)))
+    }
+
     pub fn open(path: &Path, index: u32) -> Result<Input> {
         let meta = std::fs::metadata(path)
             .with_context(|| format!("cannot read {}: check the path and permissions", path.display()))?;
@@ -69,6 +164,8 @@ impl Input {
             len: meta.len(),
             modified: meta.modified().ok().map(DateTime::<Utc>::from),
             compression,
+            journal: false,
+            stdin_head: None,
         })
     }
 
@@ -93,30 +190,11 @@ impl Input {
     ) -> Result<ReadEnd> {
         let first = start.offset;
         let path = self.path.display();
-        let mut file = File::open(&self.path).with_context(|| format!("cannot open {path}"))?;
-        let (mut reader, compressed): (Box<dyn Read + Send>, _) = match self.compression {
-            None => {
-                file.seek(SeekFrom::Start(start.offset))
-                    .with_context(|| format!("cannot seek to byte {} of {path}", start.offset))?;
-                (Box::new(file), None)
-            }
-            Some(format) => {
-                let (mut r, count) = decode::decoder(file, format).with_context(|| format!("cannot read {path}"))?;
-                // a compressed file cannot seek: decode up to where the last read stopped
-                let skipped = io::copy(&mut (&mut r).take(start.offset), &mut io::sink());
-                if !skipped.is_ok_and(|n| n == start.offset) {
-                    anyhow::bail!(
-                        "{path} decodes to less than the {} bytes read from it before: \
-                         it changed since (re-create the store, or index it under another name)",
-                        start.offset
-                    );
-                }
-                (r, Some(count))
-            }
-        };
+        let (mut reader, compressed) = self.stream(start)?;
         let mut counted = compressed.as_ref().map_or(0, |c| c.load(Ordering::Relaxed));
         progress(counted);
         let mut buf = vec![0u8; BLOCK];
+        let mut head = Vec::new();
         let mut filled = 0usize;
         let mut base: u64 = start.offset; // file offset of buf[0]
         let mut line_no: u64 = start.line;
@@ -131,27 +209,36 @@ impl Input {
             }
             // a decoder that meets damage drops what it decoded in the same call: ask for
             // little at a time, so little is lost before the damage
-            let want = if compressed.is_some() { DECODE_STEP } else { BLOCK };
+            let want = if self.compression.is_some() { DECODE_STEP } else { BLOCK };
             let until = (filled + want).min(buf.len());
             let (n, damage) = match read_some(&mut reader, &mut buf[filled..until]) {
                 Ok(n) => (n, None),
-                Err(e) => match (&compressed, self.compression) {
-                    (Some(c), Some(format)) => (
+                // the data of a compressed file or a journal export damaged: what came before
+                // it is read, and so is the rest of the input
+                Err(e) if self.compression.is_some() || (self.journal && e.kind() == io::ErrorKind::UnexpectedEof) => {
+                    let c = compressed.as_ref().map_or(0, |c| c.load(Ordering::Relaxed));
+                    let what = self.compression.map_or("journal", Compression::name);
+                    (
                         0,
                         Some(format!(
-                            "{path}: the {} data is damaged or cut short near compressed byte {} \
-                             (log byte {}): {e}; the lines before it were read",
-                            format.name(),
-                            c.load(Ordering::Relaxed),
+                            "{path}: the {what} data is damaged or cut short near {}byte {c} (log byte {}): \
+                             {e}; the lines before it were read",
+                            if self.compression.is_some() { "compressed " } else { "" },
                             base + filled as u64
                         )),
-                    ),
-                    _ => {
-                        return Err(e).with_context(|| format!("read error in {path} at byte {}", base + filled as u64))
-                    }
-                },
+                    )
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("read error in {path} at byte {}", base + filled as u64))
+                }
             };
             let eof = n == 0;
+            // the log's first bytes, by which the store knows standard input again
+            let at = base + filled as u64;
+            if first == 0 && at < HEAD_BYTES as u64 {
+                let take = n.min(HEAD_BYTES - at as usize);
+                head.extend_from_slice(&buf[filled..filled + take]);
+            }
             filled += n;
             match &compressed {
                 Some(c) => {
@@ -177,7 +264,12 @@ impl Input {
                     offset: base + start as u64,
                     line: line_no,
                 };
-                return Ok(ReadEnd { at, eof: true, damage });
+                return Ok(ReadEnd {
+                    at,
+                    eof: true,
+                    damage,
+                    head,
+                });
             }
             if stop_after.is_some_and(|n| base + start as u64 - first >= n) {
                 let at = Position {
@@ -188,6 +280,7 @@ impl Input {
                     at,
                     eof: false,
                     damage: None,
+                    head,
                 });
             }
             buf.copy_within(start..filled, 0);
@@ -290,7 +383,8 @@ mod tests {
             ReadEnd {
                 at: Position { offset: 15, line: 3 },
                 eof: true,
-                damage: None
+                damage: None,
+                head: Vec::new()
             }
         );
         // stopping after a number of bytes, at a line boundary past it; each call goes on

@@ -68,9 +68,10 @@ impl Summary {
     }
 }
 
-/// Indexes `paths` into `store` (created if new), committing at least every `chunk` bytes of
-/// input (`None`: at the end of each file).
-pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u64>) -> Result<Summary> {
+/// Indexes `paths` (each with whether it is journald output; `-` is standard input) into
+/// `store` (created if new), committing at least every `chunk` bytes of input (`None`: at the
+/// end of each file).
+pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: Option<u64>) -> Result<Summary> {
     let started = Instant::now();
     let _lock = store.lock()?;
     let mut state = IngestState::load(&store.root)?;
@@ -108,12 +109,13 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
     // what is left to read, for the progress bar
     let total: u64 = paths
         .iter()
-        .filter_map(|p| {
+        .filter_map(|(p, journal)| {
             let len = std::fs::metadata(p).ok()?.len();
-            Some(match state.resume(p, len).ok()? {
+            let transformed = *journal || crate::source::decode::detect(p).ok()?.is_some();
+            Some(match state.resume(p, len, transformed).ok()? {
                 Resume::Known { index, .. } if state.files[index].compressed_len == Some(len) => 0,
                 // a compressed file's offsets are in its decoded log: it is decoded whole
-                Resume::Known { .. } if crate::source::decode::detect(p).ok()?.is_some() => len,
+                Resume::Known { .. } if transformed => len,
                 Resume::Known { from, .. } => len.saturating_sub(from.offset),
                 Resume::New => len,
             })
@@ -123,52 +125,74 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
     let writers = WriterThread::spawn(DayWriters::new(&store.hot_dir()))?;
     let mut reports = Vec::new();
     let mut failure: Option<anyhow::Error> = None;
-    for path in paths {
+    for (path, journal) in paths {
         let shown = path.display().to_string();
-        let meta = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m,
-            Ok(_) => {
-                reports.push(skipped(&shown, "not a regular file"));
-                continue;
+        let stdin = path.as_os_str() == "-";
+        let (input, id, from, known, len) = if stdin {
+            // standard input: read whole, once, as new
+            match Input::open_as(path, state.next_file_id, *journal) {
+                Ok(input) => (input, state.next_file_id, Position::default(), None, 0),
+                Err(e) => {
+                    reports.push(skipped(&shown, &format!("{e:#}")));
+                    continue;
+                }
             }
-            Err(e) => {
-                reports.push(skipped(&shown, &e.to_string()));
-                continue;
-            }
-        };
-        let len = meta.len();
-        let (id, from, known) = match state.resume(path, len) {
-            Ok(Resume::Known { index, from }) => (state.files[index].id, from, Some(index)),
-            Ok(Resume::New) => (state.next_file_id, Position::default(), None),
-            Err(e) => {
-                reports.push(skipped(&shown, &format!("{e:#}")));
-                continue;
-            }
-        };
-        let nothing_new = known.is_some_and(|i| {
-            let k = &state.files[i];
-            k.compressed_len == Some(len) || (k.compressed_len.is_none() && from.offset == len)
-        });
-        if len == 0 || nothing_new {
-            reports.push(FileReport {
-                path: shown,
-                from: from.offset,
-                to: from.offset,
-                outcome: "unchanged".into(),
+        } else {
+            let meta = match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => m,
+                Ok(_) => {
+                    reports.push(skipped(&shown, "not a regular file"));
+                    continue;
+                }
+                Err(e) => {
+                    reports.push(skipped(&shown, &e.to_string()));
+                    continue;
+                }
+            };
+            let len = meta.len();
+            let transformed = match crate::source::decode::detect(path) {
+                Ok(c) => *journal || c.is_some(),
+                Err(e) => {
+                    reports.push(skipped(&shown, &e.to_string()));
+                    continue;
+                }
+            };
+            let (id, from, known) = match state.resume(path, len, transformed) {
+                Ok(Resume::Known { index, from }) => (state.files[index].id, from, Some(index)),
+                Ok(Resume::New) => (state.next_file_id, Position::default(), None),
+                Err(e) => {
+                    reports.push(skipped(&shown, &format!("{e:#}")));
+                    continue;
+                }
+            };
+            let nothing_new = known.is_some_and(|i| {
+                let k = &state.files[i];
+                k.compressed_len == Some(len) || (k.compressed_len.is_none() && from.offset == len)
             });
-            continue;
-        }
-        let input = match Input::open(path, id) {
-            Ok(i) => i,
-            Err(e) => {
-                reports.push(skipped(&shown, &format!("{e:#}")));
+            if len == 0 || nothing_new {
+                reports.push(FileReport {
+                    path: shown,
+                    from: from.offset,
+                    to: from.offset,
+                    outcome: "unchanged".into(),
+                });
                 continue;
             }
+            let input = match Input::open_as(path, id, *journal) {
+                Ok(i) => i,
+                Err(e) => {
+                    reports.push(skipped(&shown, &format!("{e:#}")));
+                    continue;
+                }
+            };
+            (input, id, from, known, len)
         };
         names.insert(id, shown.clone());
-        let active = input
-            .modified
-            .is_none_or(|m| (Utc::now() - m).num_seconds() < ACTIVE_SECS);
+        let active = !stdin
+            && input
+                .modified
+                .is_none_or(|m| (Utc::now() - m).num_seconds() < ACTIVE_SECS);
+        let chunk = if stdin { None } else { chunk };
         // read in chunks, committing after each one that does not end the file, so a long
         // first run keeps what it did if it is interrupted
         let mut at = from;
@@ -185,23 +209,27 @@ pub fn run(store: &Store, paths: &[PathBuf], opts: &ScanOptions, chunk: Option<u
                     }
                 }
             });
-            let (stop, done) = match (read, write_error) {
+            let (stop, done, head) = match (read, write_error) {
                 (Ok(r), None) => {
                     damage = damage.or(r.damage);
-                    (r.at, r.eof)
+                    (r.at, r.eof, r.head)
                 }
                 (Err(e), _) | (_, Some(e)) => break Err(e),
             };
-            let fingerprint = match Fingerprint::of(path) {
+            let fingerprint = match if stdin {
+                Ok((!head.is_empty()).then(|| Fingerprint::of_bytes(&head)))
+            } else {
+                Fingerprint::of(path)
+            } {
                 Ok(Some(f)) => f,
                 // a compressed file damaged before anything decodes: nothing to remember
-                Ok(None) if damage.is_some() => break Ok(stop),
+                Ok(None) if damage.is_some() || stdin => break Ok(stop),
                 Ok(None) => break Err(anyhow::anyhow!("file emptied while it was read")),
                 Err(e) => break Err(e),
             };
             let now = Utc::now();
             // a damaged file is read again next time, up to its damage
-            let compressed_len = (input.compression.is_some() && done && damage.is_none()).then_some(len);
+            let compressed_len = (input.transformed() && done && damage.is_none()).then_some(len);
             match index {
                 Some(i) => {
                     let k = &mut state.files[i];

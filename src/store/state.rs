@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::source::Position;
 
 /// Bytes of a file's start that identify it.
-pub const FINGERPRINT_BYTES: usize = 1024;
+pub const FINGERPRINT_BYTES: usize = crate::source::HEAD_BYTES;
 
 /// What identifies a file: the hash of its first `len` bytes (`len` < 1 KiB only while the
 /// file is shorter).
@@ -50,7 +50,7 @@ fn read_head(path: &Path, n: usize) -> Result<Vec<u8>> {
         match crate::source::decode::detect(path)? {
             None => file.take(n as u64).read_to_end(&mut head).map(drop),
             Some(format) => {
-                let (decoded, _) = crate::source::decode::decoder(file, format)?;
+                let decoded = crate::source::decode::decoder(file, format)?;
                 // a file damaged within its first KiB is known by what decodes
                 // (nothing decodes: no fingerprint, as for an empty file)
                 let _ = decoded.take(n as u64).read_to_end(&mut head);
@@ -124,19 +124,16 @@ impl IngestState {
     }
 
     /// Finds `path` among the known files by its fingerprint. A known file that is now shorter
-    /// than what was read of it was truncated (copytruncate) and counts as new.
-    pub fn resume(&self, path: &Path, len: u64) -> Result<Resume> {
+    /// than what was read of it was truncated (copytruncate) and counts as new (not told for a
+    /// `transformed` file, compressed or converted: its size is not its log's).
+    pub fn resume(&self, path: &Path, len: u64, transformed: bool) -> Result<Resume> {
         let head = read_head(path, FINGERPRINT_BYTES)?;
-        // a compressed file's size says nothing of its log's length
-        let compressed = crate::source::decode::detect(path)
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .is_some();
         let mut best: Option<(usize, Position)> = None;
         for (i, k) in self.files.iter().enumerate() {
             let n = k.fingerprint.len as usize;
             if head.len() < n
                 || Fingerprint::of_bytes(&head[..n]) != k.fingerprint
-                || (!compressed && len < k.done.offset)
+                || (!transformed && len < k.done.offset)
             {
                 continue;
             }
@@ -191,7 +188,7 @@ mod tests {
         let b = dir.path().join("mail.log.1");
         std::fs::rename(&a, &b).unwrap();
         assert_eq!(
-            st.resume(&b, 29).unwrap(),
+            st.resume(&b, 29, false).unwrap(),
             Resume::Known {
                 index: 0,
                 from: Position { offset: 18, line: 2 }
@@ -199,12 +196,12 @@ mod tests {
         );
         std::fs::write(&a, "line one\n").unwrap();
         assert_eq!(
-            st.resume(&a, 9).unwrap(),
+            st.resume(&a, 9, false).unwrap(),
             Resume::New,
             "shorter than what was read: new"
         );
         std::fs::write(&a, "other\n").unwrap();
-        assert_eq!(st.resume(&a, 6).unwrap(), Resume::New);
+        assert_eq!(st.resume(&a, 6, false).unwrap(), Resume::New);
         st.save(dir.path()).unwrap();
         assert_eq!(IngestState::load(dir.path()).unwrap().files.len(), 1);
     }

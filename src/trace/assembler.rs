@@ -967,12 +967,15 @@ impl Assembler {
         }
     }
 
-    /// `host:NOQUEUE:hash:unix-seconds[:n]`: the hash of the line, and `n` when the same line
-    /// came more than once in that second. Made from the line, not where it stands, so a log
-    /// split into rotated files gives the same ids as the whole log.
+    /// `host:NOQUEUE:hash:unix-seconds[:n]`: the hash of the line (from the program name on),
+    /// and `n` when the same line came more than once in that second. Made from the line, not
+    /// where it stands, so a log split into rotated files, or read from journald, gives the
+    /// same ids as the whole log.
     fn noqueue_id(&mut self, ev: &Event<'_>) -> String {
         let secs = ev.time.timestamp();
-        let hash = xxhash_rust::xxh3::xxh3_64(ev.raw.as_bytes());
+        // from the program name on: the same line read from journald has another time stamp
+        let tail = ev.raw.find(ev.program).map_or(ev.raw, |i| &ev.raw[i..]);
+        let hash = xxhash_rust::xxh3::xxh3_64(tail.as_bytes());
         let (at, seen) = &mut self.noqueue_seen;
         if *at != secs {
             *at = secs;
