@@ -13,7 +13,7 @@
 //! the checkpoint can already be stored, and only those are replaced.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -72,126 +72,189 @@ impl Summary {
 /// `store` (created if new), committing at least every `chunk` bytes of input (`None`: at the
 /// end of each file).
 pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: Option<u64>) -> Result<Summary> {
-    let started = Instant::now();
-    let _lock = store.lock()?;
-    let mut state = IngestState::load(&store.root)?;
-    let recovered = state.interrupted_run.is_some();
-    let mut opts = opts.clone();
-    opts.keep_text = true;
-    let assembler = match &state.checkpoint {
-        Some(name) => {
-            let path = store.root.join(name);
-            let bytes = std::fs::read(&path)
-                .ok()
-                .and_then(|z| zstd::decode_all(&z[..]).ok())
-                .with_context(|| {
-                    format!(
-                        "the checkpoint {} is missing or damaged: to go on without the messages that were in \
-                         flight at the last run (they stay searchable as stored), set \"checkpoint\" to null in {}",
-                        path.display(),
-                        store.root.join(IngestState::FILE).display()
-                    )
-                })?;
-            Some(
-                Assembler::restore(&bytes, opts.rules.clone(), true)
-                    .with_context(|| format!("the checkpoint {} is damaged", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    // traces that began after the checkpoint's last line cannot be stored yet
-    let mut resume_clock = assembler.as_ref().and_then(Assembler::clock);
-    let replace_all = recovered;
-    state.interrupted_run = Some(Utc::now());
-    state.save(&store.root)?;
-
-    let mut names: BTreeMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
-    // what is left to read, for the progress bar
-    let total: u64 = paths
-        .iter()
-        .filter_map(|(p, journal)| {
-            let len = std::fs::metadata(p).ok()?.len();
-            let transformed = *journal || crate::source::decode::detect(p).ok()?.is_some();
-            Some(match state.resume(p, len, transformed).ok()? {
-                Resume::Known { index, .. } if state.files[index].compressed_len == Some(len) => 0,
-                // a compressed file's offsets are in its decoded log: it is decoded whole
-                Resume::Known { .. } if transformed => len,
-                Resume::Known { from, .. } => len.saturating_sub(from.offset),
-                Resume::New => len,
-            })
-        })
-        .sum();
-    let mut pipeline = Pipeline::new(&opts, assembler, total);
-    let writers = WriterThread::spawn(DayWriters::new(&store.hot_dir()))?;
-    let mut reports = Vec::new();
-    let mut failure: Option<anyhow::Error> = None;
+    let mut session = Session::begin(store, opts, paths)?;
     for (path, journal) in paths {
+        if let Err(e) = session.read(path, *journal, chunk, false) {
+            // nothing is committed: the store keeps its last state and the next run redoes this
+            return Err(session.abandon(e.context(format!("while indexing {}", path.display()))));
+        }
+    }
+    session.finish()
+}
+
+/// One writer's time with the store: the state and checkpoint loaded, the assembler restored,
+/// files read one after the other, commits (with the state saved after them) when asked.
+/// `index` is one session over its files; `follow` keeps one open and reads again and again.
+pub struct Session<'s> {
+    store: &'s Store,
+    _lock: std::fs::File,
+    state: IngestState,
+    pipeline: Pipeline,
+    writers: WriterThread,
+    names: BTreeMap<u32, String>,
+    /// Traces that began up to this log time may be stored already and are replaced.
+    resume_clock: Option<chrono::DateTime<Utc>>,
+    /// The last run was interrupted: replace everything written.
+    replace_all: bool,
+    reports: Vec<FileReport>,
+    started: Instant,
+}
+
+impl<'s> Session<'s> {
+    /// Locks `store`, loads its state and checkpoint, and marks a run in progress. `paths` only
+    /// size the progress bar.
+    pub fn begin(store: &'s Store, opts: &ScanOptions, paths: &[(PathBuf, bool)]) -> Result<Session<'s>> {
+        let started = Instant::now();
+        let lock = store.lock()?;
+        let mut state = IngestState::load(&store.root)?;
+        let recovered = state.interrupted_run.is_some();
+        let mut opts = opts.clone();
+        opts.keep_text = true;
+        let assembler = match &state.checkpoint {
+            Some(name) => {
+                let path = store.root.join(name);
+                let bytes = std::fs::read(&path)
+                    .ok()
+                    .and_then(|z| zstd::decode_all(&z[..]).ok())
+                    .with_context(|| {
+                        format!(
+                            "the checkpoint {} is missing or damaged: to go on without the messages that were in \
+                             flight at the last run (they stay searchable as stored), set \"checkpoint\" to null in {}",
+                            path.display(),
+                            store.root.join(IngestState::FILE).display()
+                        )
+                    })?;
+                Some(
+                    Assembler::restore(&bytes, opts.rules.clone(), true)
+                        .with_context(|| format!("the checkpoint {} is damaged", path.display()))?,
+                )
+            }
+            None => None,
+        };
+        // traces that began after the checkpoint's last line cannot be stored yet
+        let resume_clock = assembler.as_ref().and_then(Assembler::clock);
+        state.interrupted_run = Some(Utc::now());
+        state.save(&store.root)?;
+        let names: BTreeMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
+        // what is left to read, for the progress bar
+        let total: u64 = paths
+            .iter()
+            .filter_map(|(p, journal)| {
+                let len = std::fs::metadata(p).ok()?.len();
+                let transformed = *journal || crate::source::decode::detect(p).ok()?.is_some();
+                Some(match state.resume(p, len, transformed).ok()? {
+                    Resume::Known { index, .. } if state.files[index].compressed_len == Some(len) => 0,
+                    // a compressed file's offsets are in its decoded log: it is decoded whole
+                    Resume::Known { .. } if transformed => len,
+                    Resume::Known { from, .. } => len.saturating_sub(from.offset),
+                    Resume::New => len,
+                })
+            })
+            .sum();
+        let pipeline = Pipeline::new(&opts, assembler, total);
+        let writers = WriterThread::spawn(DayWriters::new(&store.hot_dir()))?;
+        Ok(Session {
+            store,
+            _lock: lock,
+            state,
+            pipeline,
+            writers,
+            names,
+            resume_clock,
+            replace_all: recovered,
+            reports: Vec::new(),
+            started,
+        })
+    }
+
+    /// The known file `path` continues (by fingerprint), if any, and how far it was read.
+    pub fn known(&self, path: &Path, journal: bool) -> Option<(usize, Position)> {
+        let len = std::fs::metadata(path).ok()?.len();
+        let transformed = journal || crate::source::decode::detect(path).ok()?.is_some();
+        match self.state.resume(path, len, transformed).ok()? {
+            Resume::Known { index, from } => Some((index, from)),
+            Resume::New => None,
+        }
+    }
+
+    /// The state's record of file `index`.
+    pub fn file(&self, index: usize) -> &KnownFile {
+        &self.state.files[index]
+    }
+
+    /// Reads `path` from where it was left (or whole, if new), committing at least every
+    /// `chunk` bytes; with `live`, a last line without its newline always waits (the writer may
+    /// be in the middle of it). Returns the index of the file's record, if it has one. What
+    /// stops the read of this file without harming the store (missing, unreadable) is
+    /// reported, not returned as an error.
+    pub fn read(&mut self, path: &Path, journal: bool, chunk: Option<u64>, live: bool) -> Result<Option<usize>> {
         let shown = path.display().to_string();
         let stdin = path.as_os_str() == "-";
         let (input, id, from, known, len) = if stdin {
             // standard input: read whole, once, as new
-            match Input::open_as(path, state.next_file_id, *journal) {
-                Ok(input) => (input, state.next_file_id, Position::default(), None, 0),
+            match Input::open_as(path, self.state.next_file_id, journal) {
+                Ok(input) => (input, self.state.next_file_id, Position::default(), None, 0),
                 Err(e) => {
-                    reports.push(skipped(&shown, &format!("{e:#}")));
-                    continue;
+                    self.reports.push(skipped(&shown, &format!("{e:#}")));
+                    return Ok(None);
                 }
             }
         } else {
             let meta = match std::fs::metadata(path) {
                 Ok(m) if m.is_file() => m,
                 Ok(_) => {
-                    reports.push(skipped(&shown, "not a regular file"));
-                    continue;
+                    self.reports.push(skipped(&shown, "not a regular file"));
+                    return Ok(None);
                 }
                 Err(e) => {
-                    reports.push(skipped(&shown, &e.to_string()));
-                    continue;
+                    self.reports.push(skipped(&shown, &e.to_string()));
+                    return Ok(None);
                 }
             };
             let len = meta.len();
             let transformed = match crate::source::decode::detect(path) {
-                Ok(c) => *journal || c.is_some(),
+                Ok(c) => journal || c.is_some(),
                 Err(e) => {
-                    reports.push(skipped(&shown, &e.to_string()));
-                    continue;
+                    self.reports.push(skipped(&shown, &e.to_string()));
+                    return Ok(None);
                 }
             };
-            let (id, from, known) = match state.resume(path, len, transformed) {
-                Ok(Resume::Known { index, from }) => (state.files[index].id, from, Some(index)),
-                Ok(Resume::New) => (state.next_file_id, Position::default(), None),
+            let (id, from, known) = match self.state.resume(path, len, transformed) {
+                Ok(Resume::Known { index, from }) => (self.state.files[index].id, from, Some(index)),
+                Ok(Resume::New) => (self.state.next_file_id, Position::default(), None),
                 Err(e) => {
-                    reports.push(skipped(&shown, &format!("{e:#}")));
-                    continue;
+                    self.reports.push(skipped(&shown, &format!("{e:#}")));
+                    return Ok(None);
                 }
             };
             let nothing_new = known.is_some_and(|i| {
-                let k = &state.files[i];
+                let k = &self.state.files[i];
                 k.compressed_len == Some(len) || (k.compressed_len.is_none() && from.offset == len)
             });
             if len == 0 || nothing_new {
-                reports.push(FileReport {
+                self.reports.push(FileReport {
                     path: shown,
                     from: from.offset,
                     to: from.offset,
                     outcome: "unchanged".into(),
                 });
-                continue;
+                return Ok(known);
             }
-            let input = match Input::open_as(path, id, *journal) {
+            let input = match Input::open_as(path, id, journal) {
                 Ok(i) => i,
                 Err(e) => {
-                    reports.push(skipped(&shown, &format!("{e:#}")));
-                    continue;
+                    self.reports.push(skipped(&shown, &format!("{e:#}")));
+                    return Ok(None);
                 }
             };
             (input, id, from, known, len)
         };
-        names.insert(id, shown.clone());
+        self.names.insert(id, shown.clone());
         let active = !stdin
-            && input
-                .modified
-                .is_none_or(|m| (Utc::now() - m).num_seconds() < ACTIVE_SECS);
+            && (live
+                || input
+                    .modified
+                    .is_none_or(|m| (Utc::now() - m).num_seconds() < ACTIVE_SECS));
         let chunk = if stdin { None } else { chunk };
         // read in chunks, committing after each one that does not end the file, so a long
         // first run keeps what it did if it is interrupted
@@ -200,10 +263,12 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
         let mut damage = None;
         let end = loop {
             let mut write_error: Option<anyhow::Error> = None;
-            let read = pipeline.read(&input, at, active, chunk, &mut |t: Trace| {
+            let (names, writers, replace_all, resume_clock) =
+                (&self.names, &self.writers, self.replace_all, self.resume_clock);
+            let read = self.pipeline.read(&input, at, active, chunk, &mut |t: Trace| {
                 if write_error.is_none() {
                     let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
-                    let files = files_of(&t, &names);
+                    let files = files_of(&t, names);
                     if let Err(e) = writers.put(t, files, replace) {
                         write_error = Some(e);
                     }
@@ -214,7 +279,7 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
                     damage = damage.or(r.damage);
                     (r.at, r.eof, r.head)
                 }
-                (Err(e), _) | (_, Some(e)) => break Err(e),
+                (Err(e), _) | (_, Some(e)) => return Err(e),
             };
             let fingerprint = match if stdin {
                 Ok((!head.is_empty()).then(|| Fingerprint::of_bytes(&head)))
@@ -223,16 +288,16 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
             } {
                 Ok(Some(f)) => f,
                 // a compressed file damaged before anything decodes: nothing to remember
-                Ok(None) if damage.is_some() || stdin => break Ok(stop),
-                Ok(None) => break Err(anyhow::anyhow!("file emptied while it was read")),
-                Err(e) => break Err(e),
+                Ok(None) if damage.is_some() || stdin => break stop,
+                Ok(None) => anyhow::bail!("file emptied while it was read"),
+                Err(e) => return Err(e),
             };
             let now = Utc::now();
             // a damaged file is read again next time, up to its damage
             let compressed_len = (input.transformed() && done && damage.is_none()).then_some(len);
             match index {
                 Some(i) => {
-                    let k = &mut state.files[i];
+                    let k = &mut self.state.files[i];
                     k.path = shown.clone();
                     k.fingerprint = fingerprint;
                     k.done = stop;
@@ -240,8 +305,8 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
                     k.compressed_len = compressed_len;
                 }
                 None => {
-                    state.next_file_id += 1;
-                    state.files.push(KnownFile {
+                    self.state.next_file_id += 1;
+                    self.state.files.push(KnownFile {
                         id,
                         path: shown.clone(),
                         fingerprint,
@@ -249,27 +314,16 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
                         last_indexed: now,
                         compressed_len,
                     });
-                    index = Some(state.files.len() - 1);
+                    index = Some(self.state.files.len() - 1);
                 }
             }
             if done || stop == at {
-                break Ok(stop);
+                break stop;
             }
-            if let Err(e) = checkpoint(store, &mut state, &mut pipeline, &writers, &names) {
-                break Err(e);
-            }
-            // what was just written in flight is stored now: replace it when it finishes
-            resume_clock = pipeline.assembler().clock();
+            self.commit()?;
             at = stop;
         };
-        let end = match end {
-            Ok(end) => end,
-            Err(e) => {
-                failure = Some(e.context(format!("while indexing {shown}")));
-                break;
-            }
-        };
-        reports.push(FileReport {
+        self.reports.push(FileReport {
             path: shown,
             from: from.offset,
             to: end.offset,
@@ -278,40 +332,81 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
                 None => if known.is_some() { "resumed" } else { "new" }.into(),
             },
         });
+        Ok(index)
     }
-    if let Some(e) = failure {
-        // nothing is committed: the store keeps its last state and the next run redoes this
-        return Err(stopped(writers, e));
+
+    /// Writes the messages in flight as they stand, commits, and saves the checkpoint and the
+    /// positions: a run stopped after this redoes nothing before it. Returns the messages in
+    /// flight.
+    pub fn commit(&mut self) -> Result<usize> {
+        let open = checkpoint(
+            self.store,
+            &mut self.state,
+            &mut self.pipeline,
+            &self.writers,
+            &self.names,
+        )?;
+        // what was just written in flight is stored now: replace it when it finishes
+        self.resume_clock = self.pipeline.assembler().clock();
+        Ok(open)
     }
-    let mut write_error: Option<anyhow::Error> = None;
-    pipeline.release_idle(chrono::Duration::days(IDLE_DAYS), &mut |t: Trace| {
-        let files = files_of(&t, &names);
-        if let Err(e) = writers.put(t, files, true) {
-            write_error.get_or_insert(e);
+
+    /// The files read since the last call.
+    pub fn take_reports(&mut self) -> Vec<FileReport> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// Ends the session after an error: nothing more is committed, and the next run redoes
+    /// what was not. Returns the error to report (the writer thread's own, if it failed).
+    pub fn abandon(self, e: anyhow::Error) -> anyhow::Error {
+        stopped(self.writers, e)
+    }
+
+    /// Ends the session: messages idle for long are written and dropped, the rest
+    /// checkpointed, everything committed, and the run marked finished.
+    pub fn finish(mut self) -> Result<Summary> {
+        let mut write_error: Option<anyhow::Error> = None;
+        let (names, writers) = (&self.names, &self.writers);
+        self.pipeline
+            .release_idle(chrono::Duration::days(IDLE_DAYS), &mut |t: Trace| {
+                let files = files_of(&t, names);
+                if let Err(e) = writers.put(t, files, true) {
+                    write_error.get_or_insert(e);
+                }
+            });
+        if let Some(e) = write_error {
+            return Err(stopped(self.writers, e));
         }
-    });
-    if let Some(e) = write_error {
-        return Err(stopped(writers, e));
+        let open = match self.commit() {
+            Ok(open) => open,
+            Err(e) => return Err(stopped(self.writers, e)),
+        };
+        let Session {
+            store,
+            mut state,
+            pipeline,
+            writers,
+            reports,
+            started,
+            replace_all,
+            ..
+        } = self;
+        let (_, stats) = pipeline.suspend();
+        let writers = writers.close()?;
+        let (traces, rows) = (writers.traces, writers.rows);
+        writers.close()?;
+        state.interrupted_run = None;
+        state.save(&store.root)?;
+        Ok(Summary {
+            files: reports,
+            stats,
+            traces,
+            rows,
+            open,
+            seconds: started.elapsed().as_secs_f64(),
+            recovered: replace_all,
+        })
     }
-    let open = match checkpoint(store, &mut state, &mut pipeline, &writers, &names) {
-        Ok(open) => open,
-        Err(e) => return Err(stopped(writers, e)),
-    };
-    let (_, stats) = pipeline.suspend();
-    let writers = writers.close()?;
-    let (traces, rows) = (writers.traces, writers.rows);
-    writers.close()?;
-    state.interrupted_run = None;
-    state.save(&store.root)?;
-    Ok(Summary {
-        files: reports,
-        stats,
-        traces,
-        rows,
-        open,
-        seconds: started.elapsed().as_secs_f64(),
-        recovered,
-    })
 }
 
 /// The error to report when a run fails: the writer thread's own, if that is what stopped it.

@@ -103,7 +103,7 @@ impl Store {
         match f.try_lock() {
             Ok(()) => Ok(f),
             Err(std::fs::TryLockError::WouldBlock) => bail!(
-                "another `mailtrace index` is writing to {}: wait for it to finish (searching works meanwhile)",
+                "another `mailtrace index` or `mailtrace follow` is writing to {}: wait for it to finish, or stop it (searching works meanwhile)",
                 self.root.display()
             ),
             Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
