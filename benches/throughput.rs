@@ -1,14 +1,16 @@
 //! Throughput of mailtrace's parse + assemble pass against `wc -l` and `grep -c` on one file.
 //!
 //! ```text
-//! cargo bench --bench throughput -- [--file PATH] [--size-mb N] [--runs N] [--seed N]
+//! cargo bench --bench throughput -- [--file PATH] [--exim] [--size-mb N] [--runs N] [--seed N]
 //! ```
 //!
 //! Without `--file`, a log of `--size-mb` MiB (default 1024) is generated into a temporary
-//! directory with the generator of `examples/genlog.rs`. The file is read once first so that
-//! every contender reads it from the page cache; then each run times, in turn:
+//! directory with the generator of `examples/genlog.rs` (Postfix syslog), or with `--exim` with
+//! that of `examples/genexim.rs` (an Exim main log in Exim's own format). The file is read once
+//! first so that every contender reads it from the page cache; then each run times, in turn:
 //!
-//! - `wc -l FILE` and `grep -c status=sent FILE` as child processes (`LC_ALL=C`; stdout read
+//! - `wc -l FILE` and `grep -c PATTERN FILE` as child processes, the pattern matching one
+//!   delivery line each (`status=sent` for Postfix, ` => ` with `--exim`) (`LC_ALL=C`; stdout read
 //!   through a pipe, since GNU grep stops at the first match when stdout is /dev/null): the
 //!   floor of "read every byte and look at it";
 //! - `mailtrace::scan::scan` in this process, on one thread (parse every line, assemble every
@@ -27,6 +29,10 @@ mod common;
 #[allow(dead_code)] // the example's `main` and argument parsing
 mod genlog;
 
+#[path = "../examples/genexim.rs"]
+#[allow(dead_code)] // the example's `main` and argument parsing
+mod genexim;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -38,10 +44,13 @@ use mailtrace::scan::{scan, ScanOptions};
 use mailtrace::source::Input;
 use mailtrace::syslog::Zone;
 
-const USAGE: &str = "usage: cargo bench --bench throughput -- [--file PATH] [--size-mb N] [--runs N] [--seed N]";
+const USAGE: &str =
+    "usage: cargo bench --bench throughput -- [--file PATH] [--exim] [--size-mb N] [--runs N] [--seed N]";
 
 struct Args {
     file: Option<PathBuf>,
+    /// Generate an Exim main log instead of Postfix syslog.
+    exim: bool,
     size_mb: u64,
     runs: usize,
     seed: u64,
@@ -50,6 +59,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         file: None,
+        exim: false,
         size_mb: 1024,
         runs: 3,
         seed: 1,
@@ -59,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value\n{USAGE}"));
         match a.as_str() {
             "--file" => args.file = Some(PathBuf::from(value("--file")?)),
+            "--exim" => args.exim = true,
             "--size-mb" => args.size_mb = value("--size-mb")?.parse().map_err(|e| format!("--size-mb: {e}"))?,
             "--runs" => args.runs = value("--runs")?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--seed" => args.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
@@ -98,15 +109,28 @@ fn run(args: &Args) -> Result<(), String> {
                 .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
             let path = dir.path().join("gen.log");
             eprintln!(
-                "generating {} MiB (seed {}) into {} ...",
+                "generating {} MiB of {} (seed {}) into {} ...",
                 args.size_mb,
+                if args.exim { "Exim main log" } else { "Postfix syslog" },
                 args.seed,
                 path.display()
             );
             let started = Instant::now();
             let file = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            let sum = genlog::generate(&mut w, args.size_mb << 20, args.seed)
+            let size = args.size_mb << 20;
+            let generated = if args.exim {
+                genexim::generate(&mut w, size, args.seed).map(|s| genlog::Summary {
+                    bytes: s.bytes,
+                    lines: s.lines,
+                    sessions: s.sessions,
+                    queue_ids: s.queue_ids,
+                    seconds: s.seconds,
+                })
+            } else {
+                genlog::generate(&mut w, size, args.seed)
+            };
+            let sum = generated
                 .and_then(|s| w.flush().map(|()| s))
                 .map_err(|e| format!("writing {}: {e}", path.display()))?;
             eprintln!(
@@ -135,12 +159,14 @@ fn run(args: &Args) -> Result<(), String> {
     let mut stats = Series::default();
     let mut seen = ScanResult::default();
     let (mut wc_out, mut grep_out) = (String::new(), String::new());
+    // a pattern that matches the delivery lines, as a user's grep for delivered mail would
+    let pattern = if args.exim { " => " } else { "status=sent" };
     for run in 1..=args.runs {
         eprintln!("run {run}/{}", args.runs);
         let (secs, out) = time_child(Command::new("wc").args(["-l", file]), &[0])?;
         wc.secs.push(secs);
         wc_out = out;
-        let (secs, out) = time_child(Command::new("grep").args(["-c", "status=sent", file]), &[0, 1])?;
+        let (secs, out) = time_child(Command::new("grep").args(["-c", pattern, file]), &[0, 1])?;
         grep.secs.push(secs);
         grep_out = out;
         let (secs, result, rss) = time_scan(&path)?;
@@ -178,7 +204,7 @@ fn run(args: &Args) -> Result<(), String> {
     println!("|---|---:|---:|---:|---:|---:|---|");
     let rows: [(&str, &Series); 4] = [
         ("`wc -l`", &wc),
-        ("`grep -c status=sent`", &grep),
+        (&format!("`grep -c '{pattern}'`"), &grep),
         ("mailtrace scan, in-process (1 thread)", &inproc),
         ("`mailtrace stats --format json` (CLI)", &stats),
     ];
@@ -200,7 +226,7 @@ fn run(args: &Args) -> Result<(), String> {
         "traces: {}; recipient rows: {}; peak open traces: {}",
         seen.traces, seen.recipients, seen.peak_open
     );
-    println!("wc -l printed: {wc_out}; grep -c status=sent printed: {grep_out}");
+    println!("wc -l printed: {wc_out}; grep -c '{pattern}' printed: {grep_out}");
     println!(
         "CLI peak RSS measured with {}",
         if gnu_time {
