@@ -380,6 +380,54 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
     Ok(if skipped { exit::PARTIAL } else { exit::FOUND })
 }
 
+/// `mailtrace follow PATH…`: tails the files into the store every `interval` until Ctrl-C or
+/// SIGTERM, then commits and writes a summary to `out`.
+pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Write) -> Result<u8> {
+    if !common.reads_logs() {
+        bail!("no log files given: mailtrace follow /var/log/mail.log");
+    }
+    let paths = common.named_inputs()?;
+    if paths.iter().any(|(p, _)| p.as_os_str() == "-") {
+        bail!(
+            "follow reads files as they grow, not standard input: to index a pipe once, use \
+             `mailtrace index -`; to follow journald, let it write a file (or use rsyslog)"
+        );
+    }
+    let dir = common.store_dir();
+    let store = Store::create(&dir)?;
+    let opts = common.scan_options()?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
+        .context("cannot catch Ctrl-C")?;
+    writeln!(
+        out,
+        "Following {} file(s) into {} every {:.0?}; Ctrl-C stops (after a last commit).",
+        paths.len(),
+        store.root.display(),
+        interval
+    )?;
+    let summary = crate::store::follow::run(&store, &paths, &opts, interval, &stop, |tick| {
+        let mut line = format!(
+            "{} +{} lines ({:.1} kB), {} messages in flight",
+            chrono::Local::now().format("%H:%M:%S"),
+            tick.lines,
+            tick.bytes as f64 / 1e3,
+            tick.open
+        );
+        for r in &tick.rotated {
+            line.push_str(&format!("; read the rest of {r} after rotation"));
+        }
+        let _ = writeln!(out, "{line}");
+    })?;
+    writeln!(
+        out,
+        "Stopped: {} lines read, {} messages written, {} in flight kept for the next run.",
+        summary.stats.lines, summary.traces, summary.open
+    )?;
+    Ok(exit::FOUND)
+}
+
 /// `mailtrace store info`: days, rows, traces and size on disk per tier.
 pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     let store = Store::open(&common.store_dir())?;

@@ -117,6 +117,38 @@ Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
         #[arg(long, value_name = "MB", default_value_t = 256)]
         commit_every: u64,
     },
+    /// Tail live logs into the store, committing every few seconds
+    #[command(after_help = "\
+Examples:
+  mailtrace follow /var/log/mail.log
+  mailtrace follow --store /var/lib/mailtrace /var/log/mail.log /var/log/exim4/mainlog
+
+Every --interval seconds the files are read on from where they were left and what was read is
+committed: a search sees a message seconds after it is logged. Rotation is followed, both
+rename-and-create and copytruncate: the rest of the old file is read from where logrotate put
+it (mail.log.1, also compressed), then the new file. A file that does not exist yet is waited
+for. A restart goes on where the last run stopped (nothing lost or read twice). Ctrl-C or
+SIGTERM commits and exits. One writer at a time: do not run `index` on the same store
+meanwhile. docs/CLI.md has a systemd unit.
+
+Exit codes: 0 stopped cleanly, 2 error.")]
+    Follow {
+        /// Log files to follow (plain or compressed, as they grow)
+        #[arg(value_name = "PATH", required_unless_present = "journals")]
+        paths: Vec<PathBuf>,
+        /// journald output written to a file as it comes (`journalctl -f -o json > FILE`)
+        #[arg(long = "journal", value_name = "FILE")]
+        journals: Vec<PathBuf>,
+        /// Store directory (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace; for a
+        /// service, /var/lib/mailtrace)
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Seconds between reads (and commits)
+        #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+        interval: f64,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// What the store holds
     Store {
         #[command(subcommand)]
@@ -388,6 +420,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 app::index(&common, chunk, false, &mut std::io::stderr())
             }
+        }
+        Command::Follow {
+            paths,
+            journals,
+            store,
+            interval,
+            read,
+        } => {
+            let mut common = read.into_common(store);
+            common.logs = paths;
+            common.journals = journals;
+            if !(interval > 0.0 && interval.is_finite()) {
+                anyhow::bail!("--interval must be a positive number of seconds");
+            }
+            app::follow(
+                &common,
+                std::time::Duration::from_secs_f64(interval),
+                &mut std::io::stderr(),
+            )
         }
         Command::Store {
             command: StoreCommand::Info { store, format },

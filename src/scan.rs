@@ -271,6 +271,14 @@ impl Pipeline {
         }
     }
 
+    /// Forgets what a long-lived reader no longer needs once its output is committed: the
+    /// content-named traces handed out (a store finds a copy among what it holds) and the
+    /// per-file counts (given back).
+    pub fn committed(&mut self) -> Vec<FileStats> {
+        self.content_ids.clear();
+        std::mem::take(&mut self.stats.files)
+    }
+
     /// The input ended: hands out every message still open and returns the counts.
     pub fn finish(mut self, on_trace: &mut dyn FnMut(Trace)) -> ScanStats {
         self.assembler.finish(&mut self.done);

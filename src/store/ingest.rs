@@ -351,6 +351,13 @@ impl<'s> Session<'s> {
         Ok(open)
     }
 
+    /// Like [`Session::commit`], for a reader that never ends: also forgets what it no longer
+    /// needs, so memory does not grow with time. Returns the files' counts since the last one.
+    pub fn commit_live(&mut self) -> Result<(usize, Vec<crate::scan::FileStats>)> {
+        let open = self.commit()?;
+        Ok((open, self.pipeline.committed()))
+    }
+
     /// The files read since the last call.
     pub fn take_reports(&mut self) -> Vec<FileReport> {
         std::mem::take(&mut self.reports)
