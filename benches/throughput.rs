@@ -36,10 +36,10 @@ mod genexim;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
 
-use common::{proc_status_kib, time_child, warm_page_cache, Series};
+use common::{gnu_time_available, proc_status_kib, time_child, time_with_rss, warm_page_cache, Series};
 use mailtrace::scan::{scan, ScanOptions};
 use mailtrace::source::Input;
 use mailtrace::syslog::Zone;
@@ -268,62 +268,4 @@ fn time_scan(path: &Path) -> Result<(f64, ScanResult, Option<u64>), String> {
         },
         rss,
     ))
-}
-
-/// Whether `/usr/bin/time` is GNU time (which reports the maximum resident set size).
-fn gnu_time_available() -> bool {
-    Command::new("/usr/bin/time")
-        .args(["-v", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stderr).contains("Maximum resident set size"))
-}
-
-/// Wall time and peak RSS (KiB) of a child process, stdout discarded.
-fn time_with_rss(cmd: Command, gnu_time: bool) -> Result<(f64, Option<u64>), String> {
-    if gnu_time {
-        let mut wrapped = Command::new("/usr/bin/time");
-        wrapped.arg("-v").arg(cmd.get_program()).args(cmd.get_args());
-        let started = Instant::now();
-        let out = wrapped
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| format!("cannot run {wrapped:?}: {e}"))?;
-        let secs = started.elapsed().as_secs_f64();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            return Err(format!("{cmd:?} failed: {}\n{stderr}", out.status));
-        }
-        let rss = stderr
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-            .and_then(|v| v.trim().parse().ok());
-        return Ok((secs, rss));
-    }
-    // No GNU time: poll the child's high-water mark while it runs. VmHWM only grows, so the
-    // last reading is at most a few milliseconds of growth short of the true peak.
-    let mut cmd = cmd;
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    let pid = child.id().to_string();
-    let mut peak: Option<u64> = None;
-    let status = loop {
-        if let Some(k) = proc_status_kib(&pid, "VmHWM:") {
-            peak = Some(peak.map_or(k, |p| p.max(k)));
-        }
-        match child.try_wait().map_err(|e| format!("waiting for {cmd:?}: {e}"))? {
-            Some(status) => break status,
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    };
-    let secs = started.elapsed().as_secs_f64();
-    if !status.success() {
-        return Err(format!("{cmd:?} failed: {status}"));
-    }
-    Ok((secs, peak))
 }

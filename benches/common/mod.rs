@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Runs a bench's `main`: usage errors exit 2, failures 1, each printed with the bench's name.
 pub fn main_with<A>(name: &str, args: Result<A, String>, run: impl FnOnce(&A) -> Result<(), String>) -> ExitCode {
@@ -123,4 +123,62 @@ pub fn status_kib(status: &str, field: &str) -> Option<u64> {
 /// A `kB` field of `/proc/PID/status` (`pid` may be `self`).
 pub fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
     status_kib(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?, field)
+}
+
+/// Whether `/usr/bin/time` is GNU time (which reports the maximum resident set size).
+pub fn gnu_time_available() -> bool {
+    Command::new("/usr/bin/time")
+        .args(["-v", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stderr).contains("Maximum resident set size"))
+}
+
+/// Wall time and peak RSS (KiB) of a child process, stdout discarded.
+pub fn time_with_rss(cmd: Command, gnu_time: bool) -> Result<(f64, Option<u64>), String> {
+    if gnu_time {
+        let mut wrapped = Command::new("/usr/bin/time");
+        wrapped.arg("-v").arg(cmd.get_program()).args(cmd.get_args());
+        let started = Instant::now();
+        let out = wrapped
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("cannot run {wrapped:?}: {e}"))?;
+        let secs = started.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("{cmd:?} failed: {}\n{stderr}", out.status));
+        }
+        let rss = stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+            .and_then(|v| v.trim().parse().ok());
+        return Ok((secs, rss));
+    }
+    // No GNU time: poll the child's high-water mark while it runs. VmHWM only grows, so the
+    // last reading is at most a few milliseconds of growth short of the true peak.
+    let mut cmd = cmd;
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let pid = child.id().to_string();
+    let mut peak: Option<u64> = None;
+    let status = loop {
+        if let Some(k) = proc_status_kib(&pid, "VmHWM:") {
+            peak = Some(peak.map_or(k, |p| p.max(k)));
+        }
+        match child.try_wait().map_err(|e| format!("waiting for {cmd:?}: {e}"))? {
+            Some(status) => break status,
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(format!("{cmd:?} failed: {status}"));
+    }
+    Ok((secs, peak))
 }

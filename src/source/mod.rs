@@ -28,8 +28,6 @@ use crate::event::LineRef;
 pub use decode::Compression;
 
 const BLOCK: usize = 1 << 20;
-/// Decoded bytes asked of a decoder at a time.
-const DECODE_STEP: usize = 32 << 10;
 
 /// One input: a file, or standard input (`-`).
 #[derive(Debug, Clone)]
@@ -134,6 +132,10 @@ impl Input {
             let format = journal::JournalFormat::sniff(buffered.fill_buf().unwrap_or_default());
             reader = Box::new(journal::JournalLines::new(buffered, format));
         }
+        if self.compression.is_some() || self.journal {
+            // decoding on a second core while this one parses
+            reader = Box::new(decode::ReadAhead::spawn(reader));
+        }
         // no seeking: read up to where the last read stopped
         let skipped = io::copy(&mut (&mut reader).take(start.offset), &mut io::sink());
         if !skipped.is_ok_and(|n| n == start.offset) {
@@ -207,10 +209,9 @@ impl Input {
                 base += filled as u64;
                 filled = 0;
             }
-            // a decoder that meets damage drops what it decoded in the same call: ask for
-            // little at a time, so little is lost before the damage
-            let want = if self.compression.is_some() { DECODE_STEP } else { BLOCK };
-            let until = (filled + want).min(buf.len());
+            // (a decoder is read a little at a time by its read-ahead thread, which hands out
+            // what it decoded before damage)
+            let until = buf.len();
             let (n, damage) = match read_some(&mut reader, &mut buf[filled..until]) {
                 Ok(n) => (n, None),
                 // the data of a compressed file or a journal export damaged: what came before
