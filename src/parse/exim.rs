@@ -223,11 +223,9 @@ pub enum EximLine<'a> {
     /// `Envelope-to:`, flagged header lines, folded continuations), alone in the reject log or
     /// as part `[n\m]` > 1 of a line split for syslog.
     Header(HeaderLine<'a>),
-    /// Understood, about no message: queue runs, connections, TLS errors, daemon start, ACL
-    /// warnings during the dialogue, VRFY/ETRN refusals.
+    /// About no message: queue runs, connections, TLS errors, daemon start, ACL warnings
+    /// during the dialogue, VRFY/ETRN refusals, the paniclog's errors.
     Info,
-    /// Not understood.
-    Unrecognised,
 }
 
 /// One line of a reject log's header block.
@@ -288,36 +286,6 @@ fn addresses(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Lines about no message that mailtrace knows and passes over.
-const INFO_PREFIXES: &[&str] = &[
-    "Start queue run",
-    "End queue run",
-    "SMTP connection ",
-    "no MAIL in SMTP connection",
-    "Start ODMR queue run",
-    "NOTQUIT",
-    "SMTP call from",
-    "SMTP command timeout",
-    "SMTP data timeout",
-    "SMTP syntax error",
-    "SMTP protocol error",
-    "SMTP protocol synchronization error",
-    "TLS error on connection",
-    "TLS session",
-    "no host name found for IP address",
-    "no IP address found for host",
-    "unexpected disconnection while reading SMTP command",
-    "exim ",
-    "daemon started",
-    "cwd=",
-    "Connection from",
-    "connection count",
-    "Warning:",
-    "Tainted",
-    "rejected connection from",
-    "refused connection from",
-    "Unexpected EOF",
-];
 
 /// Reads the body of a main-log line (after [`stamp`], or a syslog envelope's message).
 pub fn parse(body: &str) -> EximLine<'_> {
@@ -326,12 +294,9 @@ pub fn parse(body: &str) -> EximLine<'_> {
         if let Some(r) = rejection(body) {
             return EximLine::Rejected(r);
         }
-        let known = INFO_PREFIXES.iter().any(|p| body.starts_with(p))
-            // `H=… Warning: …`, `H=… incomplete transaction`, `U=… sender verify fail`
-            || body.starts_with("H=")
-            || body.starts_with("U=")
-            || body.contains(" authenticator failed for ");
-        return if known { EximLine::Info } else { EximLine::Unrecognised };
+        // everything else Exim writes without a message id is about no message: queue runs,
+        // connections, `H=… Warning: …`, and the paniclog's errors (`failed to open …`)
+        return EximLine::Info;
     }
     let id = first;
     if rest.starts_with("H=") || rest.starts_with("U=") {
@@ -815,7 +780,10 @@ mod tests {
             body("2026-11-10 00:03:22 H=[127.0.0.1] rejected VRFY foo@bar"),
             EximLine::Info
         );
-        assert_eq!(body("2026-11-10 00:03:22 rej/never"), EximLine::Unrecognised);
+        assert_eq!(
+            body("2026-11-10 00:03:22 failed to open DB file /var/spool/exim4/db/retry: Permission denied"),
+            EximLine::Info
+        );
     }
 
     #[test]

@@ -126,10 +126,9 @@ fn without_stamp(message: &str) -> &str {
     }
 }
 
-/// An Exim line as an event; one about nothing mailtrace follows is unrecognised.
+/// An Exim line as an event; one about no message is an `Info`.
 fn exim_kind(body: &str) -> EventKind<'_> {
     match exim::parse(body) {
-        exim::EximLine::Unrecognised => EventKind::Unrecognised,
         exim::EximLine::Info => EventKind::Info { qid: None },
         line => EventKind::Exim(line),
     }

@@ -100,7 +100,7 @@ impl Assembler {
                     }
                 }
             }
-            EximLine::Info | EximLine::Unrecognised => {}
+            EximLine::Info => {}
         }
     }
 
