@@ -158,11 +158,11 @@ pub struct Found {
     pub stats: ScanStats,
 }
 
-/// Tells on stderr which compressed files were damaged: what came before the damage was read,
-/// and so were the other files.
+/// Tells on stderr which files were damaged (what came before the damage was read, and so
+/// were the other files) or held lines that are not text.
 fn warn_damage(stats: &ScanStats) {
-    for d in stats.files.iter().filter_map(|f| f.damage.as_deref()) {
-        eprintln!("mailtrace: warning: {d}");
+    for w in stats.files.iter().flat_map(|f| f.warnings()) {
+        eprintln!("mailtrace: warning: {w}");
     }
 }
 
@@ -358,6 +358,9 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
         }
         for f in &summary.files {
             writeln!(out, "  {}  {} (bytes {}..{})", f.path, f.outcome, f.from, f.to)?;
+            for w in &f.warnings {
+                writeln!(out, "    warning: {w}")?;
+            }
         }
         writeln!(
             out,

@@ -51,6 +51,19 @@ pub struct FileStats {
     /// Where a compressed file's data was damaged or cut short (the lines before it were read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+    /// Lines that were not text (not UTF-8, or over 1 MiB).
+    pub oddities: crate::source::Oddities,
+}
+
+impl FileStats {
+    /// What to tell the user about this file: damage, binary data, over-long lines.
+    pub fn warnings(&self) -> Vec<String> {
+        self.damage
+            .iter()
+            .cloned()
+            .chain(self.oddities.warnings(&self.path))
+            .collect()
+    }
 }
 
 impl FileStats {
@@ -178,7 +191,11 @@ impl Pipeline {
             (None, None) => YearGuess::not_after(chrono::Utc::now()),
         };
         let mut fs = FileStats {
-            path: input.path.display().to_string(),
+            path: if input.is_stdin() {
+                "standard input".to_string()
+            } else {
+                input.path.display().to_string()
+            },
             ..FileStats::default()
         };
         let Pipeline {
@@ -259,6 +276,7 @@ impl Pipeline {
         stats.bytes += fs.bytes;
         stats.no_envelope += fs.no_envelope;
         fs.damage = end.damage.clone();
+        fs.oddities = end.oddities;
         stats.files.push(fs);
         Ok(end)
     }

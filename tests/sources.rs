@@ -449,3 +449,54 @@ fn standard_input_is_read_whole() {
     assert_eq!(code, 2);
     assert!(err.contains("only once"), "{err}");
 }
+
+/// A binary file and a "line" of several MiB: read without a panic, counted, and named in a
+/// warning with the byte where the first one is; the log after them is still traced.
+#[test]
+fn binary_data_and_huge_lines_are_counted_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("core.bin");
+    let bytes: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&binary, &bytes).unwrap();
+    let (code, _, err) = mailtrace(&["stats", "--format", "json", "--log", binary.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("core.bin") && err.contains("not UTF-8") && err.contains("byte 0"),
+        "{err}"
+    );
+
+    let huge = dir.path().join("huge.log");
+    let mut content = vec![b'x'; 3 << 20];
+    content.push(b'\n');
+    let at = content.len();
+    content.extend(sample());
+    std::fs::write(&huge, &content).unwrap();
+    let plain = dir.path().join("mail.log");
+    std::fs::write(&plain, sample()).unwrap();
+    let (code, out, err) = mailtrace(&["search", "--format", "ndjson", "--log", huge.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("huge.log") && err.contains("over 1 MiB") && err.contains("byte 0"),
+        "{err}"
+    );
+    // the sample's own non-UTF-8 lines are named too, at their place after the long line
+    assert!(
+        err.contains("not UTF-8") && !err.contains(&format!("byte {at}")),
+        "{err}"
+    );
+    assert_eq!(out, search(&plain));
+
+    let store = dir.path().join("store");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["index", "--store", store.to_str().unwrap(), "--format", "json"])
+        .arg(&huge)
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = summary["files"][0]["warnings"].to_string();
+    assert!(warnings.contains("over 1 MiB"), "{summary}");
+}

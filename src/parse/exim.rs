@@ -286,7 +286,6 @@ fn addresses(text: &str) -> Vec<&str> {
         .collect()
 }
 
-
 /// Reads the body of a main-log line (after [`stamp`], or a syslog envelope's message).
 pub fn parse(body: &str) -> EximLine<'_> {
     let (first, rest) = body.split_once(' ').unwrap_or((body, ""));

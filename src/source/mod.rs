@@ -61,6 +61,50 @@ pub struct ReadEnd {
     pub damage: Option<String>,
     /// The log's first [`HEAD_BYTES`], when the read began at its start.
     pub head: Vec<u8>,
+    /// Lines that were not text.
+    pub oddities: Oddities,
+}
+
+/// Lines that were read but were not what a log holds: counted, and where the first was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Oddities {
+    /// Lines that are not UTF-8 (handed out with U+FFFD in place of the bad bytes): a few in
+    /// a log, all of them in a binary file.
+    pub not_utf8: u64,
+    pub first_not_utf8: Option<u64>,
+    /// "Lines" without a newline in a whole 1 MiB block, handed out in 1 MiB pieces.
+    pub too_long: u64,
+    pub first_too_long: Option<u64>,
+}
+
+impl Oddities {
+    /// Adds the counts of a later read of the same file.
+    pub fn merge(&mut self, later: Oddities) {
+        self.not_utf8 += later.not_utf8;
+        self.first_not_utf8 = self.first_not_utf8.or(later.first_not_utf8);
+        self.too_long += later.too_long;
+        self.first_too_long = self.first_too_long.or(later.first_too_long);
+    }
+
+    /// What to tell the user about `path`, if anything.
+    pub fn warnings(&self, path: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(at) = self.first_not_utf8 {
+            out.push(format!(
+                "{path}: {} line(s) are not UTF-8 text, the first at byte {at} (binary data?); \
+                 they were read with the bad bytes replaced",
+                self.not_utf8
+            ));
+        }
+        if let Some(at) = self.first_too_long {
+            out.push(format!(
+                "{path}: {} piece(s) of over 1 MiB without a line end, the first at byte {at}; \
+                 each was counted as one line",
+                self.too_long
+            ));
+        }
+        out
+    }
 }
 
 /// How many of a log's first bytes identify it.
@@ -197,6 +241,7 @@ impl Input {
         progress(counted);
         let mut buf = vec![0u8; BLOCK];
         let mut head = Vec::new();
+        let mut oddities = Oddities::default();
         let mut filled = 0usize;
         let mut base: u64 = start.offset; // file offset of buf[0]
         let mut line_no: u64 = start.line;
@@ -205,7 +250,9 @@ impl Input {
                 // no newline in a whole block (corrupt or binary input): hand the block out
                 // as one line, so memory stays bounded whatever the input
                 line_no += 1;
-                emit(&buf[..filled], base, line_no, self.index, &mut f);
+                oddities.too_long += 1;
+                oddities.first_too_long.get_or_insert(base);
+                emit(&buf[..filled], base, line_no, self.index, &mut oddities, &mut f);
                 base += filled as u64;
                 filled = 0;
             }
@@ -252,13 +299,27 @@ impl Input {
             let mut start = 0usize;
             for nl in memchr::memchr_iter(b'\n', &buf[..filled]) {
                 line_no += 1;
-                emit(&buf[start..nl], base + start as u64, line_no, self.index, &mut f);
+                emit(
+                    &buf[start..nl],
+                    base + start as u64,
+                    line_no,
+                    self.index,
+                    &mut oddities,
+                    &mut f,
+                );
                 start = nl + 1;
             }
             if eof {
                 if start < filled && !hold_partial {
                     line_no += 1;
-                    emit(&buf[start..filled], base + start as u64, line_no, self.index, &mut f);
+                    emit(
+                        &buf[start..filled],
+                        base + start as u64,
+                        line_no,
+                        self.index,
+                        &mut oddities,
+                        &mut f,
+                    );
                     start = filled;
                 }
                 let at = Position {
@@ -270,6 +331,7 @@ impl Input {
                     eof: true,
                     damage,
                     head,
+                    oddities,
                 });
             }
             if stop_after.is_some_and(|n| base + start as u64 - first >= n) {
@@ -282,6 +344,7 @@ impl Input {
                     eof: false,
                     damage: None,
                     head,
+                    oddities,
                 });
             }
             buf.copy_within(start..filled, 0);
@@ -308,7 +371,7 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-fn emit(raw: &[u8], offset: u64, line: u64, file: u32, f: &mut impl FnMut(&str, LineRef)) {
+fn emit(raw: &[u8], offset: u64, line: u64, file: u32, odd: &mut Oddities, f: &mut impl FnMut(&str, LineRef)) {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     let at = LineRef {
         file,
@@ -318,7 +381,11 @@ fn emit(raw: &[u8], offset: u64, line: u64, file: u32, f: &mut impl FnMut(&str, 
     };
     match simdutf8::basic::from_utf8(raw) {
         Ok(s) => f(s, at),
-        Err(_) => f(&String::from_utf8_lossy(raw), at),
+        Err(_) => {
+            odd.not_utf8 += 1;
+            odd.first_not_utf8.get_or_insert(offset);
+            f(&String::from_utf8_lossy(raw), at)
+        }
     }
 }
 
@@ -385,7 +452,12 @@ mod tests {
                 at: Position { offset: 15, line: 3 },
                 eof: true,
                 damage: None,
-                head: Vec::new()
+                head: Vec::new(),
+                oddities: Oddities {
+                    not_utf8: 1,
+                    first_not_utf8: Some(9),
+                    ..Oddities::default()
+                }
             }
         );
         // stopping after a number of bytes, at a line boundary past it; each call goes on

@@ -44,6 +44,9 @@ pub struct FileReport {
     /// `new`, `resumed`, `unchanged`, `skipped: why`, or `damaged: where` (a compressed file
     /// read up to its damage).
     pub outcome: String,
+    /// Lines that were not text (not UTF-8, or over 1 MiB), where the first was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What an `index` run did.
@@ -237,6 +240,7 @@ impl<'s> Session<'s> {
                     from: from.offset,
                     to: from.offset,
                     outcome: "unchanged".into(),
+                    warnings: Vec::new(),
                 });
                 return Ok(known);
             }
@@ -261,6 +265,7 @@ impl<'s> Session<'s> {
         let mut at = from;
         let mut index = known;
         let mut damage = None;
+        let mut oddities = crate::source::Oddities::default();
         let end = loop {
             let mut write_error: Option<anyhow::Error> = None;
             let (names, writers, replace_all, resume_clock) =
@@ -277,6 +282,7 @@ impl<'s> Session<'s> {
             let (stop, done, head) = match (read, write_error) {
                 (Ok(r), None) => {
                     damage = damage.or(r.damage);
+                    oddities.merge(r.oddities);
                     (r.at, r.eof, r.head)
                 }
                 (Err(e), _) | (_, Some(e)) => return Err(e),
@@ -323,6 +329,7 @@ impl<'s> Session<'s> {
             self.commit()?;
             at = stop;
         };
+        let warnings = oddities.warnings(&shown);
         self.reports.push(FileReport {
             path: shown,
             from: from.offset,
@@ -331,6 +338,7 @@ impl<'s> Session<'s> {
                 Some(d) => format!("damaged: {d}"),
                 None => if known.is_some() { "resumed" } else { "new" }.into(),
             },
+            warnings,
         });
         Ok(index)
     }
@@ -430,6 +438,7 @@ fn skipped(path: &str, why: &str) -> FileReport {
         from: 0,
         to: 0,
         outcome: format!("skipped: {why}"),
+        warnings: Vec::new(),
     }
 }
 
