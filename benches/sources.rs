@@ -96,7 +96,10 @@ fn run(args: &Args) -> Result<(), String> {
     let mut cuts = vec![0];
     for i in 1..args.parts {
         let at = log.len() * i / args.parts;
-        let nl = log[at..].iter().position(|&b| b == b'\n').map_or(log.len(), |p| at + p + 1);
+        let nl = log[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(log.len(), |p| at + p + 1);
         cuts.push(nl);
     }
     cuts.push(log.len());
@@ -114,7 +117,10 @@ fn run(args: &Args) -> Result<(), String> {
                     e.write_all(part).map_err(|e| e.to_string())?;
                     (format!("{name}.gz"), e.finish().map_err(|e| e.to_string())?)
                 }
-                "zst" => (format!("{name}.zst"), zstd::encode_all(part, 3).map_err(|e| e.to_string())?),
+                "zst" => (
+                    format!("{name}.zst"),
+                    zstd::encode_all(part, 3).map_err(|e| e.to_string())?,
+                ),
                 _ => (name.clone(), part.to_vec()),
             };
             let path = set.join(file);
@@ -142,7 +148,10 @@ fn run(args: &Args) -> Result<(), String> {
     println!("| set | on disk | contender | median s | MB/s | vs baseline | peak RSS | runs (s) |");
     println!("|---|---:|---|---:|---:|---:|---:|---|");
     for (kind, set) in &sets {
-        let on_disk: u64 = files(set).iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
+        let on_disk: u64 = files(set)
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum();
         for f in files(set) {
             warm_page_cache(Path::new(&f))?;
         }
@@ -163,7 +172,16 @@ fn run(args: &Args) -> Result<(), String> {
             let (secs, _) = time_child(Command::new("sh").args(["-c", &script]), &[0, 1])?;
             base.secs.push(secs);
             let mut stats = Command::new(cli);
-            stats.args(["stats", "--format", "json", "--year", "2026", "--timezone", "UTC", "--log"]);
+            stats.args([
+                "stats",
+                "--format",
+                "json",
+                "--year",
+                "2026",
+                "--timezone",
+                "UTC",
+                "--log",
+            ]);
             stats.arg(set);
             let (secs, rss) = time_with_rss(stats, gnu_time)?;
             scan.secs.push(secs);
@@ -177,7 +195,10 @@ fn run(args: &Args) -> Result<(), String> {
             index.add_rss(rss);
             let _ = std::fs::remove_dir_all(&store);
         }
-        let rss = |s: &Series| s.rss_kib.map_or("-".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+        let rss = |s: &Series| {
+            s.rss_kib
+                .map_or("-".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+        };
         for (name, s) in [
             (baseline_name.to_string(), &base),
             ("`mailtrace stats` (scan)".to_string(), &scan),
