@@ -354,12 +354,26 @@ pub fn parse(body: &str) -> EximLine<'_> {
     }
 }
 
-/// The words of a field list, a quoted value kept whole (`T="a b"` is one word).
-fn words(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
+/// The words of a field list, a quoted value kept whole (`T="a b"` is one word), read
+/// without allocating.
+#[derive(Clone)]
+struct Words<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    fn new(text: &'a str) -> Self {
+        Words { text, at: 0 }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.text.as_bytes();
+        let mut i = self.at;
         while i < b.len() && b[i] == b' ' {
             i += 1;
         }
@@ -373,11 +387,10 @@ fn words(text: &str) -> Vec<&str> {
             }
             i += 1;
         }
-        if i > start {
-            out.push(&text[start..i.min(b.len())]);
-        }
+        let end = i.min(b.len());
+        self.at = end;
+        (end > start).then(|| &self.text[start..end])
     }
-    out
 }
 
 /// Where `needle` first stands outside double quotes (a `C="250 Ok: queued as …"` value holds
@@ -429,25 +442,30 @@ fn unquote(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `H=` starting at `words[i]` (its first word without `H=`): returns the host and how many
-/// words it took.
-fn host<'a>(first: &'a str, more: &[&'a str]) -> (Host<'a>, usize) {
+/// The rest of `H=` after its first word (without `H=`): the HELO in parentheses and the
+/// address in brackets, when the next words are those.
+fn host<'a>(first: &'a str, more: &mut std::iter::Peekable<Words<'a>>) -> Host<'a> {
     let mut h = Host::default();
-    let mut taken = 0;
-    let mut parts = std::iter::once(first).chain(more.iter().copied());
-    let mut word = parts.next();
+    let mut word = Some(first);
     if let Some(w) = word {
         if !w.starts_with('(') && !w.starts_with('[') {
             h.name = Some(w);
-            taken += 1;
-            word = parts.next();
+            word = more
+                .peek()
+                .copied()
+                .filter(|n| n.starts_with('(') || n.starts_with('['));
+            if word.is_some() {
+                more.next();
+            }
         }
     }
     if let Some(w) = word {
         if let Some(helo) = w.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
             h.helo = Some(helo);
-            taken += 1;
-            word = parts.next();
+            word = more.peek().copied().filter(|n| n.starts_with('['));
+            if word.is_some() {
+                more.next();
+            }
         }
     }
     if let Some(w) = word {
@@ -457,28 +475,26 @@ fn host<'a>(first: &'a str, more: &[&'a str]) -> (Host<'a>, usize) {
                 h.port = port
                     .strip_prefix(':')
                     .and_then(|p| p.trim_end_matches(':').parse().ok());
-                taken += 1;
             }
         }
     }
-    (h, taken.max(1))
+    h
 }
 
-/// Walks the `K=v` fields of `w`, handing each to `field`; returns the `H=` host, which takes
-/// the words of its HELO and address with it.
-fn each_field<'a>(w: &[&'a str], mut field: impl FnMut(&'a str, &'a str)) -> Option<Host<'a>> {
+/// Walks the `K=v` fields of `words` up to a bare `stop` word (which is consumed), handing
+/// each to `field`; returns the `H=` host, which takes the words of its HELO and address with
+/// it.
+fn each_field<'a>(
+    words: &mut std::iter::Peekable<Words<'a>>,
+    stop: Option<&str>,
+    mut field: impl FnMut(&'a str, &'a str),
+) -> Option<Host<'a>> {
     let mut found = None;
-    let mut i = 0;
-    while i < w.len() {
-        let word = w[i];
-        i += 1;
+    while let Some(word) = words.next() {
         match word.split_once('=') {
-            Some(("H", v)) => {
-                let (h, n) = host(v, &w[i..]);
-                found = Some(h);
-                i += n - 1;
-            }
+            Some(("H", v)) => found = Some(host(v, words)),
             Some((k, v)) => field(k, v),
+            None if Some(word) == stop => break,
             None => {}
         }
     }
@@ -491,19 +507,14 @@ fn bare(address: &str) -> &str {
 }
 
 fn arrival(tail: &str) -> Arrival<'_> {
-    let w = words(tail);
+    let mut w = Words::new(tail).peekable();
     let mut a = Arrival::default();
-    let Some((sender, rest)) = w.split_first() else {
+    let Some(sender) = w.next() else {
         return a;
     };
     a.from = bare(sender);
     // `for a b c` ends the line (a quoted `T=` holding " for " is one word)
-    let (fields, recipients) = match rest.iter().position(|&x| x == "for") {
-        Some(p) => (&rest[..p], &rest[p + 1..]),
-        None => (rest, &[][..]),
-    };
-    a.recipients = recipients.iter().map(|r| bare(r)).collect();
-    a.host = each_field(fields, |k, v| match k {
+    a.host = each_field(&mut w, Some("for"), |k, v| match k {
         "P" => a.protocol = Some(v),
         "A" => a.auth = Some(v),
         "U" => a.user = Some(v),
@@ -513,6 +524,7 @@ fn arrival(tail: &str) -> Arrival<'_> {
         "R" => a.bounce_of = Some(v),
         _ => {}
     });
+    a.recipients = w.map(bare).collect();
     a
 }
 
@@ -541,7 +553,7 @@ fn attempt(tail: &str) -> Attempt<'_> {
         }
         None => rest.strip_suffix(':').unwrap_or(rest),
     };
-    a.host = each_field(&words(fields), |k, v| match k {
+    a.host = each_field(&mut Words::new(fields).peekable(), None, |k, v| match k {
         "R" => a.router = Some(v),
         "T" => a.transport = Some(v),
         "C" => a.confirmation = Some(unquote(v)),
@@ -588,7 +600,7 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         Some(rest) if r.stage == "DATA" => rest,
         _ => after,
     };
-    r.host = each_field(&words(head), |k, v| {
+    r.host = each_field(&mut Words::new(head).peekable(), None, |k, v| {
         if k == "F" {
             r.from = Some(bare(v));
         }
