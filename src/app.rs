@@ -33,6 +33,10 @@ pub mod exit {
 #[derive(Debug, Clone, Default)]
 pub struct Common {
     pub logs: Vec<PathBuf>,
+    /// Also search the archive tier (`--historical`; implied by `--since` before the hot days).
+    pub historical: bool,
+    /// "Now" for the commands that depend on today's date (`--now`, `$MAILTRACE_NOW`).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// journald output to read (`journalctl -o json` / `-o export`; `-` is standard input).
     pub journals: Vec<PathBuf>,
     /// The store (`--store`); `None`: `$MAILTRACE_STORE` or the platform data directory.
@@ -212,7 +216,18 @@ pub fn search(
             ),
         };
         let found = hot.search(criteria, limit)?;
-        (found.rows, found.total)
+        // the archive tier, when asked for or when the time range reaches before the hot days
+        let before_hot = match (criteria.since, hot.day_range()) {
+            (Some(since), Some((first, _))) => since.date_naive() < first,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if common.historical || before_hot {
+            let (rows, extra) = with_archives(&store, criteria, found.rows, limit)?;
+            (rows, found.total + extra)
+        } else {
+            (found.rows, found.total)
+        }
     } else {
         let found = find(common, criteria)?;
         let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
@@ -231,6 +246,46 @@ pub fn search(
     Ok(if rows.is_empty() { exit::NOTHING } else { exit::FOUND })
 }
 
+/// Adds the archive tier's rows matching `c` to the hot tier's `rows` (newest first, at most
+/// `limit`); returns the rows and how many archived rows matched.
+fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
+    let mut archived: Vec<Trace> = Vec::new();
+    for (_, path) in crate::store::archive::days(&store.archive_dir())? {
+        let archive = crate::store::archive::Archive::open(&path)?;
+        if archive.overlaps(c.since, c.until) {
+            archived.extend(archive.search(c)?.into_iter().map(|st| st.trace));
+        }
+    }
+    archived.sort_by(|a, b| (b.first_time, &b.trace_id).cmp(&(a.first_time, &a.trace_id)));
+    let old: Vec<Row> = archived
+        .iter()
+        .flat_map(|t| c.rows(t).into_iter().map(move |i| Row::new(t, i)))
+        .collect();
+    let extra = old.len();
+    // both lists are newest first: merge them
+    let key = |r: &Row| {
+        (
+            chrono::DateTime::parse_from_rfc3339(&r.time).map(|t| t.to_utc()).ok(),
+            r.trace_id.clone(),
+        )
+    };
+    let mut merged = Vec::with_capacity(rows.len() + old.len());
+    let (mut a, mut b) = (rows.into_iter().peekable(), old.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) >= key(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        merged.push(if take_a { a.next() } else { b.next() }.expect("peeked"));
+        if limit.is_some_and(|n| merged.len() >= n) {
+            break;
+        }
+    }
+    Ok((merged, extra))
+}
+
 /// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
 pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Result<u8> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
@@ -238,7 +293,11 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
     let mut names: Vec<(u32, String)> = Vec::new();
     if !common.reads_logs() {
         let store = Store::open(&common.store_dir())?;
-        for st in HotReader::open(&store.hot_dir())?.traces(id)? {
+        let mut found = HotReader::open(&store.hot_dir())?.traces(id)?;
+        for (_, path) in crate::store::archive::days(&store.archive_dir())? {
+            found.extend(crate::store::archive::Archive::open(&path)?.traces(id)?);
+        }
+        for st in found {
             names.extend(st.files);
             traces.push(st.trace);
         }
@@ -431,18 +490,101 @@ pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Writ
     Ok(exit::FOUND)
 }
 
+/// `mailtrace maintain`: moves days past the hot window into archives and deletes days past
+/// the archive window.
+pub fn maintain(
+    common: &Common,
+    windows: crate::store::retention::Windows,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    if windows.archive_days < windows.hot_days {
+        bail!(
+            "--archive-days ({}) must be at least --hot-days ({})",
+            windows.archive_days,
+            windows.hot_days
+        );
+    }
+    let store = Store::open(&common.store_dir())?;
+    let now = common.now.unwrap_or_else(chrono::Utc::now);
+    let report = crate::store::retention::maintain(&store, now, windows)?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        for a in &report.archived {
+            writeln!(
+                out,
+                "  {}  archived: {} messages, {} rows, {}",
+                a.day,
+                a.traces,
+                a.rows,
+                size(a.bytes)
+            )?;
+        }
+        for d in &report.deleted {
+            writeln!(out, "  {d}  deleted (older than {} days)", windows.archive_days)?;
+        }
+        writeln!(
+            out,
+            "Maintained {} as of {}: {} days hot, {} days archived.",
+            store.root.display(),
+            now.format("%Y-%m-%d %H:%M UTC"),
+            report.hot_days,
+            report.archive_days
+        )?;
+    }
+    Ok(exit::FOUND)
+}
+
+/// `mailtrace verify`: checks every archive's checksums; exit 0 when all are whole, 1 when one
+/// is damaged (each named with the place).
+pub fn verify(common: &Common, out: &mut dyn Write) -> Result<u8> {
+    let store = Store::open(&common.store_dir())?;
+    let mut damaged = 0;
+    let days = crate::store::archive::days(&store.archive_dir())?;
+    for (day, path) in &days {
+        match crate::store::archive::verify(path) {
+            Ok(i) => writeln!(out, "  {day}  ok ({} messages, {})", i.traces, size(i.bytes))?,
+            Err(e) => {
+                damaged += 1;
+                writeln!(out, "  {day}  DAMAGED: {e:#}")?;
+            }
+        }
+    }
+    writeln!(out, "{} archives checked, {damaged} damaged.", days.len())?;
+    Ok(if damaged > 0 { exit::NOTHING } else { exit::FOUND })
+}
+
 /// `mailtrace store info`: days, rows, traces and size on disk per tier.
 pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     let store = Store::open(&common.store_dir())?;
     let days = HotReader::open(&store.hot_dir())?.info()?;
     let state = crate::store::state::IngestState::load(&store.root)?;
+    // an archive that cannot be read is listed as such: the rest still is
+    let archives: Vec<Result<crate::store::archive::ArchiveInfo, String>> =
+        crate::store::archive::days(&store.archive_dir())?
+            .iter()
+            .map(|(_, p)| {
+                crate::store::archive::Archive::open(p)
+                    .map(|a| a.info())
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .collect();
     if json {
+        let archive_days: Vec<serde_json::Value> = archives
+            .iter()
+            .map(|a| match a {
+                Ok(i) => serde_json::to_value(i).unwrap_or_default(),
+                Err(e) => serde_json::json!({ "error": e }),
+            })
+            .collect();
         serde_json::to_writer_pretty(
             &mut *out,
             &serde_json::json!({
                 "store": store.root,
                 "hot": { "days": days },
-                "archive": { "days": [] },
+                "archive": { "days": archive_days },
                 "files": state.files,
             }),
         )?;
@@ -474,7 +616,33 @@ pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8
             size(d.bytes)
         )?;
     }
-    writeln!(out, "Archive tier: empty")?;
+    let good: Vec<&crate::store::archive::ArchiveInfo> = archives.iter().filter_map(|a| a.as_ref().ok()).collect();
+    match (good.first(), good.last()) {
+        (Some(a), Some(b)) => writeln!(
+            out,
+            "Archive tier: {} days ({} … {}), {} rows, {} messages, {} on disk",
+            good.len(),
+            a.day,
+            b.day,
+            good.iter().map(|d| d.rows).sum::<u64>(),
+            good.iter().map(|d| d.traces).sum::<u64>(),
+            size(good.iter().map(|d| d.bytes).sum())
+        )?,
+        _ => writeln!(out, "Archive tier: empty")?,
+    }
+    for a in &archives {
+        match a {
+            Ok(d) => writeln!(
+                out,
+                "  {}  {:>9} rows  {:>9} messages  {:>10}",
+                d.day,
+                d.rows,
+                d.traces,
+                size(d.bytes)
+            )?,
+            Err(e) => writeln!(out, "  damaged: {e}")?,
+        }
+    }
     writeln!(out, "Files read: {}", state.files.len())?;
     for f in &state.files {
         writeln!(

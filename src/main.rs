@@ -60,6 +60,10 @@ recipient before alias expansion.")]
         /// Most rows to print (default 1000 for the table, no limit otherwise; 0 = no limit)
         #[arg(long)]
         limit: Option<usize>,
+        /// Also search the archive tier (days past the hot window); implied by --since before
+        /// the first hot day
+        #[arg(long)]
+        historical: bool,
     },
     /// Show one message's whole timeline, with every log line, by queue id, Message-ID or trace id
     #[command(after_help = "\
@@ -149,6 +153,41 @@ Exit codes: 0 stopped cleanly, 2 error.")]
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Move days past the hot window into zstd archives; delete days past the archive window
+    #[command(after_help = "\
+Examples:
+  mailtrace maintain --store /var/lib/mailtrace
+  mailtrace maintain --hot-days 10 --archive-days 90 --now 2026-11-23T00:00:00Z
+
+A day stays hot (searched by default) for --hot-days days, today included; then it is
+compacted into one archive file (searched with `search --historical`, or a --since before the
+hot days; `show` finds archived messages too), written and checked before the hot day is
+removed. Days older than --archive-days are deleted. Run it daily (cron or a systemd timer).
+
+Exit codes: 0 done, 2 error (every day is still in one tier or both; run it again).")]
+    Maintain {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Days kept in the hot tier, today included
+        #[arg(long, default_value_t = 10)]
+        hot_days: u32,
+        /// Days kept at all, today included (hot + archive)
+        #[arg(long, default_value_t = 90)]
+        archive_days: u32,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Report format: text, or JSON for scripts
+        #[arg(long, value_enum, default_value = "text")]
+        format: ShowFormat,
+    },
+    /// Check every archive's checksums; name the damaged ones and where
+    #[command(
+        after_help = "Example:\n  mailtrace verify --store /var/lib/mailtrace\n\nExit codes: 0 all whole, 1 some damaged, 2 error."
+    )]
+    Verify {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
     /// What the store holds
     Store {
         #[command(subcommand)]
@@ -196,6 +235,10 @@ struct ReadArgs {
     /// Networks that are yours, for direction (CIDR, comma-separated, repeatable)
     #[arg(long, value_name = "CIDRS")]
     local_networks: Vec<String>,
+    /// Take this as the current time (RFC 3339, or `YYYY-MM-DD HH:MM` in --timezone) for what
+    /// depends on today's date (--last, the tiers); default: $MAILTRACE_NOW, else the clock
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
     /// Config file (TOML: local_domains, local_networks, timezone); default: $MAILTRACE_CONFIG
     #[arg(long)]
     config: Option<PathBuf>,
@@ -289,17 +332,20 @@ enum DirectionArg {
 }
 
 impl CommonArgs {
-    fn into_common(self) -> Common {
-        let mut c = self.read.into_common(self.store);
+    fn into_common(self) -> anyhow::Result<Common> {
+        let mut c = self.read.into_common(self.store)?;
         c.logs = self.logs;
         c.journals = self.journals;
-        c
+        Ok(c)
     }
 }
 
 impl ReadArgs {
-    fn into_common(self, store: Option<PathBuf>) -> Common {
-        Common {
+    fn into_common(self, store: Option<PathBuf>) -> anyhow::Result<Common> {
+        let now_text = self
+            .now
+            .or_else(|| std::env::var("MAILTRACE_NOW").ok().filter(|v| !v.is_empty()));
+        let mut c = Common {
             logs: Vec::new(),
             journals: Vec::new(),
             store,
@@ -308,7 +354,14 @@ impl ReadArgs {
             local_domains: self.local_domains,
             local_networks: self.local_networks,
             config: self.config,
+            historical: false,
+            now: None,
+        };
+        if let Some(text) = now_text {
+            let zone = c.zone()?;
+            c.now = Some(query::parse_time(&text, &zone).map_err(|e| anyhow::anyhow!("--now / MAILTRACE_NOW: {e}"))?);
         }
+        Ok(c)
     }
 }
 
@@ -333,7 +386,8 @@ impl CriteriaArgs {
             .transpose()
             .map_err(anyhow::Error::msg)?;
         if let Some(last) = &self.last {
-            since = Some(chrono::Utc::now() - query::parse_last(last).map_err(anyhow::Error::msg)?);
+            let now = common.now.unwrap_or_else(chrono::Utc::now);
+            since = Some(now - query::parse_last(last).map_err(anyhow::Error::msg)?);
         }
         Ok(Criteria {
             from: self.from.as_deref().map(AddressPattern::parse),
@@ -383,8 +437,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             criteria,
             format,
             limit,
+            historical,
         } => {
-            let common = common.into_common();
+            let mut common = common.into_common()?;
+            common.historical = historical;
             let criteria = criteria.into_criteria(&common)?;
             let format = match format {
                 Some(FormatArg::Table) => Format::Table,
@@ -396,11 +452,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             app::search(&common, &criteria, format, limit, &mut out)
         }
-        Command::Show { id, common, format } => {
-            app::show(&common.into_common(), &id, matches!(format, ShowFormat::Json), &mut out)
-        }
+        Command::Show { id, common, format } => app::show(
+            &common.into_common()?,
+            &id,
+            matches!(format, ShowFormat::Json),
+            &mut out,
+        ),
         Command::Stats { common, format } => {
-            app::stats(&common.into_common(), matches!(format, ShowFormat::Json), &mut out)
+            app::stats(&common.into_common()?, matches!(format, ShowFormat::Json), &mut out)
         }
         Command::Index {
             paths,
@@ -411,7 +470,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             commit_every,
         } => {
             let json = matches!(format, ShowFormat::Json);
-            let mut common = read.into_common(store);
+            let mut common = read.into_common(store)?;
             common.logs = paths;
             common.journals = journals;
             let chunk = (commit_every > 0).then(|| commit_every * 1_000_000);
@@ -428,7 +487,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             interval,
             read,
         } => {
-            let mut common = read.into_common(store);
+            let mut common = read.into_common(store)?;
             common.logs = paths;
             common.journals = journals;
             if !(interval > 0.0 && interval.is_finite()) {
@@ -440,10 +499,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &mut std::io::stderr(),
             )
         }
+        Command::Maintain {
+            store,
+            hot_days,
+            archive_days,
+            read,
+            format,
+        } => {
+            let common = read.into_common(store)?;
+            let windows = mailtrace::store::retention::Windows { hot_days, archive_days };
+            app::maintain(&common, windows, matches!(format, ShowFormat::Json), &mut out)
+        }
+        Command::Verify { store } => {
+            let common = ReadArgs::default().into_common(store)?;
+            app::verify(&common, &mut out)
+        }
         Command::Store {
             command: StoreCommand::Info { store, format },
         } => {
-            let common = ReadArgs::default().into_common(store);
+            let common = ReadArgs::default().into_common(store)?;
             app::store_info(&common, matches!(format, ShowFormat::Json), &mut out)
         }
     }

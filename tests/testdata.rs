@@ -21,6 +21,7 @@ fn run_case(case: &common::Case) -> Result<(), String> {
         local_networks: case.local_networks.clone(),
         config: None,
         store: None,
+        ..Common::default()
     };
     let mut out = Vec::new();
     search(&common, &Criteria::default(), Format::Ndjson, None, &mut out).map_err(|e| format!("{e:#}"))?;

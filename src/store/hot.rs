@@ -444,6 +444,31 @@ impl HotReader {
         Ok(out)
     }
 
+    /// Every trace stored for `day` (none if the day is not held).
+    pub fn day_traces(&self, day: NaiveDate) -> Result<Vec<StoredTrace>> {
+        let Some(d) = self.days.iter().find(|d| d.day == day) else {
+            return Ok(Vec::new());
+        };
+        let searcher = d.reader.searcher();
+        let q = first_rows(&d.fields);
+        let mut out = Vec::new();
+        for (_, addr) in searcher.search(q.as_ref(), &TimeHits)? {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            out.push(
+                d.fields
+                    .stored_trace(&doc)
+                    .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?,
+            );
+        }
+        out.sort_by(|a, b| (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id)));
+        Ok(out)
+    }
+
+    /// The days held and their directories.
+    pub fn day_dirs(&self) -> Vec<(NaiveDate, PathBuf)> {
+        self.days.iter().map(|d| (d.day, d.dir.clone())).collect()
+    }
+
     /// Rows, traces and bytes on disk per day.
     pub fn info(&self) -> Result<Vec<DayInfo>> {
         let mut out = Vec::new();

@@ -11,10 +11,12 @@
 //!
 //! Partitions are whole directories, so retention (a later tier) drops days, never rewrites.
 
+pub mod archive;
 pub mod criteria;
 pub mod follow;
 pub mod hot;
 pub mod ingest;
+pub mod retention;
 pub mod schema;
 pub mod state;
 pub mod writer_thread;
@@ -94,6 +96,11 @@ impl Store {
 
     pub fn hot_dir(&self) -> PathBuf {
         self.root.join("hot")
+    }
+
+    /// The archive tier: one `YYYY-MM-DD.mtar` file per day.
+    pub fn archive_dir(&self) -> PathBuf {
+        self.root.join("archive")
     }
 
     /// Takes the writer lock, held until the returned file is dropped (also when the process

@@ -263,7 +263,7 @@ impl Fields {
 
 /// A trace as the store gives it back: with its raw lines, and the names of the files they
 /// came from (by the file numbers in the timeline).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredTrace {
     pub trace: Trace,
     pub files: Vec<(u32, String)>,

@@ -1,0 +1,172 @@
+//! The two tiers: fifteen days indexed, `maintain` with a fixed clock keeps the newest days
+//! hot, archives the next ones and deletes the oldest; a historical search gives exactly the
+//! rows the store gave before the compaction (those of the days kept), `show` finds archived
+//! messages, and a flipped byte in an archive is found by `verify` and named by a search
+//! while the hot tier keeps answering.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    // `store info` and `verify` read no logs: they take no year or zone
+    let reads = !matches!(args[0], "store" | "verify");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(args)
+        .args(if reads {
+            &["--year", "2026", "--timezone", "UTC"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The sample day (Nov 24) repeated as Nov 1 … Nov `days`.
+fn days_of_log(days: u32) -> Vec<u8> {
+    let sample = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sample/mail.log")).unwrap();
+    let mut out = Vec::new();
+    for d in 1..=days {
+        for line in sample.split_inclusive(|&b| b == b'\n') {
+            if line.starts_with(b"Nov 24 ") {
+                out.extend_from_slice(format!("Nov {d:>2} ").as_bytes());
+                out.extend_from_slice(&line[7..]);
+            } else {
+                out.extend_from_slice(line);
+            }
+        }
+    }
+    out
+}
+
+fn rows(ndjson: &str) -> Vec<serde_json::Value> {
+    ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn since(rows: &[serde_json::Value], day: &str) -> Vec<serde_json::Value> {
+    rows.iter()
+        .filter(|r| r["time"].as_str().unwrap() >= day)
+        .cloned()
+        .collect()
+}
+
+fn store_arg(store: &Path) -> &str {
+    store.to_str().unwrap()
+}
+
+#[test]
+fn maintain_moves_days_between_tiers_and_search_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, days_of_log(15)).unwrap();
+    let store = dir.path().join("store");
+    let (code, _, err) = run(&["index", "--store", store_arg(&store), log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, before, _) = run(&["search", "--store", store_arg(&store), "--format", "ndjson"]);
+    let before = rows(&before);
+    assert!(before.len() > 15 * 30, "{} rows", before.len());
+    let archived_id = before
+        .iter()
+        .find(|r| r["time"].as_str().unwrap().starts_with("2026-11-06") && r["message_id"].is_string())
+        .map(|r| r["message_id"].as_str().unwrap().to_string())
+        .unwrap();
+
+    // Nov 15 noon: Nov 11–15 stay hot, Nov 4–10 are archived, Nov 1–3 go
+    let (code, out, err) = run(&[
+        "maintain",
+        "--store",
+        store_arg(&store),
+        "--hot-days",
+        "5",
+        "--archive-days",
+        "12",
+        "--now",
+        "2026-11-15T12:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["hot_days"], 5, "{report}");
+    assert_eq!(report["archive_days"], 7, "{report}");
+    assert_eq!(report["deleted"].as_array().unwrap().len(), 3, "{report}");
+    let (_, info, _) = run(&["store", "info", "--store", store_arg(&store), "--format", "json"]);
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["hot"]["days"].as_array().unwrap().len(), 5);
+    assert_eq!(info["archive"]["days"].as_array().unwrap().len(), 7);
+
+    // the hot tier alone, then both tiers: the rows of the days kept, as before
+    let (_, hot, _) = run(&["search", "--store", store_arg(&store), "--format", "ndjson"]);
+    assert_eq!(rows(&hot), since(&before, "2026-11-11"));
+    let (_, all, _) = run(&[
+        "search",
+        "--store",
+        store_arg(&store),
+        "--format",
+        "ndjson",
+        "--historical",
+    ]);
+    assert_eq!(rows(&all), since(&before, "2026-11-04"));
+    // a --since before the hot days reaches the archives by itself; criteria and --limit hold
+    let (_, window, _) = run(&[
+        "search",
+        "--store",
+        store_arg(&store),
+        "--format",
+        "ndjson",
+        "--since",
+        "2026-11-08",
+    ]);
+    assert_eq!(rows(&window), since(&before, "2026-11-08"));
+    let to = before[before.len() / 2]["to"].as_str().unwrap().to_string();
+    let (_, by_to, _) = run(&[
+        "search",
+        "--store",
+        store_arg(&store),
+        "--format",
+        "ndjson",
+        "--historical",
+        "--to",
+        &to,
+        "--limit",
+        "4",
+    ]);
+    let expected: Vec<_> = since(&before, "2026-11-04")
+        .into_iter()
+        .filter(|r| r["to"].as_str() == Some(to.as_str()) || r["orig_to"].as_str() == Some(to.as_str()))
+        .take(4)
+        .collect();
+    assert_eq!(rows(&by_to), expected);
+    let (code, shown, _) = run(&["show", "--store", store_arg(&store), &archived_id]);
+    assert_eq!(code, 0);
+    assert!(shown.contains("Log lines"), "{shown}");
+
+    // a flipped byte: verify names the file, a historical search says which, hot still answers
+    let (code, out, _) = run(&["verify", "--store", store_arg(&store)]);
+    assert_eq!(code, 0, "{out}");
+    let victim = store.join("archive/2026-11-06.mtar");
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let middle = bytes.len() / 3;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&victim, &bytes).unwrap();
+    let (code, out, _) = run(&["verify", "--store", store_arg(&store)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("2026-11-06") && out.contains("DAMAGED"), "{out}");
+    let (code, _, err) = run(&[
+        "search",
+        "--store",
+        store_arg(&store),
+        "--historical",
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("2026-11-06.mtar") && err.contains("damaged"), "{err}");
+    let (code, hot_again, _) = run(&["search", "--store", store_arg(&store), "--format", "ndjson"]);
+    assert_eq!(code, 0);
+    assert_eq!(hot_again, hot);
+}
