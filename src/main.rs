@@ -153,6 +153,30 @@ Exit codes: 0 stopped cleanly, 2 error.")]
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Write the raw log lines the store keeps, byte for byte, for forensics or other tools
+    #[command(after_help = "\
+Examples:
+  mailtrace replay --since '2026-11-20 00:00' --until '2026-11-21 00:00' > nov20.log
+  mailtrace replay --to bob@example.com --since 2026-10-01        (the lines of his messages)
+  mailtrace replay --last 1h --format ndjson | jq .file
+
+Lines come in the order they were read, exactly as they were (invalid UTF-8 and all), from
+the hot tier and the archives alike. With only --since/--until (or --last), every line of the
+window; with other criteria, the lines of the matching messages. --format ndjson adds the
+source file and byte offset of each line.
+
+Exit codes: 0 lines written, 1 none, 2 error.")]
+    Replay {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        #[command(flatten)]
+        criteria: CriteriaArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// raw: the lines as they were; ndjson: with their file and offset
+        #[arg(long, value_enum, default_value = "raw")]
+        format: ReplayFormat,
+    },
     /// Move days past the hot window into zstd archives; delete days past the archive window
     #[command(after_help = "\
 Examples:
@@ -322,6 +346,12 @@ enum StatusArg {
     Discarded,
     Expanded,
     InProgress,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReplayFormat {
+    Raw,
+    Ndjson,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -509,6 +539,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let common = read.into_common(store)?;
             let windows = mailtrace::store::retention::Windows { hot_days, archive_days };
             app::maintain(&common, windows, matches!(format, ShowFormat::Json), &mut out)
+        }
+        Command::Replay {
+            store,
+            criteria,
+            read,
+            format,
+        } => {
+            let common = read.into_common(store)?;
+            let criteria = criteria.into_criteria(&common)?;
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            let code = app::replay(&common, &criteria, matches!(format, ReplayFormat::Ndjson), &mut lock)?;
+            std::io::Write::flush(&mut lock)?;
+            Ok(code)
         }
         Command::Verify { store } => {
             let common = ReadArgs::default().into_common(store)?;

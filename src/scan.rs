@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::event::EventKind;
+use crate::event::{EventKind, LineRef};
 use crate::parse::{parse_line, Family, Parsed};
 use crate::source::{Input, Position, ReadEnd};
 use crate::syslog::{YearGuess, Zone};
@@ -103,6 +104,10 @@ impl ScanStats {
     }
 }
 
+/// What receives each line as it was read: its bytes, its place, and its time (`None` for a
+/// line without one).
+pub type LineSink<'a> = dyn FnMut(&[u8], LineRef, Option<DateTime<Utc>>) + 'a;
+
 /// Reads every input in order and hands each finished trace to `on_trace`.
 pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace)) -> Result<ScanStats> {
     let total: u64 = inputs.iter().map(|i| i.len).sum();
@@ -184,6 +189,20 @@ impl Pipeline {
         stop_after: Option<u64>,
         on_trace: &mut dyn FnMut(Trace),
     ) -> Result<ReadEnd> {
+        self.read_raw(input, from, hold_partial, stop_after, on_trace, None)
+    }
+
+    /// Like [`Pipeline::read`], also handing every line's bytes, place and time (`None` for a
+    /// line without one) to `on_line` before it is parsed further.
+    pub fn read_raw(
+        &mut self,
+        input: &Input,
+        from: Position,
+        hold_partial: bool,
+        stop_after: Option<u64>,
+        on_trace: &mut dyn FnMut(Trace),
+        mut on_line: Option<&mut LineSink<'_>>,
+    ) -> Result<ReadEnd> {
         self.bar.set_message(input.path.display().to_string());
         let mut years = match (self.opts.year, input.modified) {
             (Some(y), _) => YearGuess::given(y),
@@ -209,14 +228,23 @@ impl Pipeline {
             content_ids,
             bar,
         } = self;
-        let end = input.for_each_line_from(
+        let end = input.for_each_raw_line_from(
             from,
             hold_partial,
             stop_after,
-            |line, at| {
+            |bytes, line, at| {
                 fs.lines += 1;
                 fs.bytes += line.len() as u64 + 1;
-                match parse_line(line, at, &mut years, &opts.zone) {
+                let parsed = parse_line(line, at, &mut years, &opts.zone);
+                if let Some(sink) = on_line.as_mut() {
+                    let time = match &parsed {
+                        // a reject log's header line has no time of its own
+                        Parsed::Event(ev, _) if ev.time != DateTime::UNIX_EPOCH => Some(ev.time),
+                        _ => None,
+                    };
+                    sink(bytes, at, time);
+                }
+                match parsed {
                     Parsed::NoEnvelope => {
                         fs.no_envelope += 1;
                         if stats.no_envelope_examples.len() < 3 && !line.trim().is_empty() {

@@ -75,6 +75,55 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
         .map(|r| r["message_id"].as_str().unwrap().to_string())
         .unwrap();
 
+    // replay gives back the window's lines byte for byte (a line without a time goes with the
+    // one before it), before the compaction and after it
+    let input = std::fs::read(&log).unwrap();
+    let input_window = |first: u32, last: u32| -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut keep = false;
+        for line in input.split_inclusive(|&b| b == b'\n') {
+            if let Some(day) = std::str::from_utf8(&line[..7.min(line.len())])
+                .ok()
+                .and_then(|p| p.strip_prefix("Nov "))
+                .and_then(|d| d.trim().parse::<u32>().ok())
+            {
+                keep = (first..=last).contains(&day);
+            }
+            if keep {
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    };
+    let replay = |since: &str, until: &str| -> Vec<u8> {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args([
+                "replay",
+                "--store",
+                store_arg(&store),
+                "--since",
+                since,
+                "--until",
+                until,
+            ])
+            .args(["--year", "2026", "--timezone", "UTC"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() || out.stdout.is_empty(),
+            "{:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let nov5_to_9 = input_window(5, 9);
+    assert!(nov5_to_9.len() > 100_000);
+    assert!(
+        replay("2026-11-05 00:00", "2026-11-09 23:59:59") == nov5_to_9,
+        "replay of Nov 5–9 differs"
+    );
+
     // Nov 15 noon: Nov 11–15 stay hot, Nov 4–10 are archived, Nov 1–3 go
     let (code, out, err) = run(&[
         "maintain",
@@ -144,6 +193,39 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
     let (code, shown, _) = run(&["show", "--store", store_arg(&store), &archived_id]);
     assert_eq!(code, 0);
     assert!(shown.contains("Log lines"), "{shown}");
+
+    // after the compaction: from the archives, and across both tiers
+    assert!(
+        replay("2026-11-05 00:00", "2026-11-09 23:59:59") == nov5_to_9,
+        "replay from archives differs"
+    );
+    assert!(
+        replay("2026-11-09 00:00", "2026-11-12 23:59:59") == input_window(9, 12),
+        "replay across tiers differs"
+    );
+    assert!(
+        replay("2026-11-01 00:00", "2026-11-03 23:59:59").is_empty(),
+        "deleted days replayed"
+    );
+    // one message's lines, with their file and offset
+    let (code, lines, err) = run(&[
+        "replay",
+        "--store",
+        store_arg(&store),
+        "--message-id",
+        &archived_id,
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines = rows(&lines);
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert_eq!(l["file"].as_str(), log.to_str());
+        let offset = l["offset"].as_u64().unwrap() as usize;
+        let text = l["line"].as_str().unwrap();
+        assert_eq!(&input[offset..offset + text.len()], text.as_bytes());
+    }
 
     // a flipped byte: verify names the file, a historical search says which, hot still answers
     let (code, out, _) = run(&["verify", "--store", store_arg(&store)]);

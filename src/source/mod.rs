@@ -232,6 +232,19 @@ impl Input {
         hold_partial: bool,
         stop_after: Option<u64>,
         mut f: impl FnMut(&str, LineRef),
+        progress: impl FnMut(u64),
+    ) -> Result<ReadEnd> {
+        self.for_each_raw_line_from(start, hold_partial, stop_after, |_, line, at| f(line, at), progress)
+    }
+
+    /// Like [`Input::for_each_line_from`], also handing out each line's bytes as they were
+    /// (with a `\r` before the newline, and bytes that are not UTF-8).
+    pub fn for_each_raw_line_from(
+        &self,
+        start: Position,
+        hold_partial: bool,
+        stop_after: Option<u64>,
+        mut f: impl FnMut(&[u8], &str, LineRef),
         mut progress: impl FnMut(u64),
     ) -> Result<ReadEnd> {
         let first = start.offset;
@@ -371,8 +384,8 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-fn emit(raw: &[u8], offset: u64, line: u64, file: u32, odd: &mut Oddities, f: &mut impl FnMut(&str, LineRef)) {
-    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+fn emit(bytes: &[u8], offset: u64, line: u64, file: u32, odd: &mut Oddities, f: &mut impl FnMut(&[u8], &str, LineRef)) {
+    let raw = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     let at = LineRef {
         file,
         offset,
@@ -380,11 +393,11 @@ fn emit(raw: &[u8], offset: u64, line: u64, file: u32, odd: &mut Oddities, f: &m
         len: raw.len() as u32,
     };
     match simdutf8::basic::from_utf8(raw) {
-        Ok(s) => f(s, at),
+        Ok(s) => f(bytes, s, at),
         Err(_) => {
             odd.not_utf8 += 1;
             odd.first_not_utf8.get_or_insert(offset);
-            f(&String::from_utf8_lossy(raw), at)
+            f(bytes, &String::from_utf8_lossy(raw), at)
         }
     }
 }

@@ -28,6 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::raw::Record;
 use super::schema::StoredTrace;
 use crate::query::{words, AddressPattern, Criteria};
 
@@ -59,6 +60,9 @@ struct Index {
     last_time: Option<DateTime<Utc>>,
     blocks: Vec<Block>,
     terms: BTreeMap<String, Vec<u32>>,
+    /// The day's raw lines (records of [`super::raw::Record`]), in the order they were read.
+    #[serde(default)]
+    raw_blocks: Vec<Block>,
 }
 
 /// What an archive holds, for `store info`.
@@ -148,9 +152,13 @@ fn terms(t: &crate::trace::Trace) -> Vec<String> {
     out
 }
 
-/// Writes the archive of `day` holding `traces` to `path` (through a temporary file, synced,
-/// then renamed: a crash leaves the old file or the new one, never half of one).
-pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace]) -> Result<ArchiveInfo> {
+/// Raw bytes of records per raw block.
+const RAW_BLOCK: usize = 4 << 20;
+
+/// Writes the archive of `day` holding `traces` and the day's `raw` lines to `path` (through a
+/// temporary file, synced, then renamed: a crash leaves the old file or the new one, never half
+/// of one).
+pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]) -> Result<ArchiveInfo> {
     let tmp = path.with_extension("mtar.tmp");
     let mut buf: Vec<u8> = MAGIC.to_vec();
     let mut index = Index {
@@ -161,6 +169,7 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace]) -> Result<Arch
         last_time: traces.iter().map(|t| t.trace.last_time).max(),
         blocks: Vec::new(),
         terms: BTreeMap::new(),
+        raw_blocks: Vec::new(),
     };
     for (n, t) in traces.iter().enumerate() {
         for term in terms(&t.trace) {
@@ -182,6 +191,24 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace]) -> Result<Arch
             count: chunk.len() as u32,
         });
         buf.extend_from_slice(&z);
+    }
+    let mut pending = Vec::new();
+    let mut first = 0u32;
+    for (n, r) in raw.iter().enumerate() {
+        r.encode(&mut pending);
+        if pending.len() >= RAW_BLOCK || n + 1 == raw.len() {
+            let z = zstd::encode_all(&pending[..], LEVEL)?;
+            index.raw_blocks.push(Block {
+                offset: buf.len() as u64,
+                len: z.len() as u64,
+                xxh3: xxh3_64(&z),
+                first,
+                count: n as u32 + 1 - first,
+            });
+            buf.extend_from_slice(&z);
+            pending.clear();
+            first = n as u32 + 1;
+        }
     }
     let index_bytes = zstd::encode_all(&serde_json::to_vec(&index)?[..], LEVEL)?;
     let index_offset = buf.len() as u64;
@@ -387,6 +414,33 @@ impl Archive {
         self.load(&ordinals)
     }
 
+    /// The day's raw lines, in the order they were read.
+    pub fn raw_records(&self) -> Result<Vec<Record>> {
+        let shown = self.path.display();
+        let mut f = File::open(&self.path).with_context(|| format!("cannot open the archive {shown}"))?;
+        let mut out = Vec::new();
+        for b in &self.index.raw_blocks {
+            let mut raw = vec![0u8; b.len as usize];
+            f.seek(SeekFrom::Start(b.offset))?;
+            f.read_exact(&mut raw)
+                .with_context(|| format!("the archive {shown} is cut short at byte {}", b.offset))?;
+            if xxh3_64(&raw) != b.xxh3 {
+                bail!(
+                    "the archive {shown} is damaged in bytes {}..{}: restore it from a copy or delete it",
+                    b.offset,
+                    b.offset + b.len
+                );
+            }
+            let bytes = zstd::decode_all(&raw[..])
+                .with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))?;
+            let mut r = &bytes[..];
+            while let Some(rec) = Record::decode(&mut r)? {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every trace, in the order they were archived.
     pub fn all(&self) -> Result<Vec<StoredTrace>> {
         self.load(&(0..self.index.traces).collect::<Vec<_>>())
@@ -399,7 +453,7 @@ pub fn verify(path: &Path) -> Result<ArchiveInfo> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let body = &bytes[..bytes.len() - TRAILER];
     let whole = u64::from_le_bytes(bytes[bytes.len() - 16..bytes.len() - 8].try_into().expect("8 bytes"));
-    for b in &archive.index.blocks {
+    for b in archive.index.blocks.iter().chain(&archive.index.raw_blocks) {
         let raw = &body[b.offset as usize..(b.offset + b.len) as usize];
         if xxh3_64(raw) != b.xxh3 {
             bail!(

@@ -101,6 +101,7 @@ pub struct Session<'s> {
     replace_all: bool,
     reports: Vec<FileReport>,
     started: Instant,
+    raw: super::raw::RawWriters,
 }
 
 impl<'s> Session<'s> {
@@ -136,6 +137,9 @@ impl<'s> Session<'s> {
         };
         // traces that began after the checkpoint's last line cannot be stored yet
         let resume_clock = assembler.as_ref().and_then(Assembler::clock);
+        if recovered {
+            super::raw::recover(&store.root, &state.raw)?;
+        }
         state.interrupted_run = Some(Utc::now());
         state.save(&store.root)?;
         let names: BTreeMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
@@ -167,6 +171,10 @@ impl<'s> Session<'s> {
             replace_all: recovered,
             reports: Vec::new(),
             started,
+            raw: super::raw::RawWriters::new(
+                &store.root,
+                format!("{:020}", Utc::now().timestamp_nanos_opt().unwrap_or_default()),
+            ),
         })
     }
 
@@ -268,17 +276,37 @@ impl<'s> Session<'s> {
         let mut oddities = crate::source::Oddities::default();
         let end = loop {
             let mut write_error: Option<anyhow::Error> = None;
-            let (names, writers, replace_all, resume_clock) =
-                (&self.names, &self.writers, self.replace_all, self.resume_clock);
-            let read = self.pipeline.read(&input, at, active, chunk, &mut |t: Trace| {
-                if write_error.is_none() {
-                    let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
-                    let files = files_of(&t, names);
-                    if let Err(e) = writers.put(t, files, replace) {
-                        write_error = Some(e);
+            let mut raw_error: Option<anyhow::Error> = None;
+            let (names, writers, replace_all, resume_clock, raw) = (
+                &self.names,
+                &self.writers,
+                self.replace_all,
+                self.resume_clock,
+                &mut self.raw,
+            );
+            let read = self.pipeline.read_raw(
+                &input,
+                at,
+                active,
+                chunk,
+                &mut |t: Trace| {
+                    if write_error.is_none() {
+                        let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
+                        let files = files_of(&t, names);
+                        if let Err(e) = writers.put(t, files, replace) {
+                            write_error = Some(e);
+                        }
                     }
-                }
-            });
+                },
+                Some(&mut |bytes: &[u8], at: crate::event::LineRef, time| {
+                    if raw_error.is_none() {
+                        if let Err(e) = raw.push(bytes, at, time) {
+                            raw_error = Some(e);
+                        }
+                    }
+                }),
+            );
+            let write_error = write_error.or(raw_error);
             let (stop, done, head) = match (read, write_error) {
                 (Ok(r), None) => {
                     damage = damage.or(r.damage);
@@ -347,6 +375,13 @@ impl<'s> Session<'s> {
     /// positions: a run stopped after this redoes nothing before it. Returns the messages in
     /// flight.
     pub fn commit(&mut self) -> Result<usize> {
+        // the raw lines first: a crash before the state is saved cuts them back
+        for seg in self.raw.commit()? {
+            match self.state.raw.iter_mut().find(|s| s.path == seg.path) {
+                Some(s) => s.len = seg.len,
+                None => self.state.raw.push(seg),
+            }
+        }
         let open = checkpoint(
             self.store,
             &mut self.state,

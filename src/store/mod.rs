@@ -16,6 +16,7 @@ pub mod criteria;
 pub mod follow;
 pub mod hot;
 pub mod ingest;
+pub mod raw;
 pub mod retention;
 pub mod schema;
 pub mod state;

@@ -13,6 +13,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::archive;
 use super::hot::HotReader;
+use super::raw;
+use super::state::IngestState;
 use super::Store;
 
 /// How long each tier keeps a day.
@@ -63,22 +65,57 @@ pub fn maintain(store: &Store, now: DateTime<Utc>, windows: Windows) -> Result<R
     let archive_dir = store.archive_dir();
     std::fs::create_dir_all(&archive_dir).with_context(|| format!("cannot create {}", archive_dir.display()))?;
     let mut report = Report::default();
+    let mut state = IngestState::load(&store.root)?;
     let hot = HotReader::open(&store.hot_dir())?;
-    for (day, dir) in hot.day_dirs() {
-        if day >= first_hot {
-            continue;
-        }
+    // the days either hot part holds: traces by the day a message arrived, raw lines by their
+    // own time
+    let mut days: Vec<NaiveDate> = hot.day_dirs().into_iter().map(|(d, _)| d).collect();
+    days.extend(raw::days(&store.root)?.into_iter().map(|(d, _)| d));
+    days.sort();
+    days.dedup();
+    for day in days.into_iter().filter(|&d| d < first_hot) {
         if day >= first_kept {
             let path = archive::path_of(&archive_dir, day);
-            let traces = hot.day_traces(day)?;
-            let info = archive::write(&path, day, &traces)?;
+            let mut traces = hot.day_traces(day)?;
+            let mut lines = raw::day_records(&store.root, day, &state.raw)?;
+            if path.exists() {
+                // the day was archived before (a late line, a message finished since): the
+                // archive is rewritten with both, the hot copy of a message winning
+                let old = archive::Archive::open(&path)
+                    .with_context(|| format!("cannot add to the archive of {day}: restore or delete it first"))?;
+                let mut merged: Vec<_> = old
+                    .all()?
+                    .into_iter()
+                    .filter(|o| !traces.iter().any(|t| t.trace.trace_id == o.trace.trace_id))
+                    .collect();
+                merged.append(&mut traces);
+                merged.sort_by(|a, b| {
+                    (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id))
+                });
+                traces = merged;
+                let mut old_lines = old.raw_records()?;
+                old_lines.append(&mut lines);
+                lines = old_lines;
+            }
+            let info = archive::write(&path, day, &traces, &lines)?;
             // read it back whole before the hot copy goes
             archive::verify(&path).with_context(|| format!("the archive just written for {day} does not read back"))?;
             report.archived.push(info);
         } else {
             report.deleted.push(day);
         }
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        if let Some((_, dir)) = hot.day_dirs().into_iter().find(|(d, _)| *d == day) {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        }
+        // the raw files go from the state first: a crash leaves files no commit knows, which
+        // the next recovery removes
+        let prefix = format!("raw/{}/", day.format("%Y-%m-%d"));
+        state.raw.retain(|s| !s.path.starts_with(&prefix));
+        state.save(&store.root)?;
+        let raw_dir = store.root.join(&prefix);
+        if raw_dir.exists() {
+            std::fs::remove_dir_all(&raw_dir).with_context(|| format!("cannot remove {}", raw_dir.display()))?;
+        }
     }
     for (day, path) in archive::days(&archive_dir)? {
         if day < first_kept {

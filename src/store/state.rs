@@ -91,6 +91,9 @@ pub struct IngestState {
     pub interrupted_run: Option<DateTime<Utc>>,
     /// How many checkpoints were written (names the next one).
     pub generation: u64,
+    /// The raw tier's files and their lengths at the last commit.
+    #[serde(default)]
+    pub raw: Vec<super::raw::Segment>,
 }
 
 /// How a file given to `index` relates to what the store has read.
