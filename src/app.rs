@@ -251,9 +251,19 @@ pub fn search(
 fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
     let mut archived: Vec<Trace> = Vec::new();
     for (_, path) in crate::store::archive::days(&store.archive_dir())? {
-        let archive = crate::store::archive::Archive::open(&path)?;
-        if archive.overlaps(c.since, c.until) {
-            archived.extend(archive.search(c)?.into_iter().map(|st| st.trace));
+        // a damaged archive is named, and the rest of the store still answers
+        let found = crate::store::archive::Archive::open(&path).and_then(|a| {
+            if a.overlaps(c.since, c.until) {
+                a.search(c)
+            } else {
+                Ok(Vec::new())
+            }
+        });
+        match found {
+            Ok(traces) => archived.extend(traces.into_iter().map(|st| st.trace)),
+            Err(e) => {
+                eprintln!("mailtrace: warning: {e:#}; its day is left out (`mailtrace verify` checks every archive)")
+            }
         }
     }
     archived.sort_by(|a, b| (b.first_time, &b.trace_id).cmp(&(a.first_time, &a.trace_id)));
@@ -295,7 +305,10 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
         let store = Store::open(&common.store_dir())?;
         let mut found = HotReader::open(&store.hot_dir())?.traces(id)?;
         for (_, path) in crate::store::archive::days(&store.archive_dir())? {
-            found.extend(crate::store::archive::Archive::open(&path)?.traces(id)?);
+            match crate::store::archive::Archive::open(&path).and_then(|a| a.traces(id)) {
+                Ok(t) => found.extend(t),
+                Err(e) => eprintln!("mailtrace: warning: {e:#}; its day is left out"),
+            }
         }
         for st in found {
             names.extend(st.files);
@@ -408,6 +421,15 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
     let store = Store::create(&dir)?;
     let opts = common.scan_options()?;
     let summary = ingest::run(&store, &paths, &opts, chunk)?;
+    // once `maintain` has run on the store, every run keeps its windows
+    let maintained = match crate::store::retention::Windows::of(&store)? {
+        Some(w) => Some(crate::store::retention::maintain(
+            &store,
+            common.now.unwrap_or_else(chrono::Utc::now),
+            w,
+        )?),
+        None => None,
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &summary)?;
         writeln!(out)?;
@@ -434,6 +456,18 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
             summary.seconds,
             summary.mb_per_sec()
         )?;
+    }
+    if let Some(m) = maintained.filter(|m| !m.archived.is_empty() || !m.deleted.is_empty()) {
+        if !json {
+            writeln!(
+                out,
+                "Maintained: {} days archived, {} deleted; {} days hot, {} archived.",
+                m.archived.len(),
+                m.deleted.len(),
+                m.hot_days,
+                m.archive_days
+            )?;
+        }
     }
     let skipped = summary
         .files
@@ -620,6 +654,54 @@ pub fn maintain(
             now.format("%Y-%m-%d %H:%M UTC"),
             report.hot_days,
             report.archive_days
+        )?;
+    }
+    Ok(exit::FOUND)
+}
+
+/// `mailtrace export --day D`: writes the archive of day `day`, checked first, to `out`.
+pub fn export(common: &Common, day: chrono::NaiveDate, out: &mut dyn Write) -> Result<u8> {
+    let store = Store::open(&common.store_dir())?;
+    let path = crate::store::archive::path_of(&store.archive_dir(), day);
+    if !path.exists() {
+        bail!(
+            "no archive for {day} in {}: `mailtrace store info` lists the days archived (run `mailtrace maintain` to archive the days past the hot window)",
+            store.root.display()
+        );
+    }
+    crate::store::archive::verify(&path)?;
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    out.write_all(&bytes)?;
+    Ok(exit::FOUND)
+}
+
+/// `mailtrace import FILE…`: checks each archive and puts it in the store's archive tier
+/// (refusing to replace a day held unless `replace`).
+pub fn import(common: &Common, files: &[PathBuf], replace: bool, out: &mut dyn Write) -> Result<u8> {
+    let store = Store::create(&common.store_dir())?;
+    let _lock = store.lock()?;
+    let dir = store.archive_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in files {
+        let info = crate::store::archive::verify(f).with_context(|| format!("{} cannot be imported", f.display()))?;
+        let target = crate::store::archive::path_of(&dir, info.day);
+        if target.exists() && !replace {
+            bail!(
+                "the store already holds an archive of {}: pass --replace to put {} in its place",
+                info.day,
+                f.display()
+            );
+        }
+        let tmp = target.with_extension("mtar.tmp");
+        std::fs::copy(f, &tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::File::open(&tmp).and_then(|t| t.sync_all())?;
+        std::fs::rename(&tmp, &target)?;
+        writeln!(
+            out,
+            "  {}  imported from {} ({} messages)",
+            info.day,
+            f.display(),
+            info.traces
         )?;
     }
     Ok(exit::FOUND)

@@ -204,6 +204,31 @@ Exit codes: 0 done, 2 error (every day is still in one tier or both; run it agai
         #[arg(long, value_enum, default_value = "text")]
         format: ShowFormat,
     },
+    /// Write one day's archive (checked first), to move it to another machine
+    #[command(
+        after_help = "Example:\n  mailtrace export --day 2026-10-02 > 2026-10-02.mtar\n  mailtrace export --day 2026-10-02 --out /backup/2026-10-02.mtar"
+    )]
+    Export {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// The day (UTC), YYYY-MM-DD
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        /// Write here instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Put exported archives into the store's archive tier (each checked first)
+    #[command(after_help = "Example:\n  mailtrace import --store /var/lib/mailtrace /backup/2026-10-*.mtar")]
+    Import {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Replace an archive of the same day
+        #[arg(long)]
+        replace: bool,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Check every archive's checksums; name the damaged ones and where
     #[command(
         after_help = "Example:\n  mailtrace verify --store /var/lib/mailtrace\n\nExit codes: 0 all whole, 1 some damaged, 2 error."
@@ -553,6 +578,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let code = app::replay(&common, &criteria, matches!(format, ReplayFormat::Ndjson), &mut lock)?;
             std::io::Write::flush(&mut lock)?;
             Ok(code)
+        }
+        Command::Export { store, day, out: file } => {
+            let common = ReadArgs::default().into_common(store)?;
+            match file {
+                Some(path) => {
+                    let tmp = path.with_extension("part");
+                    let mut f = std::fs::File::create(&tmp)?;
+                    let code = app::export(&common, day, &mut f)?;
+                    f.sync_all()?;
+                    std::fs::rename(&tmp, &path)?;
+                    Ok(code)
+                }
+                None => app::export(&common, day, &mut out),
+            }
+        }
+        Command::Import { store, replace, files } => {
+            let common = ReadArgs::default().into_common(store)?;
+            app::import(&common, &files, replace, &mut std::io::stderr())
         }
         Command::Verify { store } => {
             let common = ReadArgs::default().into_common(store)?;

@@ -9,7 +9,7 @@ use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     // `store info` and `verify` read no logs: they take no year or zone
-    let reads = !matches!(args[0], "store" | "verify");
+    let reads = !matches!(args[0], "store" | "verify" | "export" | "import");
     let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
         .args(args)
         .args(if reads {
@@ -238,7 +238,7 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
     let (code, out, _) = run(&["verify", "--store", store_arg(&store)]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("2026-11-06") && out.contains("DAMAGED"), "{out}");
-    let (code, _, err) = run(&[
+    let (code, rest, err) = run(&[
         "search",
         "--store",
         store_arg(&store),
@@ -246,9 +246,86 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
         "--format",
         "ndjson",
     ]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 0);
     assert!(err.contains("2026-11-06.mtar") && err.contains("damaged"), "{err}");
+    let expected: Vec<_> = since(&before, "2026-11-04")
+        .into_iter()
+        .filter(|r| !r["time"].as_str().unwrap().starts_with("2026-11-06"))
+        .collect();
+    assert_eq!(rows(&rest), expected, "the other days still answer");
     let (code, hot_again, _) = run(&["search", "--store", store_arg(&store), "--format", "ndjson"]);
     assert_eq!(code, 0);
     assert_eq!(hot_again, hot);
+
+    // export a day, import it into another store: the same rows there
+    let moved = dir.path().join("2026-11-07.mtar");
+    let (code, _, err) = run(&[
+        "export",
+        "--store",
+        store_arg(&store),
+        "--day",
+        "2026-11-07",
+        "--out",
+        moved.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = run(&["export", "--store", store_arg(&store), "--day", "2026-11-06"]);
+    assert_eq!(code, 2, "a damaged archive is not exported");
+    let other = dir.path().join("other");
+    let (code, _, err) = run(&["import", "--store", store_arg(&other), moved.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["import", "--store", store_arg(&other), moved.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--replace"), "{err}");
+    let (_, there, _) = run(&[
+        "search",
+        "--store",
+        store_arg(&other),
+        "--format",
+        "ndjson",
+        "--historical",
+    ]);
+    let nov7: Vec<_> = before
+        .iter()
+        .filter(|r| r["time"].as_str().unwrap().starts_with("2026-11-07"))
+        .cloned()
+        .collect();
+    assert_eq!(rows(&there), nov7);
+
+    // once maintained, `index` keeps the windows itself: a day later, Nov 11 is archived and
+    // Nov 4 goes
+    let next_day: Vec<u8> = days_of_log(16)
+        .split_inclusive(|&b| b == b'\n')
+        .skip_while(|l| !l.starts_with(b"Nov 16 "))
+        .flatten()
+        .copied()
+        .collect();
+    let log16 = dir.path().join("mail.log.16");
+    std::fs::write(&log16, &next_day).unwrap();
+    let (code, _, err) = run(&[
+        "index",
+        "--store",
+        store_arg(&store),
+        "--now",
+        "2026-11-16T12:00:00Z",
+        log16.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Maintained"), "{err}");
+    let (_, info, _) = run(&["store", "info", "--store", store_arg(&store), "--format", "json"]);
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    let days = |tier: &str| -> Vec<String> {
+        info[tier]["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["day"].as_str().unwrap_or("damaged").to_string())
+            .collect()
+    };
+    assert_eq!(
+        days("hot"),
+        ["2026-11-12", "2026-11-13", "2026-11-14", "2026-11-15", "2026-11-16"]
+    );
+    assert_eq!(days("archive").first().map(String::as_str), Some("2026-11-05"));
+    assert_eq!(days("archive").last().map(String::as_str), Some("2026-11-11"));
 }

@@ -47,6 +47,8 @@ pub fn run(
     let mut opts = opts.clone();
     opts.progress = false;
     let mut session = Session::begin(store, &opts, &[])?;
+    let mut maintained = Instant::now();
+    let mut totals = (0u64, 0u64);
     // the record of the file each path was showing when last read
     let mut following: Vec<Option<usize>> = paths
         .iter()
@@ -95,9 +97,26 @@ pub fn run(
         if stop.load(Ordering::Relaxed) {
             break;
         }
+        // once `maintain` has run on the store, keep its windows every hour: the session ends
+        // (all committed, the lock let go), maintain runs, a new session goes on
+        if maintained.elapsed() >= MAINTAIN_EVERY {
+            if let Some(w) = super::retention::Windows::of(store)? {
+                let done = session.finish()?;
+                totals = (totals.0 + done.stats.lines, totals.1 + done.traces);
+                super::retention::maintain(store, chrono::Utc::now(), w)?;
+                session = Session::begin(store, &opts, &[])?;
+            }
+            maintained = Instant::now();
+        }
     }
-    session.finish()
+    let mut summary = session.finish()?;
+    summary.stats.lines += totals.0;
+    summary.traces += totals.1;
+    Ok(summary)
 }
+
+/// How often a follower applies the tiers' windows.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(3600);
 
 /// The sibling of `path` that is the file record `prev` (the file `path` showed before it was
 /// rotated), if it is still there: `mail.log.1`, `mail.log-20261123`, `mail.log.1.gz`….

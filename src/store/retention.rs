@@ -47,6 +47,37 @@ impl Windows {
     }
 }
 
+const WINDOWS_FILE: &str = "tiers.json";
+
+impl Windows {
+    /// The windows the last `maintain` used on `store`, if it ran: `index` and `follow` then
+    /// keep them.
+    pub fn of(store: &Store) -> Result<Option<Windows>> {
+        let path = store.root.join(WINDOWS_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))?;
+                let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as u32);
+                Ok(Some(Windows {
+                    hot_days: n("hot_days").unwrap_or(10),
+                    archive_days: n("archive_days").unwrap_or(90),
+                }))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn save(&self, store: &Store) -> Result<()> {
+        let text = format!(
+            "{{\"hot_days\": {}, \"archive_days\": {}}}\n",
+            self.hot_days, self.archive_days
+        );
+        super::state::write_atomic(&store.root.join(WINDOWS_FILE), text.as_bytes())
+    }
+}
+
 /// What a `maintain` run did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
@@ -60,6 +91,7 @@ pub struct Report {
 /// Applies `windows` at `now` to `store`.
 pub fn maintain(store: &Store, now: DateTime<Utc>, windows: Windows) -> Result<Report> {
     let _lock = store.lock()?;
+    windows.save(store)?;
     let first_hot = windows.first_hot(now);
     let first_kept = windows.first_kept(now);
     let archive_dir = store.archive_dir();
