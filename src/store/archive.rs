@@ -179,7 +179,12 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
     for (b, chunk) in traces.chunks(BLOCK_TRACES).enumerate() {
         let mut lines = Vec::new();
         for t in chunk {
-            serde_json::to_writer(&mut lines, t)?;
+            // the raw lines are kept once, in the raw blocks: timelines point at them
+            let mut bare = t.clone();
+            for e in &mut bare.trace.timeline {
+                e.text = Box::default();
+            }
+            serde_json::to_writer(&mut lines, &bare)?;
             lines.push(b'\n');
         }
         let z = zstd::encode_all(&lines[..], LEVEL)?;
@@ -403,7 +408,8 @@ impl Archive {
             .collect())
     }
 
-    /// The traces whose queue id, Message-ID or trace id is `id`.
+    /// The traces whose queue id, Message-ID or trace id is `id`, with the text of their lines
+    /// (from the day's raw lines).
     pub fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {
         let mut ordinals: Vec<u32> = ["qid:", "mid:", "tid:"]
             .iter()
@@ -411,7 +417,23 @@ impl Archive {
             .collect();
         ordinals.sort_unstable();
         ordinals.dedup();
-        self.load(&ordinals)
+        let mut traces = self.load(&ordinals)?;
+        if !traces.is_empty() {
+            let lines: std::collections::HashMap<(u32, u64), Vec<u8>> = self
+                .raw_records()?
+                .into_iter()
+                .map(|r| ((r.file, r.offset), r.bytes))
+                .collect();
+            for st in &mut traces {
+                for e in &mut st.trace.timeline {
+                    if let Some(bytes) = lines.get(&(e.line.file, e.line.offset)) {
+                        let text = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+                        e.text = String::from_utf8_lossy(text).into();
+                    }
+                }
+            }
+        }
+        Ok(traces)
     }
 
     /// The day's raw lines, in the order they were read.
