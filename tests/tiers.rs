@@ -26,6 +26,25 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The sample day (Nov 24) repeated on each of `days` days ending on `last`.
+fn days_until(last: chrono::NaiveDate, days: u32) -> Vec<u8> {
+    let sample = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sample/mail.log")).unwrap();
+    let mut out = Vec::new();
+    for i in (0..days).rev() {
+        let day = last - chrono::Duration::days(i64::from(i));
+        let prefix = day.format("%b %e ").to_string();
+        for line in sample.split_inclusive(|&b| b == b'\n') {
+            if line.starts_with(b"Nov 24 ") {
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(&line[7..]);
+            } else {
+                out.extend_from_slice(line);
+            }
+        }
+    }
+    out
+}
+
 /// The sample day (Nov 24) repeated as Nov 1 … Nov `days`.
 fn days_of_log(days: u32) -> Vec<u8> {
     let sample = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sample/mail.log")).unwrap();
@@ -328,4 +347,73 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
     );
     assert_eq!(days("archive").first().map(String::as_str), Some("2026-11-05"));
     assert_eq!(days("archive").last().map(String::as_str), Some("2026-11-11"));
+}
+
+/// A hundred days with the default windows and a fixed clock: exactly 10 days hot, 80
+/// archived, the 10 oldest gone; the historical search equals the search before the
+/// compaction for the days kept; an archived day replays byte for byte.
+#[test]
+fn a_hundred_days_with_the_default_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let last = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let log = dir.path().join("mail.log");
+    let input = days_until(last, 100);
+    std::fs::write(&log, &input).unwrap();
+    let store = dir.path().join("store");
+    let (code, _, err) = run(&["index", "--store", store_arg(&store), log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, before, _) = run(&["search", "--store", store_arg(&store), "--format", "ndjson"]);
+    let before = rows(&before);
+    let (code, out, err) = run(&[
+        "maintain",
+        "--store",
+        store_arg(&store),
+        "--now",
+        "2026-11-23T12:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (report["hot_days"].as_u64(), report["archive_days"].as_u64()),
+        (Some(10), Some(80)),
+        "{report}"
+    );
+    assert_eq!(report["deleted"].as_array().unwrap().len(), 10);
+    let (_, all, _) = run(&[
+        "search",
+        "--store",
+        store_arg(&store),
+        "--format",
+        "ndjson",
+        "--historical",
+    ]);
+    assert_eq!(rows(&all), since(&before, "2026-08-26"));
+    // Sep 30 as it was indexed
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args([
+            "replay",
+            "--store",
+            store_arg(&store),
+            "--since",
+            "2026-09-30 00:00",
+            "--until",
+            "2026-09-30 23:59:59",
+        ])
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .output()
+        .unwrap();
+    let mut expected = Vec::new();
+    let mut keep = false;
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        if line.len() > 7 && line[3] == b' ' && line[0].is_ascii_uppercase() && line[6] == b' ' {
+            keep = line.starts_with(b"Sep 30 ");
+        }
+        if keep {
+            expected.extend_from_slice(line);
+        }
+    }
+    assert!(!expected.is_empty());
+    assert!(out.stdout == expected, "the replay of Sep 30 differs");
 }
