@@ -215,6 +215,13 @@ pub fn search(
                 store.root.display()
             ),
         };
+        if !common.historical && !crate::store::archive::days(&store.archive_dir())?.is_empty() {
+            hint = if hot.is_empty() {
+                "The hot tier is empty; older days are in the archive tier: add --historical.".to_string()
+            } else {
+                format!("{hint} Older days are in the archive tier: add --historical.")
+            };
+        }
         let found = hot.search(criteria, limit)?;
         // the archive tier, when asked for or when the time range reaches before the hot days
         let before_hot = match (criteria.since, hot.day_range()) {

@@ -251,8 +251,8 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
     assert_eq!(code, 0, "{out}");
     let victim = store.join("archive/2026-11-06.mtar");
     let mut bytes = std::fs::read(&victim).unwrap();
-    let middle = bytes.len() / 3;
-    bytes[middle] ^= 0x40;
+    // inside the first block of traces (they come right after the 8-byte magic)
+    bytes[20] ^= 0x40;
     std::fs::write(&victim, &bytes).unwrap();
     let (code, out, _) = run(&["verify", "--store", store_arg(&store)]);
     assert_eq!(code, 1, "{out}");

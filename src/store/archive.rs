@@ -32,7 +32,7 @@ use super::raw::Record;
 use super::schema::StoredTrace;
 use crate::query::{words, AddressPattern, Criteria};
 
-const MAGIC: &[u8; 8] = b"MTARCHV1";
+const MAGIC: &[u8; 8] = b"MTARCHV2";
 const END: &[u8; 8] = b"MTAEND01";
 const TRAILER: usize = 40;
 /// Traces per block: a lookup decodes one block per candidate.
@@ -50,7 +50,7 @@ struct Block {
     count: u32,
 }
 
-/// What an archive's index holds.
+/// What an archive's header holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Index {
     day: NaiveDate,
@@ -59,10 +59,10 @@ struct Index {
     first_time: Option<DateTime<Utc>>,
     last_time: Option<DateTime<Utc>>,
     blocks: Vec<Block>,
-    terms: BTreeMap<String, Vec<u32>>,
     /// The day's raw lines (records of [`super::raw::Record`]), in the order they were read.
-    #[serde(default)]
     raw_blocks: Vec<Block>,
+    postings: Block,
+    terms: Block,
 }
 
 /// What an archive holds, for `store info`.
@@ -161,6 +161,13 @@ const RAW_BLOCK: usize = 4 << 20;
 pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]) -> Result<ArchiveInfo> {
     let tmp = path.with_extension("mtar.tmp");
     let mut buf: Vec<u8> = MAGIC.to_vec();
+    let empty = Block {
+        offset: 0,
+        len: 0,
+        xxh3: 0,
+        first: 0,
+        count: 0,
+    };
     let mut index = Index {
         day,
         traces: traces.len() as u32,
@@ -168,12 +175,14 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
         first_time: traces.iter().map(|t| t.trace.first_time).min(),
         last_time: traces.iter().map(|t| t.trace.last_time).max(),
         blocks: Vec::new(),
-        terms: BTreeMap::new(),
         raw_blocks: Vec::new(),
+        postings: empty.clone(),
+        terms: empty,
     };
+    let mut postings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (n, t) in traces.iter().enumerate() {
         for term in terms(&t.trace) {
-            index.terms.entry(term).or_default().push(n as u32);
+            postings.entry(term).or_default().push(n as u32);
         }
     }
     for (b, chunk) in traces.chunks(BLOCK_TRACES).enumerate() {
@@ -215,6 +224,32 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
             first = n as u32 + 1;
         }
     }
+    // the postings, then the term map pointing into them
+    let mut lists = Vec::new();
+    let mut map = fst::MapBuilder::memory();
+    for (term, ordinals) in &postings {
+        map.insert(term, lists.len() as u64)?;
+        varint(&mut lists, ordinals.len() as u64);
+        let mut last = 0u32;
+        for &o in ordinals {
+            varint(&mut lists, u64::from(o - last));
+            last = o;
+        }
+    }
+    let section = |buf: &mut Vec<u8>, bytes: &[u8]| Block {
+        offset: {
+            let at = buf.len() as u64;
+            buf.extend_from_slice(bytes);
+            at
+        },
+        len: bytes.len() as u64,
+        xxh3: xxh3_64(bytes),
+        first: 0,
+        count: 0,
+    };
+    index.postings = section(&mut buf, &lists);
+    let fst_bytes = map.into_inner()?;
+    index.terms = section(&mut buf, &fst_bytes);
     let index_bytes = zstd::encode_all(&serde_json::to_vec(&index)?[..], LEVEL)?;
     let index_offset = buf.len() as u64;
     buf.extend_from_slice(&index_bytes);
@@ -247,6 +282,8 @@ pub struct Archive {
     path: PathBuf,
     index: Index,
     len: u64,
+    terms: fst::Map<Vec<u8>>,
+    postings: Vec<u8>,
 }
 
 impl Archive {
@@ -287,11 +324,52 @@ impl Archive {
             &zstd::decode_all(&raw[..]).with_context(|| format!("the archive {shown} is damaged at byte {offset}"))?,
         )
         .with_context(|| format!("the archive {shown} has an index this version cannot read"))?;
+        let mut section = |b: &Block, what: &str| -> Result<Vec<u8>> {
+            if b.offset.checked_add(b.len).is_none_or(|end| end > offset) {
+                bail!("the archive {shown} is damaged: its {what} runs past its header");
+            }
+            let mut bytes = vec![0u8; b.len as usize];
+            f.seek(SeekFrom::Start(b.offset))?;
+            f.read_exact(&mut bytes)?;
+            if xxh3_64(&bytes) != b.xxh3 {
+                bail!(
+                    "the archive {shown} is damaged in its {what} (bytes {}..{}): restore it from a copy or delete it",
+                    b.offset,
+                    b.offset + b.len
+                );
+            }
+            Ok(bytes)
+        };
+        let postings = section(&index.postings, "postings")?;
+        let terms = fst::Map::new(section(&index.terms, "terms")?)
+            .with_context(|| format!("the archive {shown} has a damaged term map"))?;
         Ok(Archive {
             path: path.to_path_buf(),
             index,
             len,
+            terms,
+            postings,
         })
+    }
+
+    /// The ordinals of the traces holding `term`.
+    fn term(&self, term: &str) -> Vec<u32> {
+        let Some(at) = self.terms.get(term) else {
+            return Vec::new();
+        };
+        let Some(mut r) = self.postings.get(at as usize..) else {
+            return Vec::new();
+        };
+        // (checked at open; a list is never longer than the day's traces)
+        let n = read_varint(&mut r).min(u64::from(self.index.traces));
+        let mut last = 0u32;
+        (0..n)
+            .map(|_| {
+                last = last.saturating_add(read_varint(&mut r) as u32);
+                last
+            })
+            .filter(|&o| o < self.index.traces)
+            .collect()
     }
 
     pub fn day(&self) -> NaiveDate {
@@ -317,7 +395,7 @@ impl Archive {
 
     /// The ordinals that can match `c`: those under its most selective term, or all.
     fn candidates(&self, c: &Criteria) -> Vec<u32> {
-        let term = |t: String| self.index.terms.get(&t).cloned().unwrap_or_default();
+        let term = |t: String| self.term(&t);
         let address = |kind: &str, p: &AddressPattern| match p {
             AddressPattern::Exact(a) => Some(term(format!("{kind}:{a}"))),
             AddressPattern::Domain(d) => Some(term(format!("{kind}dom:{d}"))),
@@ -413,7 +491,7 @@ impl Archive {
     pub fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {
         let mut ordinals: Vec<u32> = ["qid:", "mid:", "tid:"]
             .iter()
-            .flat_map(|k| self.index.terms.get(&format!("{k}{id}")).cloned().unwrap_or_default())
+            .flat_map(|k| self.term(&format!("{k}{id}")))
             .collect();
         ordinals.sort_unstable();
         ordinals.dedup();
@@ -467,6 +545,31 @@ impl Archive {
     pub fn all(&self) -> Result<Vec<StoredTrace>> {
         self.load(&(0..self.index.traces).collect::<Vec<_>>())
     }
+}
+
+fn varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a varint; 0 past the end (a damaged list reads as short, never as a panic).
+fn read_varint(r: &mut &[u8]) -> u64 {
+    let mut n = 0u64;
+    let mut shift = 0;
+    while let Some((&b, rest)) = r.split_first() {
+        *r = rest;
+        if shift < 64 {
+            n |= u64::from(b & 0x7f) << shift;
+        }
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    n
 }
 
 /// Checks an archive's whole-file checksum and every block's; names the first damage.
