@@ -9,7 +9,8 @@
 //! may be quoted (`T="…"`, `C="…"`), and `H=` spans the host name, its HELO in parentheses and
 //! the address in brackets.
 //!
-//! This module only reads lines into [`EximLine`]; folding them into traces comes next.
+//! This module only reads lines into [`EximLine`] (and a reject log's header lines into
+//! [`HeaderLine`]); `trace::assembler` folds them into traces.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
