@@ -733,6 +733,33 @@ pub fn verify(common: &Common, out: &mut dyn Write) -> Result<u8> {
     Ok(if damaged > 0 { exit::NOTHING } else { exit::FOUND })
 }
 
+/// A day of a tier: the day, rows, messages, bytes on disk.
+type TierDay = (chrono::NaiveDate, u64, u64, u64);
+
+/// A tier's totals, then a line per day.
+fn write_tier(out: &mut dyn Write, name: &str, days: &[TierDay]) -> Result<()> {
+    let (rows, traces, bytes) = days.iter().fold((0, 0, 0), |a, d| (a.0 + d.1, a.1 + d.2, a.2 + d.3));
+    match (days.first(), days.last()) {
+        (Some(a), Some(b)) => writeln!(
+            out,
+            "{name}: {} days ({} … {}), {rows} rows, {traces} messages, {} on disk",
+            days.len(),
+            a.0,
+            b.0,
+            size(bytes)
+        )?,
+        _ => writeln!(out, "{name}: empty")?,
+    }
+    for (day, rows, traces, bytes) in days {
+        writeln!(
+            out,
+            "  {day}  {rows:>9} rows  {traces:>9} messages  {:>10}",
+            size(*bytes)
+        )?;
+    }
+    Ok(())
+}
+
 /// `mailtrace store info`: days, rows, traces and size on disk per tier.
 pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     let store = Store::open(&common.store_dir())?;
@@ -768,57 +795,17 @@ pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8
         writeln!(out)?;
         return Ok(exit::FOUND);
     }
-    let (rows, traces, bytes) = days
-        .iter()
-        .fold((0, 0, 0), |a, d| (a.0 + d.rows, a.1 + d.traces, a.2 + d.bytes));
     writeln!(out, "Store {}", store.root.display())?;
-    match (days.first(), days.last()) {
-        (Some(a), Some(b)) => writeln!(
-            out,
-            "Hot tier: {} days ({} … {}), {rows} rows, {traces} messages, {} on disk",
-            days.len(),
-            a.day,
-            b.day,
-            size(bytes)
-        )?,
-        _ => writeln!(out, "Hot tier: empty")?,
-    }
-    for d in &days {
-        writeln!(
-            out,
-            "  {}  {:>9} rows  {:>9} messages  {:>10}",
-            d.day,
-            d.rows,
-            d.traces,
-            size(d.bytes)
-        )?;
-    }
-    let good: Vec<&crate::store::archive::ArchiveInfo> = archives.iter().filter_map(|a| a.as_ref().ok()).collect();
-    match (good.first(), good.last()) {
-        (Some(a), Some(b)) => writeln!(
-            out,
-            "Archive tier: {} days ({} … {}), {} rows, {} messages, {} on disk",
-            good.len(),
-            a.day,
-            b.day,
-            good.iter().map(|d| d.rows).sum::<u64>(),
-            good.iter().map(|d| d.traces).sum::<u64>(),
-            size(good.iter().map(|d| d.bytes).sum())
-        )?,
-        _ => writeln!(out, "Archive tier: empty")?,
-    }
-    for a in &archives {
-        match a {
-            Ok(d) => writeln!(
-                out,
-                "  {}  {:>9} rows  {:>9} messages  {:>10}",
-                d.day,
-                d.rows,
-                d.traces,
-                size(d.bytes)
-            )?,
-            Err(e) => writeln!(out, "  damaged: {e}")?,
-        }
+    let hot: Vec<TierDay> = days.iter().map(|d| (d.day, d.rows, d.traces, d.bytes)).collect();
+    write_tier(out, "Hot tier", &hot)?;
+    let archived: Vec<TierDay> = archives
+        .iter()
+        .filter_map(|a| a.as_ref().ok())
+        .map(|d| (d.day, d.rows, d.traces, d.bytes))
+        .collect();
+    write_tier(out, "Archive tier", &archived)?;
+    for e in archives.iter().filter_map(|a| a.as_ref().err()) {
+        writeln!(out, "  damaged: {e}")?;
     }
     writeln!(out, "Files read: {}", state.files.len())?;
     for f in &state.files {

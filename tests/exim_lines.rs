@@ -7,6 +7,17 @@ mod common;
 use mailtrace::parse::exim::{header_line, is_message_id, parse, stamp, EximLine};
 use mailtrace::syslog::Zone;
 
+/// The files of `dir` whose names start with `prefix`, sorted.
+fn named(dir: &std::path::Path, prefix: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn every_flagged_line_of_the_eval_mainlog_is_read() {
     let Some(dir) = common::shared("eval-sample/exim") else {
@@ -63,15 +74,7 @@ fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
     let Some(dir) = common::shared("corpus/exim") else {
         return;
     };
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("mainlog"))
-        })
-        .collect();
-    files.sort();
+    let files = named(&dir, "mainlog");
     let (mut flagged, mut misread) = (0, Vec::new());
     for f in &files {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
@@ -115,15 +118,7 @@ fn every_line_of_the_corpus_reject_logs_is_read() {
     let Some(dir) = common::shared("corpus/exim") else {
         return;
     };
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("rejectlog"))
-        })
-        .collect();
-    files.sort();
+    let files = named(&dir, "rejectlog");
     let (mut rejects, mut headers, mut unread) = (0, 0, Vec::new());
     for f in &files {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
