@@ -42,6 +42,25 @@ fn mailtrace(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Runs the binary with `input` on its standard input; returns exit code, stdout, stderr.
+fn piped(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(args)
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn search(path: &Path) -> String {
     let (code, out, err) = mailtrace(&["search", "--format", "ndjson", "--log", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{}: {err}", path.display());
@@ -353,25 +372,8 @@ fn journald_output_gives_the_same_rows() {
         assert_eq!(out, expected, "{}", f.display());
     }
     // piped: `journalctl -o json | mailtrace search --journal -`
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-        .args([
-            "search",
-            "--format",
-            "ndjson",
-            "--journal",
-            "-",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&json).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    let (_, out, _) = piped(&["search", "--format", "ndjson", "--journal", "-"], &json);
+    assert_eq!(out, expected);
     // into the store, twice: the second run finds it unchanged
     let store = dir.path().join("store");
     for outcome in ["new", "unchanged"] {
@@ -404,45 +406,12 @@ fn standard_input_is_read_whole() {
     std::fs::write(&plain, sample()).unwrap();
     let expected = search(&plain);
     for bytes in [sample(), gzip(&sample())] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-            .args([
-                "search",
-                "--format",
-                "ndjson",
-                "--log",
-                "-",
-                "--year",
-                "2026",
-                "--timezone",
-                "UTC",
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&bytes).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+        let (_, out, _) = piped(&["search", "--format", "ndjson", "--log", "-"], &bytes);
+        assert_eq!(out, expected);
     }
     let store = dir.path().join("store");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-        .args([
-            "index",
-            "--store",
-            store.to_str().unwrap(),
-            "-",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&gzip(&sample())).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, _, err) = piped(&["index", "--store", store.to_str().unwrap(), "-"], &gzip(&sample()));
+    assert_eq!(code, 0, "{err}");
     let (_, from_store, _) = mailtrace(&["search", "--store", store.to_str().unwrap(), "--format", "ndjson"]);
     assert_eq!(from_store, expected);
     let (code, _, err) = mailtrace(&["search", "--log", "-", "--journal", "-"]);

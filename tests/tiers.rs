@@ -62,6 +62,30 @@ fn days_of_log(days: u32) -> Vec<u8> {
     out
 }
 
+/// `replay` of a window: the bytes written (none when nothing is kept for it).
+fn replay_window(store: &Path, since: &str, until: &str) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args([
+            "replay",
+            "--store",
+            store_arg(store),
+            "--since",
+            since,
+            "--until",
+            until,
+        ])
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.stdout.is_empty(),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 fn rows(ndjson: &str) -> Vec<serde_json::Value> {
     ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -114,28 +138,7 @@ fn maintain_moves_days_between_tiers_and_search_finds_them() {
         }
         out
     };
-    let replay = |since: &str, until: &str| -> Vec<u8> {
-        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-            .args([
-                "replay",
-                "--store",
-                store_arg(&store),
-                "--since",
-                since,
-                "--until",
-                until,
-            ])
-            .args(["--year", "2026", "--timezone", "UTC"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() || out.stdout.is_empty(),
-            "{:?} {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let replay = |since: &str, until: &str| replay_window(&store, since, until);
     let nov5_to_9 = input_window(5, 9);
     assert!(nov5_to_9.len() > 100_000);
     assert!(
@@ -391,19 +394,7 @@ fn a_hundred_days_with_the_default_windows() {
     ]);
     assert_eq!(rows(&all), since(&before, "2026-08-26"));
     // Sep 30 as it was indexed
-    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-        .args([
-            "replay",
-            "--store",
-            store_arg(&store),
-            "--since",
-            "2026-09-30 00:00",
-            "--until",
-            "2026-09-30 23:59:59",
-        ])
-        .args(["--year", "2026", "--timezone", "UTC"])
-        .output()
-        .unwrap();
+    let replayed = replay_window(&store, "2026-09-30 00:00", "2026-09-30 23:59:59");
     let mut expected = Vec::new();
     let mut keep = false;
     for line in input.split_inclusive(|&b| b == b'\n') {
@@ -415,5 +406,5 @@ fn a_hundred_days_with_the_default_windows() {
         }
     }
     assert!(!expected.is_empty());
-    assert!(out.stdout == expected, "the replay of Sep 30 differs");
+    assert!(replayed == expected, "the replay of Sep 30 differs");
 }
