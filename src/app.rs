@@ -541,12 +541,7 @@ pub fn replay(common: &Common, criteria: &Criteria, ndjson: bool, out: &mut dyn 
     let state = crate::store::state::IngestState::load(&store.root)?;
     let names: std::collections::HashMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
     let (since, until) = (criteria.since, criteria.until);
-    let only_time = Criteria {
-        since,
-        until,
-        ..Criteria::default()
-    };
-    let by_message = format!("{criteria:?}") != format!("{only_time:?}");
+    let by_message = !criteria.only_time();
     // with message criteria: the lines of the matching traces (their days, their places)
     let mut wanted: Option<std::collections::HashSet<(u32, u64)>> = None;
     let mut days: Vec<chrono::NaiveDate> = Vec::new();

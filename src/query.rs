@@ -114,6 +114,19 @@ pub struct Criteria {
 }
 
 impl Criteria {
+    /// Whether only a time window is asked for (every message in it matches).
+    pub fn only_time(&self) -> bool {
+        self.from.is_none()
+            && self.to.is_none()
+            && self.subject.is_empty()
+            && self.message_id.is_none()
+            && self.queue_id.is_none()
+            && self.statuses.is_empty()
+            && self.direction.is_none()
+            && self.client_ip.is_none()
+            && self.host.is_none()
+    }
+
     /// Whether the message as a whole can match (checks that do not depend on the recipient).
     pub fn matches_trace(&self, t: &Trace) -> bool {
         if let Some(p) = &self.from {

@@ -42,11 +42,7 @@ pub struct Record {
 impl Record {
     /// The record as stored.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.time.map_or(NO_TIME, |t| t.timestamp_micros()).to_le_bytes());
-        out.extend_from_slice(&self.file.to_le_bytes());
-        out.extend_from_slice(&self.offset.to_le_bytes());
-        out.extend_from_slice(&(self.bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(&self.bytes);
+        encode(out, self.time, self.file, self.offset, &self.bytes);
     }
 
     /// Reads one record; `None` at the end.
@@ -73,6 +69,15 @@ impl Record {
             bytes,
         }))
     }
+}
+
+/// A record as stored, from its parts.
+fn encode(out: &mut Vec<u8>, time: Option<DateTime<Utc>>, file: u32, offset: u64, bytes: &[u8]) {
+    out.extend_from_slice(&time.map_or(NO_TIME, |t| t.timestamp_micros()).to_le_bytes());
+    out.extend_from_slice(&file.to_le_bytes());
+    out.extend_from_slice(&offset.to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 struct Open {
@@ -113,30 +118,37 @@ impl RawWriters {
 
     /// Keeps one line.
     pub fn push(&mut self, bytes: &[u8], at: LineRef, time: Option<DateTime<Utc>>) -> Result<()> {
-        let record = Record {
-            time,
-            file: at.file,
-            offset: at.offset,
-            bytes: bytes.to_vec(),
-        };
         let day = match time {
             Some(t) => t.date_naive(),
             None => match self.last_day {
                 Some(d) => d,
                 None => {
-                    self.waiting.push(record);
+                    // copied only while no line has told the day yet
+                    self.waiting.push(Record {
+                        time,
+                        file: at.file,
+                        offset: at.offset,
+                        bytes: bytes.to_vec(),
+                    });
                     return Ok(());
                 }
             },
         };
         self.last_day = Some(day);
         for r in std::mem::take(&mut self.waiting) {
-            self.write(day, &r)?;
+            self.write(day, r.time, r.file, r.offset, &r.bytes)?;
         }
-        self.write(day, &record)
+        self.write(day, time, at.file, at.offset, bytes)
     }
 
-    fn write(&mut self, day: NaiveDate, r: &Record) -> Result<()> {
+    fn write(
+        &mut self,
+        day: NaiveDate,
+        time: Option<DateTime<Utc>>,
+        file: u32,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<()> {
         self.tick += 1;
         let i = match self.open.iter().position(|o| o.day == day) {
             Some(i) => i,
@@ -174,7 +186,7 @@ impl RawWriters {
             }
         }
         self.buf.clear();
-        r.encode(&mut self.buf);
+        encode(&mut self.buf, time, file, offset, bytes);
         o.encoder.as_mut().expect("opened above").write_all(&self.buf)?;
         Ok(())
     }
@@ -185,7 +197,7 @@ impl RawWriters {
             // a file with no time at all: its lines go with the day it was read
             let day = self.last_day.unwrap_or_else(|| Utc::now().date_naive());
             for r in std::mem::take(&mut self.waiting) {
-                self.write(day, &r)?;
+                self.write(day, r.time, r.file, r.offset, &r.bytes)?;
             }
         }
         for o in &mut self.open {
