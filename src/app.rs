@@ -317,6 +317,9 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
                 Err(e) => eprintln!("mailtrace: warning: {e:#}; its day is left out"),
             }
         }
+        if let Err(e) = crate::store::archive::fill_texts_across_days(&store.archive_dir(), &mut found) {
+            eprintln!("mailtrace: warning: {e:#}; some lines are shown without their text");
+        }
         for st in found {
             names.extend(st.files);
             traces.push(st.trace);

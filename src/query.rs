@@ -93,6 +93,11 @@ impl IpFilter {
     pub fn net(&self) -> IpNet {
         self.0
     }
+
+    /// The address, when the filter is one address rather than a network.
+    pub fn single(&self) -> Option<String> {
+        (self.0.prefix_len() == self.0.max_prefix_len()).then(|| self.0.addr().to_string())
+    }
 }
 
 /// What to look for. Empty criteria match everything.

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use mailtrace::app::{index, search, show, Common};
+use mailtrace::app::{index, maintain, search, show, Common};
 use mailtrace::output::{Format, Row};
 use mailtrace::query::{AddressPattern, Criteria, IpFilter};
 use mailtrace::trace::{Direction, Status};
@@ -118,7 +118,8 @@ fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
     all
 }
 
-/// Indexes `logs` and checks the store against `--log` for every criterion drawn from the data.
+/// Indexes `logs` and checks the store against `--log` for every criterion drawn from the data,
+/// first in the hot tier, then with every day moved to the archive tier.
 fn store_equals_logs(logs: Vec<PathBuf>, year: i32, timezone: &str) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
@@ -137,20 +138,44 @@ fn store_equals_logs(logs: Vec<PathBuf>, year: i32, timezone: &str) -> usize {
         let got = ndjson(&from_store, c, Some(3));
         assert_eq!(got, expected, "criteria {c:?} with --limit 3 on {logs:?}");
     }
-    // show: the same timeline, raw lines and all
+    same_shows(&from_logs, &from_store, &all_rows);
+    // every day archived: the archives answer as the logs do
+    let now = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let archived = Common {
+        historical: true,
+        now: Some(now),
+        ..from_store.clone()
+    };
+    let windows = mailtrace::store::retention::Windows {
+        hot_days: 1,
+        archive_days: 10_000,
+    };
+    maintain(&archived, windows, true, &mut Vec::new()).unwrap();
+    for c in &criteria {
+        let expected = ndjson(&from_logs, c, None);
+        let got = ndjson(&archived, c, None);
+        assert_eq!(got, expected, "archived, criteria {c:?} on {logs:?}");
+    }
+    same_shows(&from_logs, &archived, &all_rows);
+    criteria.len()
+}
+
+/// `show` gives the same timeline, raw lines and all, from both.
+fn same_shows(from_logs: &Common, other: &Common, all_rows: &[Row]) {
     for r in all_rows.iter().step_by((all_rows.len() / 10).max(1)) {
         let id = r.queue_id.clone().unwrap_or_else(|| r.trace_id.clone());
         let mut a = Vec::new();
         let mut b = Vec::new();
-        show(&from_logs, &id, true, &mut a).unwrap();
-        show(&from_store, &id, true, &mut b).unwrap();
+        show(from_logs, &id, true, &mut a).unwrap();
+        show(other, &id, true, &mut b).unwrap();
         assert_eq!(
             String::from_utf8(b).unwrap(),
             String::from_utf8(a).unwrap(),
             "show {id}"
         );
     }
-    criteria.len()
 }
 
 #[test]

@@ -1,22 +1,33 @@
 //! The archive tier: one file per day, `archive/YYYY-MM-DD.mtar`, written once by `maintain`
-//! when the day leaves the hot window, read by `search --historical` and `show`.
+//! when the day leaves the hot window, read by `search --historical`, `show` and `replay`.
 //!
 //! ```text
-//! "MTARCHV1"
-//! block 0 … block n     zstd frames, each the JSON lines of up to 256 stored traces
-//! index                 a zstd frame: the day, the blocks (offset, length, xxh3, ordinals)
-//!                       and the terms (sender, recipient, domains, Message-ID, queue ids,
-//!                       trace id, client IP, status, subject words) → trace ordinals
-//! trailer (40 bytes)    index offset, index length, xxh3 of the index, xxh3 of everything
-//!                       before the trailer (all u64 LE), "MTAEND01"
+//! "MTARCHV3"
+//! trace blocks     zstd frames of up to 512 traces each: a trace is a recipe (the ordinals
+//!                  of its lines among the day's lines, see [`recipe`]) or, when it cannot be
+//!                  built again from them, its JSON
+//! line blocks      zstd frames of the day's raw lines in the order they were read, column by
+//!                  column (see [`lines`])
+//! postings         varint lists of trace ordinals
+//! terms            an fst map: term (sender, recipient, their domains, Message-ID, queue ids,
+//!                  trace id, client IP, status, subject words) → its postings
+//! index            a zstd frame: the day, the blocks (offset, length, xxh3, first ordinal),
+//!                  the files' names
+//! trailer (40 B)   index offset, index length, xxh3 of the index, xxh3 of everything before
+//!                  the trailer (all u64 LE), "MTAEND01"
 //! ```
 //!
-//! A search reads the trailer and the index, looks the criteria's most selective term up and
-//! decodes only the blocks that hold candidates; the criteria are then checked on each trace
-//! exactly as a scan of the logs checks them, so both give the same rows. Every block and the
-//! index carry their own checksum, checked when read: a damaged archive is named with the
-//! offset of the damage, and the rest of the store keeps answering. `verify` checks the
-//! checksum of the whole file.
+//! The day's lines are kept once: a trace is built again from them when it is read, which is
+//! what keeps an archive small. A search reads the trailer and the index, looks the criteria's
+//! most selective term up, and builds only the traces under it (decoding the line blocks they
+//! need); the criteria are then checked on each trace exactly as a scan of the logs checks
+//! them, so both give the same rows. Every block and section carries its own checksum, checked
+//! when read: a damaged archive is named with the offset of the damage, and the rest of the
+//! store keeps answering. `verify` checks the checksum of the whole file.
+
+mod lines;
+mod recipe;
+mod varint;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -28,16 +39,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use self::recipe::Recipe;
+use self::varint::{read_varint, varint};
 use super::raw::Record;
 use super::schema::StoredTrace;
 use crate::query::{words, AddressPattern, Criteria};
 
-const MAGIC: &[u8; 8] = b"MTARCHV2";
+const MAGIC: &[u8; 8] = b"MTARCHV3";
 const END: &[u8; 8] = b"MTAEND01";
 const TRAILER: usize = 40;
 /// Traces per block: a lookup decodes one block per candidate.
-const BLOCK_TRACES: usize = 256;
+const BLOCK_TRACES: usize = 512;
+/// zstd level of the trace blocks and the index.
 const LEVEL: i32 = 9;
+/// zstd level of the line blocks, most of an archive: written once, read rarely.
+const LINE_LEVEL: i32 = 15;
 
 /// Where a block of traces lies in the file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,8 +78,12 @@ struct Index {
     first_time: Option<DateTime<Utc>>,
     last_time: Option<DateTime<Utc>>,
     blocks: Vec<Block>,
-    /// The day's raw lines (records of [`super::raw::Record`]), in the order they were read.
+    /// The day's raw lines (see [`lines`]), in the order they were read.
     raw_blocks: Vec<Block>,
+    /// The names of the files the lines came from, by file number.
+    files: BTreeMap<u32, String>,
+    /// How many traces are kept as recipes (the others whole).
+    recipes: u32,
     postings: Block,
     terms: Block,
 }
@@ -104,6 +127,27 @@ pub fn days(dir: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
     Ok(out)
 }
 
+/// The queue id inside a trace id of the form `host:QUEUEID:…`.
+fn queue_id_in(trace_id: &str) -> Option<&str> {
+    let mut parts = trace_id.split(':');
+    let (_, q) = (parts.next()?, parts.next()?);
+    parts.next().map(|_| q)
+}
+
+/// A term as the term map keeps it: identifiers (one per message and random: they share no
+/// prefixes, and were most of the map as text) by 40 bits of their hash, the rest as text. A
+/// hash can meet another one, so what is found under it is checked, as every candidate is.
+fn key(term: &str) -> Vec<u8> {
+    match term.split_once(':') {
+        Some((kind @ ("mid" | "qid" | "tid"), value)) => {
+            let mut k = vec![0x01, kind.as_bytes()[0]];
+            k.extend_from_slice(&xxh3_64(value.as_bytes()).to_le_bytes()[..5]);
+            k
+        }
+        _ => term.as_bytes().to_vec(),
+    }
+}
+
 /// The index terms of a trace.
 fn terms(t: &crate::trace::Trace) -> Vec<String> {
     let mut out = Vec::new();
@@ -132,9 +176,16 @@ fn terms(t: &crate::trace::Trace) -> Vec<String> {
     for q in &t.queue_ids {
         out.push(format!("qid:{q}"));
     }
-    out.push(format!("tid:{}", t.trace_id));
+    // a trace id `host:QUEUEID:…` is found under its queue id
+    if !queue_id_in(&t.trace_id).is_some_and(|q| t.queue_ids.iter().any(|x| x == q)) {
+        out.push(format!("tid:{}", t.trace_id));
+    }
     if let Some(ip) = &t.client.ip {
-        out.push(format!("ip:{ip}"));
+        // as a search names it: `--client-ip` is parsed, so is the term
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(a) => out.push(format!("ip:{a}")),
+            Err(_) => out.push(format!("ip:{ip}")),
+        }
     }
     for r in &t.recipients {
         out.push(format!("st:{}", r.status.as_str()));
@@ -152,8 +203,12 @@ fn terms(t: &crate::trace::Trace) -> Vec<String> {
     out
 }
 
-/// Raw bytes of records per raw block.
+/// Bytes of lines per line block.
 const RAW_BLOCK: usize = 4 << 20;
+/// The tag of a trace kept as a [`Recipe`].
+const KEPT_RECIPE: u8 = 0;
+/// The tag of a trace kept whole, as JSON.
+const KEPT_WHOLE: u8 = 1;
 
 /// Writes the archive of `day` holding `traces` and the day's `raw` lines to `path` (through a
 /// temporary file, synced, then renamed: a crash leaves the old file or the new one, never half
@@ -168,6 +223,7 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
         first: 0,
         count: 0,
     };
+    let files: BTreeMap<u32, String> = traces.iter().flat_map(|t| t.files.iter().cloned()).collect();
     let mut index = Index {
         day,
         traces: traces.len() as u32,
@@ -176,59 +232,105 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
         last_time: traces.iter().map(|t| t.trace.last_time).max(),
         blocks: Vec::new(),
         raw_blocks: Vec::new(),
+        files,
+        recipes: 0,
         postings: empty.clone(),
         terms: empty,
     };
-    let mut postings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut postings: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
     for (n, t) in traces.iter().enumerate() {
         for term in terms(&t.trace) {
-            postings.entry(term).or_default().push(n as u32);
+            postings.entry(key(&term)).or_default().push(n as u32);
         }
     }
-    for (b, chunk) in traces.chunks(BLOCK_TRACES).enumerate() {
-        let mut lines = Vec::new();
-        for t in chunk {
-            // the raw lines are kept once, in the raw blocks: timelines point at them
-            let mut bare = t.clone();
-            for e in &mut bare.trace.timeline {
-                e.text = Box::default();
+    let ordinal_of: FxHashMap<(u32, u64), u32> = raw
+        .iter()
+        .enumerate()
+        .map(|(n, r)| ((r.file, r.offset), n as u32))
+        .collect();
+    let recipes: Vec<Option<Recipe>> = traces
+        .par_iter()
+        .map(|t| Recipe::of(t, &ordinal_of, raw, &index.files))
+        .collect();
+    index.recipes = recipes.iter().filter(|r| r.is_some()).count() as u32;
+    let mut trace_frames = Vec::new();
+    for (chunk, kept) in traces.chunks(BLOCK_TRACES).zip(recipes.chunks(BLOCK_TRACES)) {
+        let mut payload = Vec::new();
+        let mut last = (0u32, 0i64);
+        for (t, recipe) in chunk.iter().zip(kept) {
+            match recipe {
+                Some(r) => {
+                    payload.push(KEPT_RECIPE);
+                    r.encode(&mut payload, &mut last);
+                }
+                None => {
+                    // the raw lines are kept once, in the line blocks: timelines point at them
+                    let mut bare = t.clone();
+                    for e in &mut bare.trace.timeline {
+                        e.text = Box::default();
+                    }
+                    let json = serde_json::to_vec(&bare)?;
+                    payload.push(KEPT_WHOLE);
+                    varint(&mut payload, json.len() as u64);
+                    payload.extend_from_slice(&json);
+                }
             }
-            serde_json::to_writer(&mut lines, &bare)?;
-            lines.push(b'\n');
         }
-        let z = zstd::encode_all(&lines[..], LEVEL)?;
+        trace_frames.push((chunk.len() as u32, payload));
+    }
+    let mut line_frames = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (n, r) in raw.iter().enumerate() {
+        bytes += r.bytes.len() + 1;
+        if bytes >= RAW_BLOCK || n + 1 == raw.len() {
+            line_frames.push((start as u32, &raw[start..=n]));
+            start = n + 1;
+            bytes = 0;
+        }
+    }
+    let compressed: Vec<std::io::Result<Vec<u8>>> = trace_frames
+        .par_iter()
+        .map(|(_, payload)| zstd::encode_all(&payload[..], LEVEL))
+        .collect();
+    let mut first = 0u32;
+    for ((count, _), z) in trace_frames.iter().zip(compressed) {
+        let z = z?;
         index.blocks.push(Block {
             offset: buf.len() as u64,
             len: z.len() as u64,
             xxh3: xxh3_64(&z),
-            first: (b * BLOCK_TRACES) as u32,
-            count: chunk.len() as u32,
+            first,
+            count: *count,
         });
         buf.extend_from_slice(&z);
+        first += count;
     }
-    let mut pending = Vec::new();
-    let mut first = 0u32;
-    for (n, r) in raw.iter().enumerate() {
-        r.encode(&mut pending);
-        if pending.len() >= RAW_BLOCK || n + 1 == raw.len() {
-            let z = zstd::encode_all(&pending[..], LEVEL)?;
-            index.raw_blocks.push(Block {
-                offset: buf.len() as u64,
-                len: z.len() as u64,
-                xxh3: xxh3_64(&z),
-                first,
-                count: n as u32 + 1 - first,
-            });
-            buf.extend_from_slice(&z);
-            pending.clear();
-            first = n as u32 + 1;
-        }
+    let compressed: Vec<std::io::Result<Vec<u8>>> = line_frames
+        .par_iter()
+        .map(|(_, records)| zstd::encode_all(&lines::encode(records)[..], LINE_LEVEL))
+        .collect();
+    for ((first, records), z) in line_frames.iter().zip(compressed) {
+        let z = z?;
+        index.raw_blocks.push(Block {
+            offset: buf.len() as u64,
+            len: z.len() as u64,
+            xxh3: xxh3_64(&z),
+            first: *first,
+            count: records.len() as u32,
+        });
+        buf.extend_from_slice(&z);
     }
     // the postings, then the term map pointing into them
     let mut lists = Vec::new();
     let mut map = fst::MapBuilder::memory();
     for (term, ordinals) in &postings {
-        map.insert(term, lists.len() as u64)?;
+        if let [only] = ordinals[..] {
+            // a term of one trace holds its ordinal itself
+            map.insert(term, (u64::from(only) << 1) | 1)?;
+            continue;
+        }
+        map.insert(term, (lists.len() as u64) << 1)?;
         varint(&mut lists, ordinals.len() as u64);
         let mut last = 0u32;
         for &o in ordinals {
@@ -247,9 +349,9 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
         first: 0,
         count: 0,
     };
-    index.postings = section(&mut buf, &lists);
+    index.postings = section(&mut buf, &zstd::encode_all(&lists[..], LEVEL)?);
     let fst_bytes = map.into_inner()?;
-    index.terms = section(&mut buf, &fst_bytes);
+    index.terms = section(&mut buf, &zstd::encode_all(&fst_bytes[..], LEVEL)?);
     let index_bytes = zstd::encode_all(&serde_json::to_vec(&index)?[..], LEVEL)?;
     let index_offset = buf.len() as u64;
     buf.extend_from_slice(&index_bytes);
@@ -275,6 +377,12 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
         rows: index.rows,
         bytes: buf.len() as u64,
     })
+}
+
+/// A trace as an archive keeps it.
+enum Kept {
+    Recipe(Recipe),
+    Whole(Box<StoredTrace>),
 }
 
 /// An archive opened for reading: its index in memory, its blocks read when needed.
@@ -340,8 +448,11 @@ impl Archive {
             }
             Ok(bytes)
         };
-        let postings = section(&index.postings, "postings")?;
-        let terms = fst::Map::new(section(&index.terms, "terms")?)
+        let unpack = |bytes: Vec<u8>, b: &Block| {
+            zstd::decode_all(&bytes[..]).with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))
+        };
+        let postings = unpack(section(&index.postings, "postings")?, &index.postings)?;
+        let terms = fst::Map::new(unpack(section(&index.terms, "terms")?, &index.terms)?)
             .with_context(|| format!("the archive {shown} has a damaged term map"))?;
         Ok(Archive {
             path: path.to_path_buf(),
@@ -354,10 +465,13 @@ impl Archive {
 
     /// The ordinals of the traces holding `term`.
     fn term(&self, term: &str) -> Vec<u32> {
-        let Some(at) = self.terms.get(term) else {
+        let Some(value) = self.terms.get(key(term)) else {
             return Vec::new();
         };
-        let Some(mut r) = self.postings.get(at as usize..) else {
+        if value & 1 == 1 {
+            return Vec::from_iter(u32::try_from(value >> 1).ok().filter(|&o| o < self.index.traces));
+        }
+        let Some(mut r) = self.postings.get((value >> 1) as usize..) else {
             return Vec::new();
         };
         // (checked at open; a list is never longer than the day's traces)
@@ -416,6 +530,9 @@ impl Archive {
         if let Some(found) = c.from.as_ref().and_then(|p| address("from", p)) {
             return found;
         }
+        if let Some(ip) = c.client_ip.as_ref().and_then(|f| f.single()) {
+            return term(format!("ip:{ip}"));
+        }
         // the words of a subject phrase but its last (a prefix): each must be there
         if let Some(phrase) = c.subject.first() {
             let ws = words(phrase);
@@ -429,23 +546,74 @@ impl Archive {
         (0..self.index.traces).collect()
     }
 
-    /// Reads the traces with these ordinals (sorted), block by block.
+    /// Reads the traces with these ordinals (sorted), block by block, building the ones kept
+    /// as recipes from their lines.
     fn load(&self, ordinals: &[u32]) -> Result<Vec<StoredTrace>> {
         let mut out = Vec::new();
         let mut f: Option<File> = None;
+        let mut lines: FxHashMap<usize, Vec<Record>> = FxHashMap::default();
         let mut i = 0;
         while i < ordinals.len() {
-            let b = &self.index.blocks[(ordinals[i] as usize) / BLOCK_TRACES];
-            let traces = self.block(&mut f, b)?;
-            while i < ordinals.len() && (ordinals[i] as usize) < (b.first + b.count) as usize {
-                out.push(traces[(ordinals[i] - b.first) as usize].clone());
+            let at = self.index.blocks.partition_point(|b| b.first + b.count <= ordinals[i]);
+            let Some(b) = self.index.blocks.get(at) else {
+                break;
+            };
+            let kept = self.trace_block(&mut f, b)?;
+            while i < ordinals.len() && ordinals[i] < b.first + b.count {
+                match kept.get((ordinals[i] - b.first) as usize) {
+                    Some(Kept::Whole(st)) => out.push(st.as_ref().clone()),
+                    Some(Kept::Recipe(r)) => out.push(self.build(&mut f, &mut lines, r)?),
+                    None => {}
+                }
                 i += 1;
             }
         }
         Ok(out)
     }
 
-    fn block(&self, f: &mut Option<File>, b: &Block) -> Result<Vec<StoredTrace>> {
+    /// Builds a trace kept as a recipe from the lines it names.
+    fn build(
+        &self,
+        f: &mut Option<File>,
+        cache: &mut FxHashMap<usize, Vec<Record>>,
+        recipe: &Recipe,
+    ) -> Result<StoredTrace> {
+        let shown = self.path.display();
+        let mut records = Vec::with_capacity(recipe.ordinals.len());
+        for &o in &recipe.ordinals {
+            let at = self.index.raw_blocks.partition_point(|b| b.first + b.count <= o);
+            let Some(b) = self.index.raw_blocks.get(at).filter(|b| b.first <= o) else {
+                bail!("the archive {shown} is damaged: a trace names line {o}, which it does not hold");
+            };
+            if !cache.contains_key(&at) {
+                // a search keeps a few blocks at a time
+                if cache.len() >= 8 {
+                    cache.clear();
+                }
+                let bytes = self.frame(f, b)?;
+                cache.insert(
+                    at,
+                    lines::decode(&bytes)
+                        .with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))?,
+                );
+            }
+            let block = &cache[&at];
+            let Some(r) = block.get((o - b.first) as usize) else {
+                bail!(
+                    "the archive {shown} is damaged at byte {}: a block of lines is short",
+                    b.offset
+                );
+            };
+            records.push(r.clone());
+        }
+        let refs: Vec<&Record> = records.iter().collect();
+        recipe
+            .build(&refs, &self.index.files)
+            .with_context(|| format!("a trace of the archive {shown} no longer builds from its lines"))
+    }
+
+    /// A block's bytes, checked and decompressed.
+    fn frame(&self, f: &mut Option<File>, b: &Block) -> Result<Vec<u8>> {
         let shown = self.path.display();
         if f.is_none() {
             *f = Some(File::open(&self.path).with_context(|| format!("cannot open the archive {shown}"))?);
@@ -462,16 +630,36 @@ impl Archive {
                 b.offset + b.len
             );
         }
-        let lines = zstd::decode_all(&raw[..])
-            .with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))?;
-        lines
-            .split(|&c| c == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                serde_json::from_slice(l)
-                    .with_context(|| format!("the archive {shown} holds a trace this version cannot read"))
-            })
-            .collect()
+        zstd::decode_all(&raw[..]).with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))
+    }
+
+    /// The traces of a trace block, as kept.
+    fn trace_block(&self, f: &mut Option<File>, b: &Block) -> Result<Vec<Kept>> {
+        let shown = self.path.display();
+        let bytes = self.frame(f, b)?;
+        let damaged = || anyhow::anyhow!("the archive {shown} is damaged in the trace block at byte {}", b.offset);
+        let mut r = &bytes[..];
+        let mut last = (0u32, 0i64);
+        let mut out = Vec::with_capacity(b.count as usize);
+        while let Some((&tag, rest)) = r.split_first() {
+            r = rest;
+            match tag {
+                KEPT_RECIPE => out.push(Kept::Recipe(Recipe::decode(&mut r, &mut last).ok_or_else(damaged)?)),
+                KEPT_WHOLE => {
+                    let len = read_varint(&mut r) as usize;
+                    if len > r.len() {
+                        return Err(damaged());
+                    }
+                    let (json, rest) = r.split_at(len);
+                    r = rest;
+                    out.push(Kept::Whole(Box::new(serde_json::from_slice(json).with_context(
+                        || format!("the archive {shown} holds a trace this version cannot read"),
+                    )?)));
+                }
+                _ => return Err(damaged()),
+            }
+        }
+        Ok(out)
     }
 
     /// The traces with a row matching `c`.
@@ -492,18 +680,36 @@ impl Archive {
         let mut ordinals: Vec<u32> = ["qid:", "mid:", "tid:"]
             .iter()
             .flat_map(|k| self.term(&format!("{k}{id}")))
+            .chain(queue_id_in(id).into_iter().flat_map(|q| self.term(&format!("qid:{q}"))))
             .collect();
         ordinals.sort_unstable();
         ordinals.dedup();
         let mut traces = self.load(&ordinals)?;
-        if !traces.is_empty() {
-            let lines: std::collections::HashMap<(u32, u64), Vec<u8>> = self
-                .raw_records()?
-                .into_iter()
-                .map(|r| ((r.file, r.offset), r.bytes))
-                .collect();
-            for st in &mut traces {
-                for e in &mut st.trace.timeline {
+        traces.retain(|st| {
+            let t = &st.trace;
+            t.trace_id == id || t.message_id.as_deref() == Some(id) || t.queue_ids.iter().any(|q| q == id)
+        });
+        // traces built from their lines have their text; those kept whole get it here
+        self.fill_texts(&mut traces)?;
+        Ok(traces)
+    }
+
+    /// Fills the timeline lines without text that this day holds.
+    pub fn fill_texts(&self, traces: &mut [StoredTrace]) -> Result<()> {
+        if !traces
+            .iter()
+            .any(|st| st.trace.timeline.iter().any(|e| e.text.is_empty()))
+        {
+            return Ok(());
+        }
+        let lines: FxHashMap<(u32, u64), Vec<u8>> = self
+            .raw_records()?
+            .into_iter()
+            .map(|r| ((r.file, r.offset), r.bytes))
+            .collect();
+        for st in traces {
+            for e in &mut st.trace.timeline {
+                if e.text.is_empty() {
                     if let Some(bytes) = lines.get(&(e.line.file, e.line.offset)) {
                         let text = bytes.strip_suffix(b"\r").unwrap_or(bytes);
                         e.text = String::from_utf8_lossy(text).into();
@@ -511,32 +717,19 @@ impl Archive {
                 }
             }
         }
-        Ok(traces)
+        Ok(())
     }
 
     /// The day's raw lines, in the order they were read.
     pub fn raw_records(&self) -> Result<Vec<Record>> {
-        let shown = self.path.display();
-        let mut f = File::open(&self.path).with_context(|| format!("cannot open the archive {shown}"))?;
+        let mut f = None;
         let mut out = Vec::new();
         for b in &self.index.raw_blocks {
-            let mut raw = vec![0u8; b.len as usize];
-            f.seek(SeekFrom::Start(b.offset))?;
-            f.read_exact(&mut raw)
-                .with_context(|| format!("the archive {shown} is cut short at byte {}", b.offset))?;
-            if xxh3_64(&raw) != b.xxh3 {
-                bail!(
-                    "the archive {shown} is damaged in bytes {}..{}: restore it from a copy or delete it",
-                    b.offset,
-                    b.offset + b.len
-                );
-            }
-            let bytes = zstd::decode_all(&raw[..])
-                .with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))?;
-            let mut r = &bytes[..];
-            while let Some(rec) = Record::decode(&mut r)? {
-                out.push(rec);
-            }
+            let bytes = self.frame(&mut f, b)?;
+            out.extend(
+                lines::decode(&bytes)
+                    .with_context(|| format!("the archive {} is damaged at byte {}", self.path.display(), b.offset))?,
+            );
         }
         Ok(out)
     }
@@ -547,29 +740,24 @@ impl Archive {
     }
 }
 
-fn varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Reads a varint; 0 past the end (a damaged list reads as short, never as a panic).
-fn read_varint(r: &mut &[u8]) -> u64 {
-    let mut n = 0u64;
-    let mut shift = 0;
-    while let Some((&b, rest)) = r.split_first() {
-        *r = rest;
-        if shift < 64 {
-            n |= u64::from(b & 0x7f) << shift;
+/// Fills the timeline lines without text from the archives of the days they were logged on (a
+/// message's lines after midnight are kept with the next day's lines).
+pub fn fill_texts_across_days(dir: &Path, traces: &mut [StoredTrace]) -> Result<()> {
+    let mut days: Vec<NaiveDate> = traces
+        .iter()
+        .flat_map(|st| &st.trace.timeline)
+        .filter(|e| e.text.is_empty())
+        .map(|e| e.time.date_naive())
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    for day in days {
+        let path = path_of(dir, day);
+        if path.exists() {
+            Archive::open(&path)?.fill_texts(traces)?;
         }
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
     }
-    n
+    Ok(())
 }
 
 /// Checks an archive's whole-file checksum and every block's; names the first damage.
