@@ -513,7 +513,7 @@ pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Writ
         store.root.display(),
         interval
     )?;
-    let summary = crate::store::follow::run(&store, &paths, &opts, interval, &stop, |tick| {
+    let summary = crate::store::follow::run(&store, &paths, &opts, interval, common.now, &stop, |tick| {
         let mut line = format!(
             "{} +{} lines ({:.1} kB), {} messages in flight",
             chrono::Local::now().format("%H:%M:%S"),

@@ -35,12 +35,14 @@ pub struct Tick {
 
 /// Follows `paths` (each with whether it is journald output) into `store` every `interval`
 /// until `stop` is set, then commits and returns what the session did. `on_tick` hears of
-/// every commit that took in new lines.
+/// every commit that took in new lines. The hourly maintenance takes `now` as today when given
+/// (`--now`), else the clock.
 pub fn run(
     store: &Store,
     paths: &[(PathBuf, bool)],
     opts: &ScanOptions,
     interval: Duration,
+    now: Option<chrono::DateTime<chrono::Utc>>,
     stop: &AtomicBool,
     mut on_tick: impl FnMut(&Tick),
 ) -> Result<Summary> {
@@ -103,7 +105,7 @@ pub fn run(
             if let Some(w) = super::retention::Windows::of(store)? {
                 let done = session.finish()?;
                 totals = (totals.0 + done.stats.lines, totals.1 + done.traces);
-                super::retention::maintain(store, chrono::Utc::now(), w)?;
+                super::retention::maintain(store, now.unwrap_or_else(chrono::Utc::now), w)?;
                 session = Session::begin(store, &opts, &[])?;
             }
             maintained = Instant::now();

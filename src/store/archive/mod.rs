@@ -408,6 +408,13 @@ impl Archive {
         let mut trailer = [0u8; TRAILER];
         f.seek(SeekFrom::Start(len - TRAILER as u64))?;
         f.read_exact(&mut trailer)?;
+        if magic.starts_with(b"MTARCHV") && &magic != MAGIC {
+            bail!(
+                "{shown} is an archive of another mailtrace version (format {}; this one reads format {}): read it with the version that wrote it",
+                magic[7] as char,
+                MAGIC[7] as char
+            );
+        }
         if &magic != MAGIC || &trailer[32..] != END {
             bail!(
                 "{shown} is not a mailtrace archive, or is cut short (no trailer at byte {}): restore it or delete it",
