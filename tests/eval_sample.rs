@@ -73,7 +73,13 @@ fn postfix_sample_agrees_with_truth() {
                 status_errors.push(format!("{key:?}: no row (truth {})", rcpt["status"]));
                 continue;
             };
-            if rcpt["status"].as_str() == Some(row.status.as_str()) {
+            // the truth's vocabulary has no `spam`: a copy filed as spam was delivered
+            let status = if row.status == "spam" {
+                "delivered"
+            } else {
+                row.status.as_str()
+            };
+            if rcpt["status"].as_str() == Some(status) {
                 agree += 1;
             } else {
                 status_errors.push(format!("{key:?}: truth {} got {}", rcpt["status"], row.status));
