@@ -215,8 +215,9 @@ pub enum EventKind<'a> {
         recipients: Vec<&'a str>,
         /// `Hits: 6.2` (the spam score; `-` when not scanned).
         hits: Option<f64>,
-        /// The virus name of `Blocked INFECTED (Eicar-Test-Signature)`.
-        virus: Option<&'a str>,
+        /// The text in parentheses after the category: the virus name of `INFECTED
+        /// (Eicar-Test-Signature)`, the parts of `BANNED (multipart/mixed | …)`.
+        reason: Option<&'a str>,
     },
     /// rspamd's verdict (`rspamd_task_write_log`, or a milter reply naming its action).
     SpamCheck {

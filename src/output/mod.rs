@@ -111,7 +111,12 @@ impl Row {
             dkim: t.dkim.clone(),
             dmarc: t.dmarc.clone(),
             folder: r.and_then(|r| r.folder.clone()),
-            policy_actions: t.policy_actions.clone(),
+            policy_actions: t
+                .policy_actions
+                .iter()
+                .chain(r.map_or(&[][..], |r| &r.actions[..]))
+                .cloned()
+                .collect(),
         }
     }
 }

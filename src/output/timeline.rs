@@ -183,6 +183,9 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()
         if let Some(f) = &r.folder {
             line.push_str(&format!("  folder={f}"));
         }
+        for a in &r.actions {
+            line.push_str(&format!("  {} {}: {}", a.source, a.action, a.detail));
+        }
         writeln!(out, "{line}")?;
         if let Some(resp) = &r.response {
             writeln!(out, "      {resp}")?;

@@ -70,7 +70,7 @@ pub fn parse(message: &str) -> EventKind<'_> {
         tags,
         recipients,
         hits: field(rest, ", Hits: ").and_then(|h| h.parse().ok()),
-        virus: detail.filter(|_| category.starts_with("INFECTED")),
+        reason: detail,
     }
 }
 
@@ -195,7 +195,7 @@ mod tests {
             tags,
             recipients,
             hits,
-            virus,
+            reason,
         } = ev
         else {
             panic!()
@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(tags, "RelayedInbound");
         assert_eq!(recipients, vec!["h@example.com", "w@example.com"]);
         assert_eq!(hits, Some(3.162));
-        assert_eq!(virus, None);
+        assert_eq!(reason, None);
     }
 
     #[test]
@@ -218,7 +218,7 @@ mod tests {
         let EventKind::ContentFilter {
             category,
             tags,
-            virus,
+            reason,
             hits,
             recipients,
             ..
@@ -228,7 +228,7 @@ mod tests {
         };
         assert_eq!(category, "INFECTED");
         assert_eq!(tags, "DiscardedInbound");
-        assert_eq!(virus, Some("Eicar-Test-Signature"));
+        assert_eq!(reason, Some("Eicar-Test-Signature"));
         assert_eq!(hits, None);
         assert_eq!(recipients, vec!["a@example.com"]);
         for note in [

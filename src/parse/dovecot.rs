@@ -4,8 +4,8 @@
 //! `stored mail into mailbox 'Junk'`, and Sieve's `forwarded to <addr>`, `marked message to be
 //! discarded …`, `rejected message from <sender> …`. The LMTP session id is also in Postfix's
 //! reply (`250 2.0.0 <user> <session> Saved`), which is how the assembler finds the recipient;
-//! LDA lines (`lda(user)`, older `deliver(user)`) carry no session and are matched by Message-ID
-//! and user. Every other Dovecot line (IMAP/POP3 logins, `Connect from local`, `master: …`) is
+//! LDA lines (`lda(user)`, older `deliver(user)`) are matched by Message-ID and user (their
+//! session id, if any, is not one Postfix knows). Every other Dovecot line (IMAP/POP3 logins, `Connect from local`, `master: …`) is
 //! understood and changes nothing.
 
 use crate::event::{EventKind, MailboxOutcome};
@@ -44,6 +44,11 @@ pub fn parse(message: &str) -> EventKind<'_> {
                 rest = after;
             }
         }
+    }
+    // LDA's session ids never reach Postfix (pipe logs `delivered via dovecot service`): its
+    // lines are matched by Message-ID and user
+    if service != "lmtp" {
+        session = None;
     }
     let Some(mut rest) = rest.strip_prefix(": ") else {
         return EventKind::Info { qid: None };

@@ -6,7 +6,7 @@
 //! block 0 … block n     zstd frames, each the JSON lines of up to 256 stored traces
 //! index                 a zstd frame: the day, the blocks (offset, length, xxh3, ordinals)
 //!                       and the terms (sender, recipient, domains, Message-ID, queue ids,
-//!                       trace id, client IP, status, subject words) → trace ordinals
+//!                       trace id, client IP, status, subject words, facts) → trace ordinals
 //! trailer (40 bytes)    index offset, index length, xxh3 of the index, xxh3 of everything
 //!                       before the trailer (all u64 LE), "MTAEND01"
 //! ```
@@ -141,6 +141,15 @@ fn terms(t: &crate::trace::Trace) -> Vec<String> {
     }
     if t.recipients.is_empty() {
         out.push("st:in-progress".to_string());
+    }
+    // `--spam`, `--virus`, `--auth-fail`, `--folder`: the facts of every row, prefixed
+    let rows: Vec<Option<&crate::trace::Recipient>> = if t.recipients.is_empty() {
+        vec![None]
+    } else {
+        t.recipients.iter().map(Some).collect()
+    };
+    for r in rows {
+        out.extend(super::schema::facts(t, r).into_iter().map(|f| format!("fact:{f}")));
     }
     if let Some(s) = &t.subject {
         for text in crate::query::subject_texts(s) {
@@ -425,6 +434,18 @@ impl Archive {
         }
         if c.statuses.len() == 1 {
             return term(format!("st:{}", c.statuses[0].as_str()));
+        }
+        if let Some(f) = &c.folder {
+            return term(format!("fact:{}", super::schema::folder_term(f)));
+        }
+        if c.virus {
+            return term("fact:virus".to_string());
+        }
+        if c.spam {
+            return term("fact:spam".to_string());
+        }
+        if let [m] = c.auth_fail[..] {
+            return term(format!("fact:{}", super::schema::fail_term(m)));
         }
         (0..self.index.traces).collect()
     }

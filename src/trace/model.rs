@@ -113,6 +113,10 @@ pub struct Recipient {
     /// The mailbox Dovecot filed this copy into (`INBOX`, `Junk`, a Sieve `fileinto` folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
+    /// Decisions about this recipient's copy alone (Sieve `discard`, `reject`, `redirect`);
+    /// its row lists them after the message's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<PolicyAction>,
 }
 
 impl Recipient {
@@ -131,6 +135,7 @@ impl Recipient {
             filter_discard: false,
             local_delivery: false,
             folder: None,
+            actions: Vec::new(),
         }
     }
 }
@@ -230,7 +235,7 @@ impl Mta {
 pub fn is_spam_verdict(v: &str) -> bool {
     matches!(
         v,
-        "SPAM" | "SPAMMY" | "add header" | "rewrite subject" | "soft reject" | "reject"
+        "SPAM" | "SPAMMY" | "add header" | "rewrite subject" | "soft reject" | "reject" | "discard"
     )
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Assembler;
 use crate::event::{AuthMethod, Event, EventKind, MailboxOutcome};
-use crate::trace::model::{is_spam_verdict, AuthResult, Status, TimelineEntry, Trace};
+use crate::trace::model::{is_spam_verdict, AuthResult, PolicyAction, Status, TimelineEntry, Trace};
 
 /// How long a fact waits for its message (log time).
 pub(super) const FACT_WAIT_SECS: i64 = 300;
@@ -110,17 +110,24 @@ fn set_auth(slot: &mut Option<AuthResult>, new: AuthResult) {
 fn apply_mailbox(t: &mut Trace, i: usize, outcome: MailboxOutcome, detail: &str, entry: TimelineEntry) {
     t.timeline.push(entry);
     let r = &mut t.recipients[i];
+    let action = |r: &mut crate::trace::Recipient, action: &str| {
+        r.actions.push(PolicyAction {
+            source: "sieve".to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
+        })
+    };
     match outcome {
         MailboxOutcome::Saved => r.folder = Some(detail.to_string()),
         MailboxOutcome::Discarded => {
             r.status = Status::Discarded;
-            t.add_action("sieve", "discard", detail);
+            action(r, "discard");
         }
         MailboxOutcome::Rejected => {
             r.status = Status::Rejected;
-            t.add_action("sieve", "reject", detail);
+            action(r, "reject");
         }
-        MailboxOutcome::Forwarded => t.add_action("sieve", "forward", detail),
+        MailboxOutcome::Forwarded => action(r, "forward"),
     }
 }
 
@@ -397,12 +404,13 @@ pub(super) fn content_filter(t: &mut Trace, ev: &Event<'_>) {
         category,
         quarantine,
         hits,
-        virus,
+        reason,
         ..
     } = &ev.kind
     else {
         return;
     };
+    let virus = reason.filter(|_| category.starts_with("INFECTED"));
     t.spam_verdict = Some(category.to_string());
     if hits.is_some() {
         t.spam_score = *hits;
@@ -411,8 +419,8 @@ pub(super) fn content_filter(t: &mut Trace, ev: &Event<'_>) {
         t.virus = Some(v.to_string());
     }
     let mut detail = category.to_string();
-    if let Some(v) = virus {
-        detail.push_str(&format!(" ({v})"));
+    if let Some(r) = reason {
+        detail.push_str(&format!(" ({r})"));
     }
     if let Some(q) = quarantine {
         detail.push_str(&format!(", quarantine {q}"));
