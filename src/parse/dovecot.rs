@@ -21,7 +21,12 @@ pub fn parse(message: &str) -> EventKind<'_> {
     let head_end = message.find([':', '(']).unwrap_or(message.len());
     let service = &message[..head_end];
     if service.is_empty() || service.contains(' ') || head_end == message.len() {
-        return EventKind::Unrecognised;
+        // the master's own notes: `Dovecot v2.3.19 starting up …`, `Killed with signal 15 …`
+        return if message.starts_with("Dovecot v") || message.starts_with("Killed with signal") {
+            EventKind::Info { qid: None }
+        } else {
+            EventKind::Unrecognised
+        };
     }
     if !matches!(service, "lmtp" | "lda" | "deliver") {
         return EventKind::Info { qid: None };
@@ -174,6 +179,7 @@ mod tests {
             "imap(a@b)<1><x>: Logged out in=1 out=2",
             "lmtp(a)<1><s>: msgid=<m@x>: save failed to INBOX: Quota exceeded (mailbox for user is full)",
             "master: Dovecot v2.3.19 (b3ad6004dc) starting up for imap, lmtp",
+            "Dovecot v1.2.rc3 starting up (core dumps disabled)",
         ] {
             assert!(matches!(parse(info), EventKind::Info { qid: None }), "{info}");
         }

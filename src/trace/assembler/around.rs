@@ -50,16 +50,27 @@ struct Screening {
     entries: Vec<TimelineEntry>,
 }
 
+/// Per host, per key: a fact and when it was seen.
+type PerHost<T> = HashMap<String, HashMap<String, (T, DateTime<Utc>)>>;
+
+/// An LMTP delivery whose Dovecot line has not come yet.
+#[derive(Serialize, Deserialize)]
+struct Delivered {
+    qid: String,
+    recipient: String,
+}
+
 /// Facts waiting for their message, per host. Each entry carries when it was seen, and is
 /// dropped [`FACT_WAIT_SECS`] later.
 #[derive(Default, Serialize, Deserialize)]
 pub(super) struct Around {
-    mailbox: HashMap<String, HashMap<String, (PendingMailbox, DateTime<Utc>)>>,
-    /// LMTP deliveries whose Dovecot line has not come yet: session → (queue id, recipient).
-    delivered: HashMap<String, HashMap<String, ((String, String), DateTime<Utc>)>>,
+    /// LMTP session (or LDA Message-ID and user) → Dovecot's outcome.
+    mailbox: PerHost<PendingMailbox>,
+    /// LMTP session → the delivery Postfix logged first.
+    delivered: PerHost<Delivered>,
     spf: HashMap<String, Vec<(PendingSpf, DateTime<Utc>)>>,
     /// `ip:port` → findings.
-    screens: HashMap<String, HashMap<String, (Screening, DateTime<Utc>)>>,
+    screens: PerHost<Screening>,
 }
 
 impl Around {
@@ -329,10 +340,14 @@ impl Assembler {
             Some(s) => {
                 // Postfix logged the delivery first
                 let done = self.around.delivered.get_mut(ev.host).and_then(|m| m.remove(*s));
-                if let Some(((qid, rcpt), _)) = done {
-                    if let Some(slot) = self.open_slot(ev.host, &qid) {
+                if let Some((d, _)) = done {
+                    if let Some(slot) = self.open_slot(ev.host, &d.qid) {
                         let t = &mut self.open_mut(slot).trace;
-                        if let Some(i) = t.recipients.iter().position(|r| r.address.eq_ignore_ascii_case(&rcpt)) {
+                        if let Some(i) = t
+                            .recipients
+                            .iter()
+                            .position(|r| r.address.eq_ignore_ascii_case(&d.recipient))
+                        {
                             apply_mailbox(t, i, *outcome, detail, entry);
                         }
                     }
@@ -381,7 +396,13 @@ impl Assembler {
             (None, Some(s)) => {
                 self.around.delivered.entry(host.to_string()).or_default().insert(
                     s.to_string(),
-                    ((qid.to_string(), to.to_string()), self.clock.unwrap_or_default()),
+                    (
+                        Delivered {
+                            qid: qid.to_string(),
+                            recipient: to.to_string(),
+                        },
+                        self.clock.unwrap_or_default(),
+                    ),
                 );
             }
             (None, None) => {}
