@@ -1341,6 +1341,44 @@ Nov 10 00:00:04 mx1 postfix/qmgr[2]: ABCDE12345: removed
     }
 
     #[test]
+    fn facts_waiting_for_their_message_survive_a_checkpoint_and_expire() {
+        let before = "\
+Nov 10 00:00:00 mx1 postfix/smtpd[9]: connect from a.example[192.0.2.1]
+Nov 10 00:00:01 mx1 policyd-spf[7]: prepend Received-SPF: Fail (mailfrom) identity=mailfrom; client-ip=192.0.2.1; helo=a.example; envelope-from=s@a.example; receiver=r@example.com
+Nov 10 00:00:02 mx1 postfix/smtpd[9]: ABCDE12345: client=a.example[192.0.2.1]
+Nov 10 00:00:02 mx1 postfix/cleanup[4]: ABCDE12345: message-id=<m@a.example>
+Nov 10 00:00:03 mx1 postfix/qmgr[2]: ABCDE12345: from=<s@a.example>, size=10, nrcpt=1 (queue active)
+Nov 10 00:00:04 mx1 dovecot: lmtp(r@example.com)<5><SeSs1onX>: sieve: msgid=<m@a.example>: stored mail into mailbox 'Junk'
+";
+        let after = "\
+Nov 10 00:00:04 mx1 postfix/lmtp[3]: ABCDE12345: to=<r@example.com>, relay=mx1[private/dovecot-lmtp], delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 <r@example.com> SeSs1onX Saved)
+Nov 10 00:00:04 mx1 postfix/qmgr[2]: ABCDE12345: removed
+Nov 10 00:00:05 mx1 policyd-spf[7]: prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.9; helo=b.example; envelope-from=s@b.example; receiver=r@example.com
+Nov 10 00:20:00 mx1 postfix/smtpd[10]: BCDEF23456: client=b.example[192.0.2.9]
+";
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, before, &mut out);
+        let bytes = a.checkpoint().unwrap();
+        let mut b = Assembler::restore(&bytes, DirectionRules::default(), false).unwrap();
+        feed(&mut b, after, &mut out);
+        b.finish(&mut out);
+        let t = out.iter().find(|t| t.queue_ids == ["ABCDE12345"]).unwrap();
+        let spf = t.spf.as_ref().unwrap();
+        assert_eq!(
+            (spf.result.as_str(), spf.domain.as_deref()),
+            ("fail", Some("a.example"))
+        );
+        assert_eq!(t.recipients[0].folder.as_deref(), Some("Junk"));
+        assert_eq!(t.recipients[0].status, Status::Spam);
+        assert_eq!(t.timeline.len(), 8, "the SPF and Dovecot lines are on the timeline");
+        assert_eq!(t.first_time.to_rfc3339(), "2026-11-10T00:00:02+00:00");
+        // a result nobody claimed for 20 minutes is not given to the next client from that IP
+        let late = out.iter().find(|t| t.queue_ids == ["BCDEF23456"]).unwrap();
+        assert!(late.spf.is_none());
+    }
+
+    #[test]
     fn queue_id_reuse_starts_a_new_trace() {
         let log = "\
 Nov 10 00:00:01 mx1 postfix/pickup[1]: CCCCC33333: uid=0 from=<root>

@@ -303,10 +303,14 @@ impl Assembler {
         let Some(pending) = self.around.spf.get_mut(host) else {
             return Vec::new();
         };
+        let now = self.clock.unwrap_or_default();
         let mut found = Vec::new();
         while let Some(i) = pending.iter().position(|(p, _)| p.client_ip == ip) {
-            let (p, _) = pending.remove(i);
-            found.push((p.result, p.entry));
+            let (p, since) = pending.remove(i);
+            // the sweep runs every few seconds: a stale one may still be here
+            if now - since <= Duration::seconds(FACT_WAIT_SECS) {
+                found.push((p.result, p.entry));
+            }
         }
         found
     }
@@ -314,9 +318,15 @@ impl Assembler {
     /// postscreen's findings on the connection `addr:port` join a before-queue reject from it.
     pub(super) fn take_screening(&mut self, host: &str, addr: &str, port: Option<u16>, t: &mut Trace) {
         let key = format!("{addr}:{}", port.unwrap_or(0));
-        let Some((s, _)) = self.around.screens.get(host).and_then(|m| m.get(&key)) else {
+        let Some((s, since)) = self.around.screens.get(host).and_then(|m| m.get(&key)) else {
             return;
         };
+        if self
+            .clock
+            .is_some_and(|now| now - *since > Duration::seconds(FACT_WAIT_SECS))
+        {
+            return;
+        }
         for f in &s.findings {
             t.add_action("postscreen", "reject", f);
         }
@@ -339,7 +349,12 @@ impl Assembler {
         let key = match session {
             Some(s) => {
                 // Postfix logged the delivery first
-                let done = self.around.delivered.get_mut(ev.host).and_then(|m| m.remove(*s));
+                let done = self
+                    .around
+                    .delivered
+                    .get_mut(ev.host)
+                    .and_then(|m| m.remove(*s))
+                    .filter(|(_, since)| ev.time - *since <= Duration::seconds(FACT_WAIT_SECS));
                 if let Some((d, _)) = done {
                     if let Some(slot) = self.open_slot(ev.host, &d.qid) {
                         let t = &mut self.open_mut(slot).trace;
@@ -386,7 +401,11 @@ impl Assembler {
                 m.remove(&lda_key(mid, to)).or_else(|| m.remove(&lda_key(mid, local)))
             }
         });
-        match (pending, session) {
+        let fresh = |since: DateTime<Utc>| {
+            self.clock
+                .is_none_or(|now| now - since <= Duration::seconds(FACT_WAIT_SECS))
+        };
+        match (pending.filter(|(_, since)| fresh(*since)), session) {
             (Some((p, _)), _) => {
                 let t = &mut self.open_mut(slot).trace;
                 if let Some(i) = t.recipients.iter().position(|r| r.address.eq_ignore_ascii_case(to)) {
