@@ -51,7 +51,20 @@ struct Screening {
 }
 
 /// Per host, per key: a fact and when it was seen.
-type PerHost<T> = HashMap<String, HashMap<String, (T, DateTime<Utc>)>>;
+type PerHost<T, K = String> = HashMap<String, HashMap<K, (T, DateTime<Utc>)>>;
+
+/// The map of `host`, created the first time the host is seen (the name is copied only then).
+fn host_entry<'m, V: Default>(map: &'m mut HashMap<String, V>, host: &str) -> &'m mut V {
+    if !map.contains_key(host) {
+        map.insert(host.to_string(), V::default());
+    }
+    map.get_mut(host).expect("inserted above")
+}
+
+/// A postscreen connection `[addr]:port` as a number (a hash: no allocation per line).
+fn connection_key(addr: &str, port: Option<u16>) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(addr.as_bytes(), u64::from(port.unwrap_or(0)))
+}
 
 /// An LMTP delivery whose Dovecot line has not come yet.
 #[derive(Serialize, Deserialize)]
@@ -69,8 +82,8 @@ pub(super) struct Around {
     /// LMTP session → the delivery Postfix logged first.
     delivered: PerHost<Delivered>,
     spf: HashMap<String, Vec<(PendingSpf, DateTime<Utc>)>>,
-    /// `ip:port` → findings.
-    screens: PerHost<Screening>,
+    /// [`connection_key`] → findings.
+    screens: PerHost<Screening, u64>,
 }
 
 impl Around {
@@ -227,17 +240,15 @@ impl Assembler {
                 detail,
                 end,
             } => {
-                let key = format!("{}:{}", peer.addr, peer.port.unwrap_or(0));
-                let host = self.around.screens.entry(ev.host.to_string()).or_default();
+                // PASS and DISCONNECT end most screenings that found nothing: no allocation
+                let key = connection_key(peer.addr, peer.port);
                 if *end {
-                    host.remove(&key);
+                    if let Some(m) = self.around.screens.get_mut(ev.host) {
+                        m.remove(&key);
+                    }
                 } else {
                     let entry = self.entry(ev);
-                    let (s, _) = self
-                        .around
-                        .screens
-                        .get_mut(ev.host)
-                        .expect("inserted above")
+                    let (s, _) = host_entry(&mut self.around.screens, ev.host)
                         .entry(key)
                         .or_insert_with(|| (Screening::default(), ev.time));
                     s.findings.push(if detail.is_empty() {
@@ -286,7 +297,7 @@ impl Assembler {
                 t.timeline.push(entry);
                 t.spf = Some(new);
             }
-            None => self.around.spf.entry(ev.host.to_string()).or_default().push((
+            None => host_entry(&mut self.around.spf, ev.host).push((
                 PendingSpf {
                     client_ip: ip.to_string(),
                     result: new,
@@ -317,7 +328,7 @@ impl Assembler {
 
     /// postscreen's findings on the connection `addr:port` join a before-queue reject from it.
     pub(super) fn take_screening(&mut self, host: &str, addr: &str, port: Option<u16>, t: &mut Trace) {
-        let key = format!("{addr}:{}", port.unwrap_or(0));
+        let key = connection_key(addr, port);
         let Some((s, since)) = self.around.screens.get(host).and_then(|m| m.get(&key)) else {
             return;
         };
@@ -375,7 +386,7 @@ impl Assembler {
                 None => return,
             },
         };
-        self.around.mailbox.entry(ev.host.to_string()).or_default().insert(
+        host_entry(&mut self.around.mailbox, ev.host).insert(
             key,
             (
                 PendingMailbox {
@@ -413,7 +424,7 @@ impl Assembler {
                 }
             }
             (None, Some(s)) => {
-                self.around.delivered.entry(host.to_string()).or_default().insert(
+                host_entry(&mut self.around.delivered, host).insert(
                     s.to_string(),
                     (
                         Delivered {
