@@ -213,11 +213,88 @@ pub enum EventKind<'a> {
         /// `{RelayedInbound}`-style tags inside the braces.
         tags: &'a str,
         recipients: Vec<&'a str>,
+        /// `Hits: 6.2` (the spam score; `-` when not scanned).
+        hits: Option<f64>,
+        /// The text in parentheses after the category: the virus name of `INFECTED
+        /// (Eicar-Test-Signature)`, the parts of `BANNED (multipart/mixed | …)`.
+        reason: Option<&'a str>,
+    },
+    /// rspamd's verdict (`rspamd_task_write_log`, or a milter reply naming its action).
+    SpamCheck {
+        qid: Option<&'a str>,
+        message_id: Option<&'a str>,
+        /// `no action`, `add header`, `rewrite subject`, `greylist`, `soft reject`, `reject`.
+        action: &'a str,
+        score: Option<f64>,
+        /// The symbols list as logged (`SYM(1.00){…},…`).
+        symbols: &'a str,
+    },
+    /// An SPF, DKIM or DMARC result (policyd-spf, OpenDKIM, OpenDMARC).
+    Auth {
+        /// The Postfix queue id (OpenDKIM, OpenDMARC); policyd-spf names none.
+        qid: Option<&'a str>,
+        method: AuthMethod,
+        /// Lowercase result word: `pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`,
+        /// `permerror`.
+        result: &'a str,
+        domain: Option<&'a str>,
+        /// policyd-spf: the SMTP client and envelope sender, to find the session.
+        client_ip: Option<&'a str>,
+        sender: Option<&'a str>,
+    },
+    /// A fact that only becomes a policy action of the message (OpenDKIM signing, …).
+    Note {
+        qid: &'a str,
+        source: &'static str,
+        action: &'static str,
+        detail: &'a str,
+    },
+    /// Dovecot LDA/LMTP/Sieve: what became of one recipient's copy in the mailbox store.
+    Mailbox {
+        /// The Dovecot user (`lmtp(user)`), often the recipient address.
+        user: &'a str,
+        /// The LMTP session id (`lmtp(user)<pid><SESSION>`), also in Postfix's `250 … Saved`.
+        session: Option<&'a str>,
+        message_id: Option<&'a str>,
+        outcome: MailboxOutcome,
+        /// The mailbox for `Saved`; the address for `Forwarded`; the reason otherwise.
+        detail: &'a str,
+    },
+    /// postscreen's verdict on a connection (`PREGREET`, `DNSBL rank N`, `COMMAND PIPELINING`,
+    /// …), or the end of its screening (`PASS`, `DISCONNECT`: `end`).
+    Screen {
+        peer: Peer<'a>,
+        /// `PREGREET`, `DNSBL`, `COMMAND PIPELINING`, `HANGUP`, …
+        test: &'a str,
+        /// The rest of the line (`rank 3`, `11 after 0.1 …: EHLO x`).
+        detail: &'a str,
+        end: bool,
     },
     /// A line we understood that does not change any trace (TLS, anvil, statistics, warnings).
     Info { qid: Option<&'a str> },
     /// A line of a known program whose message we do not understand.
     Unrecognised,
+}
+
+/// Which sender authentication a result is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Spf,
+    Dkim,
+    Dmarc,
+}
+
+/// What Dovecot did with a recipient's copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MailboxOutcome {
+    /// Stored in the mailbox named by `detail` (`saved mail to INBOX`, `stored mail into mailbox 'Junk'`).
+    Saved,
+    /// Sieve `discard`.
+    Discarded,
+    /// Sieve `reject`, or the store refused it (quota).
+    Rejected,
+    /// Sieve `redirect` to the address in `detail`.
+    Forwarded,
 }
 
 /// Where a policy decision was taken: the daemon (`smtpd`, `cleanup`) and SMTP stage
@@ -242,7 +319,10 @@ impl EventKind<'_> {
             | EventKind::Notice { qid, .. }
             | EventKind::Admin { qid, .. } => Some(qid),
             EventKind::Policy { qid, .. } | EventKind::Info { qid } => *qid,
-            EventKind::ContentFilter { qid, .. } => *qid,
+            EventKind::ContentFilter { qid, .. } | EventKind::SpamCheck { qid, .. } | EventKind::Auth { qid, .. } => {
+                *qid
+            }
+            EventKind::Note { qid, .. } => Some(qid),
             _ => None,
         }
     }

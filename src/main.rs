@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use mailtrace::app::{self, exit, Common};
+use mailtrace::event::AuthMethod;
 use mailtrace::output::Format;
 use mailtrace::query::{self, AddressPattern, Criteria, IpFilter};
 use mailtrace::trace::{Direction, Status};
@@ -344,6 +345,26 @@ struct CriteriaArgs {
     /// Only the last duration before now: 30m, 24h, 7d
     #[arg(long, conflicts_with = "since")]
     last: Option<String>,
+    /// Judged spam: amavis SPAM/SPAMMY, an rspamd action other than no action/greylist, or
+    /// the recipient's copy filed as spam (status spam)
+    #[arg(long)]
+    spam: bool,
+    /// The content filter found a virus (amavis INFECTED)
+    #[arg(long)]
+    virus: bool,
+    /// The sender authentication check failed (fail, softfail or permerror; repeatable: any)
+    #[arg(long, value_enum, value_name = "CHECK")]
+    auth_fail: Vec<AuthArg>,
+    /// The mailbox Dovecot filed the recipient's copy into (INBOX, Junk, …; case-insensitive)
+    #[arg(long)]
+    folder: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthArg {
+    Spf,
+    Dkim,
+    Dmarc,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -371,6 +392,7 @@ enum StatusArg {
     Discarded,
     Expanded,
     InProgress,
+    Spam,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -433,6 +455,7 @@ impl CriteriaArgs {
             StatusArg::Discarded => Status::Discarded,
             StatusArg::Expanded => Status::Expanded,
             StatusArg::InProgress => Status::InProgress,
+            StatusArg::Spam => Status::Spam,
         };
         let mut since = self
             .since
@@ -479,6 +502,18 @@ impl CriteriaArgs {
                 .map(|s| query::parse_time(s, &zone))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
+            spam: self.spam,
+            virus: self.virus,
+            auth_fail: self
+                .auth_fail
+                .into_iter()
+                .map(|a| match a {
+                    AuthArg::Spf => AuthMethod::Spf,
+                    AuthArg::Dkim => AuthMethod::Dkim,
+                    AuthArg::Dmarc => AuthMethod::Dmarc,
+                })
+                .collect(),
+            folder: self.folder,
         })
     }
 }

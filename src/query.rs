@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
+use crate::event::AuthMethod;
 use crate::trace::{Direction, Recipient, Status, Trace};
 
 /// An address pattern.
@@ -116,6 +117,15 @@ pub struct Criteria {
     pub host: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Judged spam: the spam filter's verdict says so, or the recipient's copy was filed as
+    /// spam (status `spam`).
+    pub spam: bool,
+    /// The content filter found a virus.
+    pub virus: bool,
+    /// Any of these checks failed (`fail`, `softfail`, `permerror`).
+    pub auth_fail: Vec<AuthMethod>,
+    /// The mailbox the recipient's copy was filed into (case-insensitive).
+    pub folder: Option<String>,
 }
 
 impl Criteria {
@@ -130,6 +140,10 @@ impl Criteria {
             && self.direction.is_none()
             && self.client_ip.is_none()
             && self.host.is_none()
+            && !self.spam
+            && !self.virus
+            && self.auth_fail.is_empty()
+            && self.folder.is_none()
     }
 
     /// Whether the message as a whole can match (checks that do not depend on the recipient).
@@ -167,6 +181,12 @@ impl Criteria {
             if !t.host.eq_ignore_ascii_case(h) {
                 return false;
             }
+        }
+        if self.virus && t.virus.is_none() {
+            return false;
+        }
+        if !self.auth_fail.is_empty() && !self.auth_fail.iter().any(|m| auth_failed(t, *m)) {
+            return false;
         }
         // a message matches a time window when any of its activity falls inside it
         if self.since.is_some_and(|s| t.last_time < s) || self.until.is_some_and(|u| t.first_time > u) {
@@ -206,23 +226,53 @@ impl Criteria {
         true
     }
 
+    /// Whether one recipient row passes `--spam` and `--folder` (they depend on the message
+    /// and the recipient both).
+    pub fn matches_filing(&self, t: &Trace, r: Option<&Recipient>) -> bool {
+        if self.spam && !(t.spam_flagged() || r.is_some_and(|r| r.status == Status::Spam)) {
+            return false;
+        }
+        if let Some(f) = &self.folder {
+            if !r
+                .and_then(|r| r.folder.as_deref())
+                .is_some_and(|x| x.eq_ignore_ascii_case(f))
+            {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The rows of `t` that match, as recipient indexes (`None` for a recipient-less message).
     pub fn rows(&self, t: &Trace) -> Vec<Option<usize>> {
         if !self.matches_trace(t) {
             return Vec::new();
         }
         if t.recipients.is_empty() {
-            return if self.matches_recipient(None) {
+            return if self.matches_recipient(None) && self.matches_filing(t, None) {
                 vec![None]
             } else {
                 Vec::new()
             };
         }
         (0..t.recipients.len())
-            .filter(|&i| self.matches_recipient(Some(&t.recipients[i])))
+            .filter(|&i| {
+                let r = Some(&t.recipients[i]);
+                self.matches_recipient(r) && self.matches_filing(t, r)
+            })
             .map(Some)
             .collect()
     }
+}
+
+/// Whether the message's `method` check failed.
+pub fn auth_failed(t: &Trace, method: AuthMethod) -> bool {
+    let a = match method {
+        AuthMethod::Spf => &t.spf,
+        AuthMethod::Dkim => &t.dkim,
+        AuthMethod::Dmarc => &t.dmarc,
+    };
+    a.as_ref().is_some_and(|a| a.failed())
 }
 
 /// Tokens longer than this are not words (base64 runs, hashes): the index skips them too.

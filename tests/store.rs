@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use mailtrace::app::{index, maintain, search, show, Common};
+use mailtrace::event::AuthMethod;
 use mailtrace::output::{Format, Row};
 use mailtrace::query::{AddressPattern, Criteria, IpFilter};
 use mailtrace::trace::{Direction, Status};
@@ -49,6 +50,7 @@ fn index_files(common: &Common, paths: &[PathBuf]) -> serde_json::Value {
 /// subject words and time window, so every kind of query is checked where it has answers.
 fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
     let mut all = vec![Criteria::default()];
+    all.extend(fact_criteria(rows));
     let step = (rows.len() / 25).max(1);
     for r in rows.iter().step_by(step) {
         let mut add = |f: &dyn Fn(&mut Criteria)| {
@@ -114,6 +116,50 @@ fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
         add(&|c| c.until = Some(t));
         add(&|c| c.until = Some(t - micro));
         add(&|c| c.host = Some(r.host.to_uppercase()));
+    }
+    all
+}
+
+/// `--spam`, `--virus`, `--auth-fail` (each check, and all three), `--folder` (each folder of
+/// the rows, in upper case: the match ignores case), `--status spam`, and some combined.
+fn fact_criteria(rows: &[Row]) -> Vec<Criteria> {
+    let mut all = vec![
+        Criteria {
+            spam: true,
+            ..Criteria::default()
+        },
+        Criteria {
+            virus: true,
+            ..Criteria::default()
+        },
+        Criteria {
+            auth_fail: vec![AuthMethod::Spf, AuthMethod::Dkim, AuthMethod::Dmarc],
+            ..Criteria::default()
+        },
+        Criteria {
+            statuses: vec![Status::Spam],
+            ..Criteria::default()
+        },
+        Criteria {
+            spam: true,
+            statuses: vec![Status::Quarantined],
+            ..Criteria::default()
+        },
+    ];
+    for m in [AuthMethod::Spf, AuthMethod::Dkim, AuthMethod::Dmarc] {
+        all.push(Criteria {
+            auth_fail: vec![m],
+            ..Criteria::default()
+        });
+    }
+    let mut folders: Vec<String> = rows.iter().filter_map(|r| r.folder.clone()).collect();
+    folders.sort();
+    folders.dedup();
+    for f in folders {
+        all.push(Criteria {
+            folder: Some(f.to_uppercase()),
+            ..Criteria::default()
+        });
     }
     all
 }
@@ -199,6 +245,60 @@ fn store_answers_as_the_logs_do_for_the_eval_sample() {
     };
     let n = store_equals_logs(vec![dir.join("mail.log")], 2026, "UTC");
     assert!(n > 100);
+}
+
+/// The facts of the filters around the MTA (`--spam`, `--virus`, `--auth-fail`, `--folder`)
+/// give the same rows from the logs, the hot tier, and the archives once every day is archived.
+#[test]
+fn facts_answer_the_same_from_logs_hot_tier_and_archives() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/cases");
+    let logs: Vec<PathBuf> = [
+        "amavis-verdicts",
+        "amavis-reinjection",
+        "auth-results",
+        "dovecot-sieve",
+        "rspamd-milter",
+    ]
+    .iter()
+    .map(|c| root.join(c).join("mail.log"))
+    .collect();
+    let mut checked = 0;
+    for log in logs {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let from_logs = reading(vec![log.clone()], &store, 2026, "UTC");
+        let from_store = reading(Vec::new(), &store, 2026, "UTC");
+        index_files(&from_store, std::slice::from_ref(&log));
+        let all_rows = rows(&ndjson(&from_logs, &Criteria::default(), None));
+        let criteria = fact_criteria(&all_rows);
+        let expected: Vec<String> = criteria.iter().map(|c| ndjson(&from_logs, c, None)).collect();
+        assert!(
+            expected.iter().filter(|e| !e.is_empty()).count() >= 2,
+            "{log:?}: the facts criteria find nothing"
+        );
+        for (c, e) in criteria.iter().zip(&expected) {
+            assert_eq!(&ndjson(&from_store, c, None), e, "hot tier, criteria {c:?} on {log:?}");
+        }
+        // every day into the archive tier
+        let later = Common {
+            now: Some("2027-06-01T00:00:00Z".parse().unwrap()),
+            ..from_store.clone()
+        };
+        let windows = mailtrace::store::retention::Windows {
+            hot_days: 1,
+            archive_days: 3650,
+        };
+        mailtrace::app::maintain(&later, windows, false, &mut Vec::new()).unwrap();
+        let historical = Common {
+            historical: true,
+            ..from_store.clone()
+        };
+        for (c, e) in criteria.iter().zip(&expected) {
+            assert_eq!(&ndjson(&historical, c, None), e, "archives, criteria {c:?} on {log:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked} criteria checked");
 }
 
 /// `lines` as one file.

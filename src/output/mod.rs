@@ -11,6 +11,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::trace::model::{AuthResult, PolicyAction};
 use crate::trace::Trace;
 
 /// The formats `search` can print.
@@ -49,6 +50,24 @@ pub struct Row {
     pub size: Option<u64>,
     pub attempts: u32,
     pub trace_id: String,
+    /// The spam filter's verdict (amavis category, rspamd action).
+    #[serde(default)]
+    pub spam_verdict: Option<String>,
+    #[serde(default)]
+    pub spam_score: Option<f64>,
+    #[serde(default)]
+    pub virus: Option<String>,
+    #[serde(default)]
+    pub spf: Option<AuthResult>,
+    #[serde(default)]
+    pub dkim: Option<AuthResult>,
+    #[serde(default)]
+    pub dmarc: Option<AuthResult>,
+    /// The mailbox this recipient's copy was filed into (Dovecot).
+    #[serde(default)]
+    pub folder: Option<String>,
+    #[serde(default)]
+    pub policy_actions: Vec<PolicyAction>,
 }
 
 /// RFC 3339 in UTC with `Z`, seconds precision unless the log had a fraction.
@@ -85,6 +104,19 @@ impl Row {
             size: t.size,
             attempts: r.map_or(0, |r| r.attempts),
             trace_id: t.trace_id.clone(),
+            spam_verdict: t.spam_verdict.clone(),
+            spam_score: t.spam_score,
+            virus: t.virus.clone(),
+            spf: t.spf.clone(),
+            dkim: t.dkim.clone(),
+            dmarc: t.dmarc.clone(),
+            folder: r.and_then(|r| r.folder.clone()),
+            policy_actions: t
+                .policy_actions
+                .iter()
+                .chain(r.map_or(&[][..], |r| &r.actions[..]))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -117,7 +149,7 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
     Ok(())
 }
 
-const CSV_HEADER: [&str; 24] = [
+const CSV_HEADER: [&str; 32] = [
     "time",
     "last_time",
     "host",
@@ -142,9 +174,26 @@ const CSV_HEADER: [&str; 24] = [
     "size",
     "attempts",
     "trace_id",
+    "spam_verdict",
+    "spam_score",
+    "virus",
+    "spf",
+    "dkim",
+    "dmarc",
+    "folder",
+    "policy_actions",
 ];
 
-/// CSV has no lists: `queue_ids` is written space-separated.
+/// An authentication result in one CSV cell: `pass example.com`.
+fn auth_cell(a: &Option<AuthResult>) -> Option<String> {
+    a.as_ref().map(|a| match &a.domain {
+        Some(d) => format!("{} {d}", a.result),
+        None => a.result.clone(),
+    })
+}
+
+/// CSV has no lists: `queue_ids` is written space-separated, `policy_actions` as
+/// `source: action: detail` joined by ` | `, authentication results as `result domain`.
 #[derive(Serialize)]
 struct CsvRow<'a> {
     time: &'a str,
@@ -171,6 +220,14 @@ struct CsvRow<'a> {
     size: Option<u64>,
     attempts: u32,
     trace_id: &'a str,
+    spam_verdict: Option<&'a str>,
+    spam_score: Option<f64>,
+    virus: Option<&'a str>,
+    spf: Option<String>,
+    dkim: Option<String>,
+    dmarc: Option<String>,
+    folder: Option<&'a str>,
+    policy_actions: String,
 }
 
 impl<'a> From<&'a Row> for CsvRow<'a> {
@@ -200,6 +257,19 @@ impl<'a> From<&'a Row> for CsvRow<'a> {
             size: r.size,
             attempts: r.attempts,
             trace_id: &r.trace_id,
+            spam_verdict: r.spam_verdict.as_deref(),
+            spam_score: r.spam_score,
+            virus: r.virus.as_deref(),
+            spf: auth_cell(&r.spf),
+            dkim: auth_cell(&r.dkim),
+            dmarc: auth_cell(&r.dmarc),
+            folder: r.folder.as_deref(),
+            policy_actions: r
+                .policy_actions
+                .iter()
+                .map(|a| format!("{}: {}: {}", a.source, a.action, a.detail))
+                .collect::<Vec<_>>()
+                .join(" | "),
         }
     }
 }
@@ -235,6 +305,14 @@ mod tests {
             size: None,
             attempts: 0,
             trace_id: "x".into(),
+            spam_verdict: None,
+            spam_score: None,
+            virus: None,
+            spf: None,
+            dkim: None,
+            dmarc: None,
+            folder: None,
+            policy_actions: Vec::new(),
         };
         let json: serde_json::Value = serde_json::to_value(&row).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();

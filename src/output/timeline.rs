@@ -138,8 +138,27 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()
             )),
         )?;
     }
+    if let Some(v) = &t.spam_verdict {
+        let score = t.spam_score.map(|s| format!(", score {s}")).unwrap_or_default();
+        field(out, "Spam:", Some(&format!("{v}{score}")))?;
+    }
+    field(out, "Virus:", t.virus.as_deref())?;
+    for (name, a) in [("SPF:", &t.spf), ("DKIM:", &t.dkim), ("DMARC:", &t.dmarc)] {
+        if let Some(a) = a {
+            let domain = a.domain.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            field(out, name, Some(&format!("{}{domain}", a.result)))?;
+        }
+    }
     for a in &t.actions {
         field(out, "Action:", Some(a))?;
+    }
+    for a in &t.policy_actions {
+        let sep = if a.detail.is_empty() { "" } else { ": " };
+        field(
+            out,
+            "Policy:",
+            Some(&format!("{} {}{sep}{}", a.source, a.action, a.detail)),
+        )?;
     }
     writeln!(out, "\nRecipients")?;
     if t.recipients.is_empty() {
@@ -160,6 +179,12 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()
         }
         if r.attempts > 0 {
             line.push_str(&format!("  deferred attempts={}", r.attempts));
+        }
+        if let Some(f) = &r.folder {
+            line.push_str(&format!("  folder={f}"));
+        }
+        for a in &r.actions {
+            line.push_str(&format!("  {} {}: {}", a.source, a.action, a.detail));
         }
         writeln!(out, "{line}")?;
         if let Some(resp) = &r.response {

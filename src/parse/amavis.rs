@@ -1,8 +1,10 @@
 //! amavis (amavisd-new) verdict lines: `Passed CLEAN …` / `Blocked SPAM …`.
 //!
 //! Only what links the two sides of the content filter and gives the message's fate is read
-//! here: category, `Queue-ID`, `Message-ID`, `queued_as`, `quarantine`, the `{…}` tags and the
-//! recipients. Amavis's other lines (TIMING, Checking, p001 …) are counted as unrecognised.
+//! here: category, `Queue-ID`, `Message-ID`, `queued_as`, `quarantine`, the `{…}` tags, the
+//! recipients, `Hits` (the spam score) and the virus name of `INFECTED (name)`. Amavis's
+//! per-task trace lines (`ESMTP`, `Checking`, `TIMING`, `p001 …`, `… FWD from …`) and its
+//! process notes are understood and change nothing; anything else is counted unrecognised.
 
 use crate::event::EventKind;
 
@@ -21,13 +23,23 @@ pub fn parse(message: &str) -> EventKind<'_> {
         (true, r)
     } else if let Some(r) = rest.strip_prefix("Blocked ") {
         (false, r)
+    } else if is_known_note(message, rest) {
+        return EventKind::Info { qid: None };
     } else {
         return EventKind::Unrecognised;
     };
     let cat_end = rest.find([' ', ',']).unwrap_or(rest.len());
     let category = &rest[..cat_end];
-    let tags = rest[cat_end..]
-        .trim_start()
+    let mut after = rest[cat_end..].trim_start();
+    // `INFECTED (Eicar-Test-Signature)`, `BANNED (multipart/mixed | application/x-msdownload,.exe)`
+    let mut detail = None;
+    if let Some(r) = after.strip_prefix('(') {
+        if let Some(end) = r.find(") ").or_else(|| r.find("),")) {
+            detail = Some(&r[..end]);
+            after = r[end + 1..].trim_start();
+        }
+    }
+    let tags = after
         .strip_prefix('{')
         .and_then(|t| t.split_once('}'))
         .map_or("", |(t, _)| t);
@@ -57,7 +69,87 @@ pub fn parse(message: &str) -> EventKind<'_> {
         quarantine: field(rest, ", quarantine: "),
         tags,
         recipients,
+        hits: field(rest, ", Hits: ").and_then(|h| h.parse().ok()),
+        reason: detail,
     }
+}
+
+/// Lines amavis writes beside its verdicts: per-task trace lines (`(29309-01) ESMTP …`,
+/// `Checking: …`, `p001 1 Content-Type: …`, `size: N, TIMING …`, `MAILID FWD from …`) and
+/// process notes (`sd_notify`, `starting.`, …). None of them changes a trace.
+fn is_known_note(message: &str, rest: &str) -> bool {
+    const TASK: &[&str] = &[
+        "ESMTP",
+        "LMTP",
+        "SMTP",
+        "Checking",
+        "size: ",
+        "Open relay?",
+        "bounce ",
+        "SA info",
+        "SA dbg",
+        "SA warn",
+        "_WARN",
+        "_DIE",
+        "Requesting process rundown",
+        "lookup",
+        "spam-tag",
+        "SPAM-TAG",
+        "Not-Delivered",
+        "DSN",
+        "local delivery",
+        "mail checking ended",
+        "do_notify_and_quarantine",
+        "TIMING",
+        "RUSAGE",
+        "(!)",
+        "WARN",
+        "INFO",
+        "wbl",
+        "penpals",
+        "DKIM",
+        "Tests",
+        "truncating",
+    ];
+    const PROCESS: &[&str] = &[
+        "sd_notify",
+        "starting",
+        "Module ",
+        "Found ",
+        "No ",
+        "Using ",
+        "extra modules",
+        "initializing",
+        "Net::Server",
+        "(!)",
+        "TROUBLE",
+        "Deleting db files",
+        "Creating db",
+        "Found decoder",
+        "Internal decoder",
+        "SpamControl",
+        "ANTI-VIRUS",
+        "ANTI-SPAM",
+        "Amavis::",
+        "logging initialized",
+        "user=",
+        "socket module",
+        "perl=",
+        "config files",
+        "Requesting process",
+        "Process ",
+        "Child process",
+    ];
+    if message.starts_with('(') {
+        if TASK.iter().any(|p| rest.starts_with(p)) {
+            return true;
+        }
+        // `p001 1/1 Content-Type: …` (MIME parts), `C8nxh_lSIJmK FWD from …` (forwarding)
+        let (first, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let part = first.len() == 4 && first.starts_with('p') && first[1..].bytes().all(|b| b.is_ascii_digit());
+        return part || tail.starts_with("FWD ") || tail.starts_with("RCPT ");
+    }
+    PROCESS.iter().any(|p| message.starts_with(p))
 }
 
 /// The value after `key` (which starts with `, `) up to the next comma.
@@ -102,6 +194,8 @@ mod tests {
             quarantine,
             tags,
             recipients,
+            hits,
+            reason,
         } = ev
         else {
             panic!()
@@ -114,6 +208,38 @@ mod tests {
         assert_eq!(quarantine, None);
         assert_eq!(tags, "RelayedInbound");
         assert_eq!(recipients, vec!["h@example.com", "w@example.com"]);
+        assert_eq!(hits, Some(3.162));
+        assert_eq!(reason, None);
+    }
+
+    #[test]
+    fn infected_names_the_virus_and_notes_are_info() {
+        let ev = parse("(01530-08) Blocked INFECTED (Eicar-Test-Signature) {DiscardedInbound}, [203.0.113.17]:3310 [203.0.113.17] <s@p.example> -> <a@example.com>, Queue-ID: D2C7A2CC05, Message-ID: <x@y>, mail_id: 5kWnR2xY0cBd, Hits: -, size: 68890, 861 ms");
+        let EventKind::ContentFilter {
+            category,
+            tags,
+            reason,
+            hits,
+            recipients,
+            ..
+        } = ev
+        else {
+            panic!()
+        };
+        assert_eq!(category, "INFECTED");
+        assert_eq!(tags, "DiscardedInbound");
+        assert_eq!(reason, Some("Eicar-Test-Signature"));
+        assert_eq!(hits, None);
+        assert_eq!(recipients, vec!["a@example.com"]);
+        for note in [
+            "(11412-17) C8nxh_lSIJmK FWD from <a@b> -> <c@d>, BODY=7BIT 250 2.0.0 Ok",
+            "(11412-17) p001 1/1 Content-Type: multipart/alternative",
+            "(11412-17) ESMTP :10024 /var/lib/amavis/tmp/amavis-x: <a@b> -> <c@d> SIZE=1358",
+            "sd_notify (no socket): STATUS=Starting child process(es), ready for work.",
+        ] {
+            assert!(matches!(parse(note), EventKind::Info { qid: None }), "{note}");
+        }
+        assert!(matches!(parse("(11412-17) something new"), EventKind::Unrecognised));
     }
 
     #[test]
@@ -133,7 +259,7 @@ mod tests {
         assert_eq!(qid, Some("2CB3D37D5AC"));
         assert!(matches!(
             parse("(11412-17) Checking: C8nxh_lSIJmK [1.2.3.4] <a@b> -> <c@d>"),
-            EventKind::Unrecognised
+            EventKind::Info { qid: None }
         ));
     }
 }

@@ -6,9 +6,14 @@
 //! [`Parsed::NoEnvelope`], so the caller can count every line.
 
 pub mod amavis;
+pub mod dovecot;
 pub mod exim;
 pub mod fields;
+pub mod opendkim;
+pub mod opendmarc;
 pub mod postfix;
+pub mod rspamd;
+pub mod spf;
 
 use crate::event::{Event, EventKind, LineRef};
 use crate::syslog::{parse_envelope, YearGuess, Zone};
@@ -19,6 +24,11 @@ pub enum Family {
     Postfix,
     Amavis,
     Exim,
+    Rspamd,
+    OpenDkim,
+    OpenDmarc,
+    Spf,
+    Dovecot,
     Other,
 }
 
@@ -33,8 +43,19 @@ pub enum Parsed<'a> {
 
 /// Which family a syslog program name belongs to.
 pub fn family(program: &str) -> Family {
-    if postfix::is_postfix(program) {
+    // the perl SPF policy server logs as `postfix/policy-spf`: before the Postfix check
+    if spf::is_spf(program) {
+        Family::Spf
+    } else if postfix::is_postfix(program) {
         Family::Postfix
+    } else if dovecot::is_dovecot(program) {
+        Family::Dovecot
+    } else if program == "opendkim" {
+        Family::OpenDkim
+    } else if program == "opendmarc" {
+        Family::OpenDmarc
+    } else if rspamd::is_rspamd(program) {
+        Family::Rspamd
     } else if amavis::is_amavis(program) {
         Family::Amavis
     } else if program == "exim" || program == "exim4" {
@@ -47,6 +68,21 @@ pub fn family(program: &str) -> Family {
 /// Parses one line (without its newline).
 pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &Zone) -> Parsed<'a> {
     let Some((env, _stamp)) = parse_envelope(line, years, zone) else {
+        // rspamd's own log: `2026-11-23 10:00:00 #1234(normal) <tag>; task; …` (no host)
+        if let Some((local, body)) = rspamd::own_log(line) {
+            return Parsed::Event(
+                Event {
+                    time: zone.to_utc(local),
+                    host: "",
+                    program: "rspamd",
+                    pid: None,
+                    line: at,
+                    raw: line,
+                    kind: rspamd::parse(body),
+                },
+                Family::Rspamd,
+            );
+        }
         // Exim's own main log: `2026-11-10 00:01:46 ID …`
         let Some(s) = exim::stamp(line, zone) else {
             // the header block Exim's reject log writes after a reject: no time of its own
@@ -83,6 +119,11 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
     let kind = match fam {
         Family::Postfix => postfix::parse(env.program, env.message),
         Family::Amavis => amavis::parse(env.message),
+        Family::Spf => spf::parse(env.message),
+        Family::Dovecot => dovecot::parse(env.message),
+        Family::OpenDkim => opendkim::parse(env.message),
+        Family::OpenDmarc => opendmarc::parse(env.message),
+        Family::Rspamd => rspamd::parse(env.message),
         Family::Exim => exim_syslog_kind(env.message),
         Family::Other => EventKind::Unrecognised,
     };

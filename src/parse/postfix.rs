@@ -459,6 +459,71 @@ fn without_qid<'a>(daemon: &str, message: &'a str) -> EventKind<'a> {
     EventKind::Unrecognised
 }
 
+/// postscreen's test results and the end of a screening, by client `[ip]:port`.
+fn screen(message: &str) -> Option<EventKind<'_>> {
+    for (prefix, test) in [
+        ("PASS NEW ", "PASS"),
+        ("PASS OLD ", "PASS"),
+        ("DISCONNECT ", "DISCONNECT"),
+    ] {
+        if let Some(r) = message.strip_prefix(prefix) {
+            let (peer, _) = peer(r)?;
+            return Some(EventKind::Screen {
+                peer,
+                test,
+                detail: "",
+                end: true,
+            });
+        }
+    }
+    // `DNSBL rank 3 for [ip]:port`
+    if let Some(r) = message.strip_prefix("DNSBL ") {
+        let (rank, at) = r.split_once(" for ")?;
+        let (peer, _) = peer(at)?;
+        return Some(EventKind::Screen {
+            peer,
+            test: "DNSBL",
+            detail: rank,
+            end: false,
+        });
+    }
+    // `DENYLISTED [ip]:port` (`BLACKLISTED` before Postfix 3.6)
+    for test in ["DENYLISTED ", "BLACKLISTED "] {
+        if let Some(r) = message.strip_prefix(test) {
+            let (peer, _) = peer(r)?;
+            return Some(EventKind::Screen {
+                peer,
+                test: test.trim_end(),
+                detail: "",
+                end: false,
+            });
+        }
+    }
+    // `TEST … from [ip]:port[ after CMD][: text]`
+    const TESTS: [&str; 8] = [
+        "PREGREET",
+        "COMMAND PIPELINING",
+        "NON-SMTP COMMAND",
+        "BARE NEWLINE",
+        "HANGUP",
+        "COMMAND TIME LIMIT",
+        "COMMAND COUNT LIMIT",
+        "COMMAND LENGTH LIMIT",
+    ];
+    let test = TESTS
+        .iter()
+        .find(|t| message.strip_prefix(**t).is_some_and(|r| r.starts_with(' ')))?;
+    let detail = message[test.len()..].trim();
+    let at = detail.find("from [").or_else(|| detail.find("from "))?;
+    let (peer, _) = peer(&detail[at + 5..])?;
+    Some(EventKind::Screen {
+        peer,
+        test,
+        detail: detail.trim_end_matches("\\r\\n"),
+        end: false,
+    })
+}
+
 fn is_postsuper_summary(message: &str) -> bool {
     ["Deleted: ", "Requeued: ", "Placed on hold: ", "Released from hold: "]
         .iter()
@@ -466,13 +531,18 @@ fn is_postsuper_summary(message: &str) -> bool {
 }
 
 /// postscreen: connection screening. Its `NOQUEUE: reject: RCPT` lines are handled by
-/// [`policy`]; everything else is about connections, not messages.
+/// [`policy`]; its test results (`PREGREET`, `DNSBL rank N`, `COMMAND PIPELINING`, …) and the
+/// end of a screening (`PASS NEW|OLD`, `DISCONNECT`) are [`EventKind::Screen`] events, kept by
+/// the assembler for the reject of that connection; the rest is about connections only.
 fn postscreen(message: &str) -> EventKind<'_> {
     if let Some(r) = message.strip_prefix("CONNECT from ") {
         return match peer(r) {
             Some((peer, _)) => EventKind::Connect { peer },
             None => EventKind::Unrecognised,
         };
+    }
+    if let Some(ev) = screen(message) {
+        return ev;
     }
     const KNOWN: &[&str] = &[
         "PASS NEW ",
@@ -625,6 +695,67 @@ mod tests {
         assert_eq!(stage.stage, "END-OF-MESSAGE");
         assert_eq!(dsn, Some("5.7.1"));
         assert_eq!(text, "5.7.1 Blocked by SpamAssassin");
+    }
+
+    #[test]
+    fn postscreen_tests() {
+        let ev = parse("postfix/postscreen", "DNSBL rank 3 for [192.0.2.55]:44321");
+        assert!(
+            matches!(
+                ev,
+                EventKind::Screen {
+                    test: "DNSBL",
+                    detail: "rank 3",
+                    end: false,
+                    peer: Peer {
+                        addr: "192.0.2.55",
+                        port: Some(44321),
+                        ..
+                    },
+                }
+            ),
+            "{ev:?}"
+        );
+        let ev = parse(
+            "postfix/postscreen",
+            "PREGREET 11 after 0.1 from [192.0.2.8]:5500: EHLO User\\r\\n",
+        );
+        assert!(
+            matches!(
+                ev,
+                EventKind::Screen {
+                    test: "PREGREET",
+                    detail: "11 after 0.1 from [192.0.2.8]:5500: EHLO User",
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
+        assert!(matches!(
+            parse(
+                "postfix/postscreen",
+                "COMMAND PIPELINING from [192.0.2.8]:5500 after EHLO: MAIL FROM:<a@b>"
+            ),
+            EventKind::Screen {
+                test: "COMMAND PIPELINING",
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(
+                "postfix/postscreen",
+                "HANGUP after 0.5 from [192.0.2.8]:5500 in tests before SMTP handshake"
+            ),
+            EventKind::Screen { test: "HANGUP", .. }
+        ));
+        assert!(matches!(
+            parse("postfix/postscreen", "PASS NEW [192.0.2.8]:5500"),
+            EventKind::Screen { end: true, .. }
+        ));
+        assert!(matches!(
+            parse("postfix/postscreen", "DISCONNECT [192.0.2.8]:5500"),
+            EventKind::Screen { end: true, .. }
+        ));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQ
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
-use super::schema::{date, ipv6, trace_key, Fields};
+use super::schema::{date, fail_term, folder_term, ipv6, trace_key, Fields};
 use crate::query::{words, AddressPattern, Criteria};
 
 /// The query for the rows matching `c`. A subject phrase is looked up as its leading words in
@@ -76,6 +76,26 @@ pub fn row_query(f: &Fields, c: &Criteria) -> Result<(Box<dyn Query>, bool)> {
     }
     if let Some(h) = &c.host {
         must.push(term(f.host, &h.to_ascii_lowercase()));
+    }
+    let wants_facts = c.spam || c.virus || !c.auth_fail.is_empty() || c.folder.is_some();
+    match f.facts {
+        Some(facts) => {
+            if c.spam {
+                must.push(term(facts, "spam"));
+            }
+            if c.virus {
+                must.push(term(facts, "virus"));
+            }
+            if !c.auth_fail.is_empty() {
+                must.push(any(c.auth_fail.iter().map(|m| term(facts, fail_term(*m))).collect()));
+            }
+            if let Some(folder) = &c.folder {
+                must.push(term(facts, &folder_term(folder)));
+            }
+        }
+        // a day indexed before the facts existed has none of them
+        None if wants_facts => must.push(Box::new(tantivy::query::EmptyQuery)),
+        None => {}
     }
     // a message matches a time window when any of its activity falls inside it
     if let Some(since) = c.since {

@@ -56,6 +56,10 @@ pub struct Fields {
     pub client_ip: Field,
     pub host: Field,
     pub subject: Field,
+    /// What `--spam`, `--virus`, `--auth-fail` and `--folder` look for, as terms (see
+    /// [`facts`]). `None` in a day index written before this field existed: those rows have
+    /// no such facts.
+    pub facts: Option<Field>,
     /// The row as JSON.
     pub body: Field,
     /// Row 0: the trace as JSON, without its timeline.
@@ -102,6 +106,7 @@ impl Fields {
             client_ip: b.add_ip_addr_field("client_ip", FAST),
             host: b.add_text_field("host", exact.clone()),
             subject: b.add_text_field("subject", subject_opts),
+            facts: Some(b.add_text_field("facts", exact.clone())),
             body: b.add_text_field("body", STORED),
             trace: b.add_text_field("trace", STORED),
             timeline: b.add_text_field("timeline", STORED),
@@ -135,6 +140,7 @@ impl Fields {
             client_ip: get("client_ip")?,
             host: get("host")?,
             subject: get("subject")?,
+            facts: schema.get_field("facts").ok(),
             body: get("body")?,
             trace: get("trace")?,
             timeline: get("timeline")?,
@@ -187,6 +193,11 @@ impl Fields {
             d.add_text(self.host, &host);
             if let Some(s) = &subject {
                 d.add_pre_tokenized_text(self.subject, s.clone());
+            }
+            if let Some(f) = self.facts {
+                for fact in facts(t, i.map(|i| &t.recipients[i])) {
+                    d.add_text(f, fact);
+                }
             }
             d.add_text(self.body, json(&row, 1024)?);
             docs.push(d);
@@ -259,6 +270,42 @@ impl Fields {
         d.add_text(reversed, lower.chars().rev().collect::<String>());
         d.add_text(field, lower);
     }
+}
+
+/// The facts terms of one row: `spam` (the filter's verdict, or this copy filed as spam),
+/// `virus`, `fail:spf` / `fail:dkim` / `fail:dmarc`, `folder:NAME` (ASCII-lowercased).
+pub fn facts(t: &Trace, r: Option<&crate::trace::Recipient>) -> Vec<String> {
+    use crate::event::AuthMethod;
+    let mut out = Vec::new();
+    if t.spam_flagged() || r.is_some_and(|r| r.status == crate::trace::Status::Spam) {
+        out.push("spam".to_string());
+    }
+    if t.virus.is_some() {
+        out.push("virus".to_string());
+    }
+    for m in [AuthMethod::Spf, AuthMethod::Dkim, AuthMethod::Dmarc] {
+        if crate::query::auth_failed(t, m) {
+            out.push(fail_term(m).to_string());
+        }
+    }
+    if let Some(f) = r.and_then(|r| r.folder.as_deref()) {
+        out.push(folder_term(f));
+    }
+    out
+}
+
+/// The facts term of a failed check.
+pub fn fail_term(m: crate::event::AuthMethod) -> &'static str {
+    match m {
+        crate::event::AuthMethod::Spf => "fail:spf",
+        crate::event::AuthMethod::Dkim => "fail:dkim",
+        crate::event::AuthMethod::Dmarc => "fail:dmarc",
+    }
+}
+
+/// The facts term of a folder.
+pub fn folder_term(folder: &str) -> String {
+    format!("folder:{}", folder.to_ascii_lowercase())
 }
 
 /// A trace as the store gives it back: with its raw lines, and the names of the files they

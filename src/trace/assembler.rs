@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Duration, Utc};
 
+mod around;
 mod exim;
 
 use super::direction::DirectionRules;
@@ -121,6 +122,9 @@ pub struct Assembler {
     /// The second of the last before-queue reject, and the lines seen in it (hash, count).
     #[serde(default)]
     noqueue_seen: (i64, Vec<(u64, u32)>),
+    /// Facts of the programs around the MTA waiting for their message.
+    #[serde(default)]
+    around: around::Around,
     /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
     /// their first time: the store deletes what it may have written of them.
     retired: Vec<(String, DateTime<Utc>)>,
@@ -147,6 +151,7 @@ impl Assembler {
             clock: None,
             exim_pending: None,
             noqueue_seen: (0, Vec::new()),
+            around: around::Around::default(),
             retired: Vec::new(),
             rules,
             keep_text: false,
@@ -261,6 +266,13 @@ impl Assembler {
                     self.link(ev.host, slot, child, LinkKind::Reinjected, ev.time);
                 }
             }
+            EventKind::SpamCheck { .. }
+            | EventKind::Auth { .. }
+            | EventKind::Note { .. }
+            | EventKind::Mailbox { .. }
+            | EventKind::Screen { .. } => {
+                self.around(ev);
+            }
             EventKind::Disconnect { .. } => self.session_end(ev, None),
             EventKind::LostConnection { after, .. } => self.session_end(ev, Some(after)),
             EventKind::Connect { .. } => self.session_line(ev, true),
@@ -277,6 +289,10 @@ impl Assembler {
                     session.qid = Some(qid.to_string());
                     let pending = std::mem::take(&mut session.pending);
                     self.open_mut(slot).trace.timeline.extend(pending);
+                }
+                if let EventKind::Client { peer, .. } = kind {
+                    let spf = self.take_spf(ev.host, peer.addr);
+                    around::join_spf(&mut self.open_mut(slot).trace, spf);
                 }
                 self.apply(slot, ev);
             }
@@ -295,6 +311,7 @@ impl Assembler {
         self.closing.clear();
         self.unqueued.clear();
         self.sessions.clear();
+        self.around = around::Around::default();
         self.awaited.clear();
         self.notices.clear();
     }
@@ -323,6 +340,7 @@ impl Assembler {
             return;
         }
         self.next_sweep = Some(now + Duration::seconds(10));
+        self.around.sweep(now);
         // forget re-injections and notices that never showed up (logged on another host, or
         // before this input began)
         let limit = Duration::seconds(LINK_WAIT_SECS);
@@ -585,6 +603,15 @@ impl Assembler {
         if t.filter.is_none() {
             t.filter = c.trace.filter;
         }
+        t.spam_verdict = t.spam_verdict.take().or(c.trace.spam_verdict);
+        t.spam_score = t.spam_score.or(c.trace.spam_score);
+        t.virus = t.virus.take().or(c.trace.virus);
+        t.spf = t.spf.take().or(c.trace.spf);
+        t.dkim = t.dkim.take().or(c.trace.dkim);
+        t.dmarc = t.dmarc.take().or(c.trace.dmarc);
+        for a in c.trace.policy_actions {
+            t.add_action(&a.source, &a.action, &a.detail);
+        }
         t.actions.extend(c.trace.actions);
         t.timeline.extend(c.trace.timeline);
         for r in c.trace.recipients {
@@ -758,6 +785,7 @@ impl Assembler {
                     category: category.to_string(),
                     quarantine: quarantine.map(str::to_string),
                 });
+                around::content_filter(t, ev);
                 if !passed {
                     let status = if quarantine.is_some() {
                         Status::Quarantined
@@ -857,6 +885,16 @@ impl Assembler {
         if let Some((child, kind)) = link {
             self.link(host, slot, child, kind, ev.time);
         }
+        if new_status == Status::Delivered
+            && matches!(
+                crate::parse::postfix::daemon(ev.program),
+                "local" | "virtual" | "lmtp" | "pipe"
+            )
+        {
+            if let Some(qid) = ev.kind.qid() {
+                self.local_delivered(slot, host, qid, to, response);
+            }
+        }
     }
 
     fn admin(&mut self, slot: usize, qid: &str, action: AdminAction, now: DateTime<Utc>) {
@@ -910,6 +948,7 @@ impl Assembler {
         let o = self.open_mut(slot);
         let t = &mut o.trace;
         note_policy(t, ev, header.as_ref());
+        around::policy_facts(t, ev);
         if let Some((name, value)) = header {
             if name.eq_ignore_ascii_case("subject") && t.subject.is_none() {
                 t.subject = Some(value.to_string());
@@ -1015,6 +1054,12 @@ impl Assembler {
         let mut t = Trace::new(self.noqueue_id(ev), ev.host, ev.time);
         t.timeline.push(self.entry(ev));
         note_policy(&mut t, ev, None);
+        around::policy_facts(&mut t, ev);
+        if let EventKind::Policy { peer: Some(p), .. } = &ev.kind {
+            let spf = self.take_spf(ev.host, p.addr);
+            around::join_spf(&mut t, spf);
+            self.take_screening(ev.host, p.addr, p.port, &mut t);
+        }
         let mut r = Recipient::new(tail.to.unwrap_or(""));
         r.status = status;
         r.dsn = dsn.map(str::to_string);
@@ -1166,6 +1211,7 @@ fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
     t.timeline.sort_by_key(|e| e.line);
     t.timeline.dedup();
     t.direction = Some(rules.direction(t));
+    around::spam_status(t);
 }
 
 #[cfg(test)]
@@ -1292,6 +1338,44 @@ Nov 10 00:00:04 mx1 postfix/qmgr[2]: ABCDE12345: removed
         assert_eq!(lines, vec![1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(traces[0].first_time.to_rfc3339(), "2026-11-10T00:00:02+00:00");
         assert!(traces[0].actions.is_empty());
+    }
+
+    #[test]
+    fn facts_waiting_for_their_message_survive_a_checkpoint_and_expire() {
+        let before = "\
+Nov 10 00:00:00 mx1 postfix/smtpd[9]: connect from a.example[192.0.2.1]
+Nov 10 00:00:01 mx1 policyd-spf[7]: prepend Received-SPF: Fail (mailfrom) identity=mailfrom; client-ip=192.0.2.1; helo=a.example; envelope-from=s@a.example; receiver=r@example.com
+Nov 10 00:00:02 mx1 postfix/smtpd[9]: ABCDE12345: client=a.example[192.0.2.1]
+Nov 10 00:00:02 mx1 postfix/cleanup[4]: ABCDE12345: message-id=<m@a.example>
+Nov 10 00:00:03 mx1 postfix/qmgr[2]: ABCDE12345: from=<s@a.example>, size=10, nrcpt=1 (queue active)
+Nov 10 00:00:04 mx1 dovecot: lmtp(r@example.com)<5><SeSs1onX>: sieve: msgid=<m@a.example>: stored mail into mailbox 'Junk'
+";
+        let after = "\
+Nov 10 00:00:04 mx1 postfix/lmtp[3]: ABCDE12345: to=<r@example.com>, relay=mx1[private/dovecot-lmtp], delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 <r@example.com> SeSs1onX Saved)
+Nov 10 00:00:04 mx1 postfix/qmgr[2]: ABCDE12345: removed
+Nov 10 00:00:05 mx1 policyd-spf[7]: prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.9; helo=b.example; envelope-from=s@b.example; receiver=r@example.com
+Nov 10 00:20:00 mx1 postfix/smtpd[10]: BCDEF23456: client=b.example[192.0.2.9]
+";
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, before, &mut out);
+        let bytes = a.checkpoint().unwrap();
+        let mut b = Assembler::restore(&bytes, DirectionRules::default(), false).unwrap();
+        feed(&mut b, after, &mut out);
+        b.finish(&mut out);
+        let t = out.iter().find(|t| t.queue_ids == ["ABCDE12345"]).unwrap();
+        let spf = t.spf.as_ref().unwrap();
+        assert_eq!(
+            (spf.result.as_str(), spf.domain.as_deref()),
+            ("fail", Some("a.example"))
+        );
+        assert_eq!(t.recipients[0].folder.as_deref(), Some("Junk"));
+        assert_eq!(t.recipients[0].status, Status::Spam);
+        assert_eq!(t.timeline.len(), 8, "the SPF and Dovecot lines are on the timeline");
+        assert_eq!(t.first_time.to_rfc3339(), "2026-11-10T00:00:02+00:00");
+        // a result nobody claimed for 20 minutes is not given to the next client from that IP
+        let late = out.iter().find(|t| t.queue_ids == ["BCDEF23456"]).unwrap();
+        assert!(late.spf.is_none());
     }
 
     #[test]

@@ -18,10 +18,12 @@ pub enum Status {
     Discarded,
     Expanded,
     InProgress,
+    /// Delivered, but filed as spam: into a junk folder, or tagged as spam by the filter.
+    Spam,
 }
 
 impl Status {
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::Delivered,
         Status::Deferred,
         Status::Bounced,
@@ -31,6 +33,7 @@ impl Status {
         Status::Discarded,
         Status::Expanded,
         Status::InProgress,
+        Status::Spam,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Status {
             Status::Discarded => "discarded",
             Status::Expanded => "expanded",
             Status::InProgress => "in-progress",
+            Status::Spam => "spam",
         }
     }
 
@@ -106,6 +110,13 @@ pub struct Recipient {
     pub(crate) filter_discard: bool,
     /// Delivered by a final-delivery agent on this host (local, virtual, lmtp, pipe).
     pub local_delivery: bool,
+    /// The mailbox Dovecot filed this copy into (`INBOX`, `Junk`, a Sieve `fileinto` folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    /// Decisions about this recipient's copy alone (Sieve `discard`, `reject`, `redirect`);
+    /// its row lists them after the message's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<PolicyAction>,
 }
 
 impl Recipient {
@@ -123,6 +134,8 @@ impl Recipient {
             in_filter: false,
             filter_discard: false,
             local_delivery: false,
+            folder: None,
+            actions: Vec::new(),
         }
     }
 }
@@ -165,6 +178,31 @@ pub struct FilterVerdict {
     pub quarantine: Option<String>,
 }
 
+/// An SPF, DKIM or DMARC result: `{"result": "pass", "domain": "example.com"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthResult {
+    /// Lowercase: `pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`.
+    pub result: String,
+    pub domain: Option<String>,
+}
+
+impl AuthResult {
+    /// Whether the result is a failure (`fail`, `softfail`, `permerror`), as `--auth-fail` means it.
+    pub fn failed(&self) -> bool {
+        matches!(self.result.as_str(), "fail" | "softfail" | "permerror")
+    }
+}
+
+/// A decision a filter or screen around the MTA took on the message:
+/// `{"source": "amavis", "action": "blocked", "detail": "SPAM, quarantine spam-AbC.gz"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyAction {
+    /// `amavis`, `rspamd`, `postscreen`, `opendkim`, `sieve`, `milter`, …
+    pub source: String,
+    pub action: String,
+    pub detail: String,
+}
+
 /// One line of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -191,6 +229,20 @@ impl Mta {
             Mta::Exim => "exim",
         }
     }
+}
+
+/// Whether a spam filter verdict means spam (see [`Trace::spam_flagged`]).
+pub fn is_spam_verdict(v: &str) -> bool {
+    matches!(
+        v,
+        "SPAM" | "SPAMMY" | "add header" | "rewrite subject" | "soft reject" | "reject" | "discard"
+    )
+}
+
+/// Whether a mailbox is a junk folder (`Junk`, `Spam`, `INBOX.Junk`, `Junk E-mail`, …).
+pub fn is_junk_folder(folder: &str) -> bool {
+    let leaf = folder.rsplit(['/', '.']).next().unwrap_or(folder).to_ascii_lowercase();
+    leaf.starts_with("junk") || leaf.starts_with("spam") || leaf == "bulk mail"
 }
 
 fn is_false(b: &bool) -> bool {
@@ -220,6 +272,25 @@ pub struct Trace {
     pub filter: Option<FilterVerdict>,
     /// Policy actions taken on the message (header checks, milters, rejects), as logged.
     pub actions: Vec<String>,
+    /// The spam filter's verdict: amavis's category (`CLEAN`, `SPAM`, `INFECTED`, …) or
+    /// rspamd's action (`no action`, `add header`, `reject`, …).
+    #[serde(default)]
+    pub spam_verdict: Option<String>,
+    /// The spam filter's score (amavis `Hits`, rspamd's score).
+    #[serde(default)]
+    pub spam_score: Option<f64>,
+    /// The virus the content filter found (amavis `INFECTED (name)`).
+    #[serde(default)]
+    pub virus: Option<String>,
+    #[serde(default)]
+    pub spf: Option<AuthResult>,
+    #[serde(default)]
+    pub dkim: Option<AuthResult>,
+    #[serde(default)]
+    pub dmarc: Option<AuthResult>,
+    /// What the filters and screens around the MTA decided, in log order.
+    #[serde(default)]
+    pub policy_actions: Vec<PolicyAction>,
     pub timeline: Vec<TimelineEntry>,
     /// The trace id is made from what the line says, not where it stands: the same reject read
     /// again (Exim's reject log, and its syslog copy, repeat the main log's) names the same
@@ -249,6 +320,13 @@ impl Trace {
             links: Vec::new(),
             filter: None,
             actions: Vec::new(),
+            spam_verdict: None,
+            spam_score: None,
+            virus: None,
+            spf: None,
+            dkim: None,
+            dmarc: None,
+            policy_actions: Vec::new(),
             timeline: Vec::new(),
             content_id: false,
         }
@@ -265,6 +343,27 @@ impl Trace {
             .iter()
             .find(|l| l.kind == LinkKind::NotificationOf)
             .map(|l| l.queue_id.as_str())
+    }
+
+    /// Whether the spam filter judged the message spam: amavis `SPAM`/`SPAMMY`, or an rspamd
+    /// action other than `no action` and `greylist`.
+    pub fn spam_flagged(&self) -> bool {
+        self.spam_verdict.as_deref().is_some_and(is_spam_verdict)
+    }
+
+    /// Adds a policy action (the same one twice is kept once).
+    pub fn add_action(&mut self, source: &str, action: &str, detail: &str) {
+        if !self
+            .policy_actions
+            .iter()
+            .any(|a| a.source == source && a.action == action && a.detail == detail)
+        {
+            self.policy_actions.push(PolicyAction {
+                source: source.to_string(),
+                action: action.to_string(),
+                detail: detail.to_string(),
+            });
+        }
     }
 
     /// The recipient named `address` (case-insensitive).

@@ -10,7 +10,7 @@
 //!                  column (see [`lines`])
 //! postings         varint lists of trace ordinals
 //! terms            an fst map: term (sender, recipient, their domains, Message-ID, queue ids,
-//!                  trace id, client IP, status, subject words) → its postings
+//!                  trace id, client IP, status, subject words, facts) → its postings
 //! index            a zstd frame: the day, the blocks (offset, length, xxh3, first ordinal),
 //!                  the files' names
 //! trailer (40 B)   index offset, index length, xxh3 of the index, xxh3 of everything before
@@ -192,6 +192,15 @@ fn terms(t: &crate::trace::Trace) -> Vec<String> {
     }
     if t.recipients.is_empty() {
         out.push("st:in-progress".to_string());
+    }
+    // `--spam`, `--virus`, `--auth-fail`, `--folder`: the facts of every row, prefixed
+    let rows: Vec<Option<&crate::trace::Recipient>> = if t.recipients.is_empty() {
+        vec![None]
+    } else {
+        t.recipients.iter().map(Some).collect()
+    };
+    for r in rows {
+        out.extend(super::schema::facts(t, r).into_iter().map(|f| format!("fact:{f}")));
     }
     if let Some(s) = &t.subject {
         for text in crate::query::subject_texts(s) {
@@ -549,6 +558,18 @@ impl Archive {
         }
         if c.statuses.len() == 1 {
             return term(format!("st:{}", c.statuses[0].as_str()));
+        }
+        if let Some(f) = &c.folder {
+            return term(format!("fact:{}", super::schema::folder_term(f)));
+        }
+        if c.virus {
+            return term("fact:virus".to_string());
+        }
+        if c.spam {
+            return term("fact:spam".to_string());
+        }
+        if let [m] = c.auth_fail[..] {
+            return term(format!("fact:{}", super::schema::fail_term(m)));
         }
         (0..self.index.traces).collect()
     }

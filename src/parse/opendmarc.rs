@@ -1,0 +1,84 @@
+//! OpenDMARC: the DMARC result of each message, by Postfix queue id.
+//!
+//! `QID: DOMAIN RESULT` (`example.com pass`, `… fail`, `… none`) is the DMARC result for the
+//! RFC5322.From domain; `QID: SPF(mailfrom): DOMAIN RESULT` is the SPF check OpenDMARC made
+//! itself (used when no SPF policy server reported). Other lines (`opendmarc_policy_query_dmarc(…)
+//! returned status N`, `ignoring connection from …`, start-up) are understood and change nothing.
+
+use super::fields::queue_id;
+use crate::event::{AuthMethod, EventKind};
+
+/// The result words DMARC and SPF checks log.
+fn is_result(word: &str) -> bool {
+    matches!(
+        word,
+        "pass"
+            | "fail"
+            | "none"
+            | "softfail"
+            | "neutral"
+            | "temperror"
+            | "permerror"
+            | "bestguesspass"
+            | "reject"
+            | "quarantine"
+    )
+}
+
+/// Parses an OpenDMARC message (after `opendmarc[pid]: `).
+pub fn parse(message: &str) -> EventKind<'_> {
+    let Some((qid, text)) = queue_id(message) else {
+        return EventKind::Info { qid: None };
+    };
+    let (method, text) = match text.strip_prefix("SPF(") {
+        Some(r) => (AuthMethod::Spf, r.split_once("): ").map_or("", |(_, t)| t)),
+        None => (AuthMethod::Dmarc, text),
+    };
+    match text.split_once(' ') {
+        Some((domain, result)) if is_result(result) && !domain.contains(['(', '=']) => EventKind::Auth {
+            qid: Some(qid),
+            method,
+            result,
+            domain: Some(domain),
+            client_ip: None,
+            sender: None,
+        },
+        _ => EventKind::Info { qid: None },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results() {
+        assert!(matches!(
+            parse("0859737C64D: uni-example.edu pass"),
+            EventKind::Auth {
+                method: AuthMethod::Dmarc,
+                result: "pass",
+                domain: Some("uni-example.edu"),
+                qid: Some("0859737C64D"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse("4B2A81C: example.net fail"),
+            EventKind::Auth { result: "fail", .. }
+        ));
+        assert!(matches!(
+            parse("4B2A81C: SPF(mailfrom): example.net softfail"),
+            EventKind::Auth {
+                method: AuthMethod::Spf,
+                result: "softfail",
+                domain: Some("example.net"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse("F3F1: opendmarc_policy_query_dmarc(example.org) returned status 2"),
+            EventKind::Info { qid: None }
+        ));
+    }
+}

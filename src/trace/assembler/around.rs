@@ -1,0 +1,526 @@
+//! The programs around the MTA in the assembler: spam and virus verdicts (amavis, rspamd),
+//! sender authentication (policyd-spf, OpenDKIM, OpenDMARC), the mailbox each copy was filed
+//! into (Dovecot LDA/LMTP/Sieve) and postscreen's findings on a rejected connection.
+//!
+//! Their lines join the timeline of the message they are about, not its first and last times
+//! (those stay the MTA's own). How each finds its message:
+//! - OpenDKIM, OpenDMARC, rspamd: the Postfix queue id they log (an rspamd line without one,
+//!   by Message-ID); a message not open on that host is not opened for them.
+//! - policyd-spf (no queue id): the open smtpd session whose client has that IP and whose
+//!   sender, if known, is the envelope sender; else the next `QID: client=` or before-queue
+//!   reject from that IP on that host within [`FACT_WAIT_SECS`] (the policy check runs at RCPT
+//!   time, which Postfix logs before `client=` when it delays opening the queue file).
+//! - Dovecot: the LMTP session id, which Postfix's reply repeats (`250 2.0.0 <user> SESSION
+//!   Saved`), in either order; LDA lines (no session) by Message-ID and user, before the pipe
+//!   delivery line (LDA logs before it exits).
+//! - postscreen: its tests per client `[ip]:port` until `PASS`/`DISCONNECT`; a before-queue
+//!   reject from that `[ip]:port` gets them as policy actions.
+
+use chrono::{DateTime, Duration, Utc};
+use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
+
+use super::Assembler;
+use crate::event::{AuthMethod, Event, EventKind, MailboxOutcome};
+use crate::trace::model::{is_spam_verdict, AuthResult, PolicyAction, Status, TimelineEntry, Trace};
+
+/// How long a fact waits for its message (log time).
+pub(super) const FACT_WAIT_SECS: i64 = 300;
+
+/// A Dovecot outcome waiting for Postfix's delivery line.
+#[derive(Serialize, Deserialize)]
+struct PendingMailbox {
+    outcome: MailboxOutcome,
+    detail: String,
+    entry: TimelineEntry,
+}
+
+/// An SPF result waiting for its message.
+#[derive(Serialize, Deserialize)]
+struct PendingSpf {
+    client_ip: String,
+    result: AuthResult,
+    entry: TimelineEntry,
+}
+
+/// postscreen's findings on one connection.
+#[derive(Default, Serialize, Deserialize)]
+struct Screening {
+    findings: Vec<String>,
+    entries: Vec<TimelineEntry>,
+}
+
+/// Per host, per key: a fact and when it was seen.
+type PerHost<T, K = String> = HashMap<String, HashMap<K, (T, DateTime<Utc>)>>;
+
+/// The map of `host`, created the first time the host is seen (the name is copied only then).
+fn host_entry<'m, V: Default>(map: &'m mut HashMap<String, V>, host: &str) -> &'m mut V {
+    if !map.contains_key(host) {
+        map.insert(host.to_string(), V::default());
+    }
+    map.get_mut(host).expect("inserted above")
+}
+
+/// A postscreen connection `[addr]:port` as a number (a hash: no allocation per line).
+fn connection_key(addr: &str, port: Option<u16>) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(addr.as_bytes(), u64::from(port.unwrap_or(0)))
+}
+
+/// An LMTP delivery whose Dovecot line has not come yet.
+#[derive(Serialize, Deserialize)]
+struct Delivered {
+    qid: String,
+    recipient: String,
+}
+
+/// Facts waiting for their message, per host. Each entry carries when it was seen, and is
+/// dropped [`FACT_WAIT_SECS`] later.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct Around {
+    /// LMTP session (or LDA Message-ID and user) → Dovecot's outcome.
+    mailbox: PerHost<PendingMailbox>,
+    /// LMTP session → the delivery Postfix logged first.
+    delivered: PerHost<Delivered>,
+    spf: HashMap<String, Vec<(PendingSpf, DateTime<Utc>)>>,
+    /// [`connection_key`] → findings.
+    screens: PerHost<Screening, u64>,
+}
+
+impl Around {
+    /// Drops facts older than [`FACT_WAIT_SECS`].
+    pub(super) fn sweep(&mut self, now: DateTime<Utc>) {
+        let fresh = |since: &DateTime<Utc>| now - *since <= Duration::seconds(FACT_WAIT_SECS);
+        for m in self.mailbox.values_mut() {
+            m.retain(|_, (_, t)| fresh(t));
+        }
+        for m in self.delivered.values_mut() {
+            m.retain(|_, (_, t)| fresh(t));
+        }
+        for v in self.spf.values_mut() {
+            v.retain(|(_, t)| fresh(t));
+        }
+        for m in self.screens.values_mut() {
+            m.retain(|_, (_, t)| fresh(t));
+        }
+    }
+}
+
+/// The key of an LDA outcome (no session): Message-ID and user, lowercased.
+fn lda_key(message_id: &str, user: &str) -> String {
+    let mut k = String::with_capacity(message_id.len() + user.len() + 1);
+    k.push_str(message_id);
+    k.push('\0');
+    k.push_str(&user.to_ascii_lowercase());
+    k
+}
+
+fn auth_result(result: &str, domain: Option<&str>) -> AuthResult {
+    AuthResult {
+        result: result.to_ascii_lowercase(),
+        domain: domain.map(|d| d.to_ascii_lowercase()),
+    }
+}
+
+/// Sets an authentication result: the later line wins, but a result repeated without a domain
+/// keeps the domain known (OpenDKIM logs `s= d= SSL`, then `DKIM verification successful`).
+fn set_auth(slot: &mut Option<AuthResult>, new: AuthResult) {
+    match slot {
+        Some(old) if old.result == new.result && new.domain.is_none() => {}
+        _ => *slot = Some(new),
+    }
+}
+
+/// Applies a Dovecot outcome to recipient `i`.
+fn apply_mailbox(t: &mut Trace, i: usize, outcome: MailboxOutcome, detail: &str, entry: TimelineEntry) {
+    t.timeline.push(entry);
+    let r = &mut t.recipients[i];
+    let action = |r: &mut crate::trace::Recipient, action: &str| {
+        r.actions.push(PolicyAction {
+            source: "sieve".to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
+        })
+    };
+    match outcome {
+        MailboxOutcome::Saved => r.folder = Some(detail.to_string()),
+        MailboxOutcome::Discarded => {
+            r.status = Status::Discarded;
+            action(r, "discard");
+        }
+        MailboxOutcome::Rejected => {
+            r.status = Status::Rejected;
+            action(r, "reject");
+        }
+        MailboxOutcome::Forwarded => action(r, "forward"),
+    }
+}
+
+impl Assembler {
+    /// The open trace of `qid` on `host` (any host for a line without one: rspamd's own log).
+    fn open_slot(&self, host: &str, qid: &str) -> Option<usize> {
+        if host.is_empty() {
+            return self.by_qid.values().find_map(|m| m.get(qid).copied());
+        }
+        self.by_qid.get(host).and_then(|m| m.get(qid)).copied()
+    }
+
+    /// Applies a line of a program around the MTA; `false` when it is not one.
+    pub(super) fn around(&mut self, ev: &Event<'_>) -> bool {
+        match &ev.kind {
+            EventKind::SpamCheck {
+                qid,
+                message_id,
+                action,
+                score,
+                ..
+            } => {
+                let slot = match qid {
+                    Some(q) => self.open_slot(ev.host, q),
+                    None => message_id.and_then(|m| {
+                        self.slots.iter().position(|o| {
+                            o.as_ref().is_some_and(|o| {
+                                o.trace.message_id.as_deref() == Some(m)
+                                    && (ev.host.is_empty() || o.trace.host == ev.host)
+                            })
+                        })
+                    }),
+                };
+                if let Some(slot) = slot {
+                    let entry = self.entry(ev);
+                    let t = &mut self.open_mut(slot).trace;
+                    t.timeline.push(entry);
+                    t.spam_verdict = Some(action.to_string());
+                    t.spam_score = *score;
+                    let detail = score.map(|s| format!("score {s}")).unwrap_or_default();
+                    t.add_action("rspamd", action, &detail);
+                }
+            }
+            EventKind::Auth {
+                qid: Some(qid),
+                method,
+                result,
+                domain,
+                ..
+            } => {
+                if let Some(slot) = self.open_slot(ev.host, qid) {
+                    let entry = self.entry(ev);
+                    let t = &mut self.open_mut(slot).trace;
+                    t.timeline.push(entry);
+                    let new = auth_result(result, *domain);
+                    match method {
+                        AuthMethod::Dkim => set_auth(&mut t.dkim, new),
+                        AuthMethod::Dmarc => set_auth(&mut t.dmarc, new),
+                        // OpenDMARC's own SPF check: only when no policy server reported
+                        AuthMethod::Spf => {
+                            if t.spf.is_none() {
+                                t.spf = Some(new);
+                            }
+                        }
+                    }
+                }
+            }
+            EventKind::Auth { qid: None, .. } => self.spf_line(ev),
+            EventKind::Note {
+                qid,
+                source,
+                action,
+                detail,
+            } => {
+                if let Some(slot) = self.open_slot(ev.host, qid) {
+                    let entry = self.entry(ev);
+                    let t = &mut self.open_mut(slot).trace;
+                    t.timeline.push(entry);
+                    t.add_action(source, action, detail);
+                }
+            }
+            EventKind::Mailbox { .. } => self.mailbox_line(ev),
+            EventKind::Screen {
+                peer,
+                test,
+                detail,
+                end,
+            } => {
+                // PASS and DISCONNECT end most screenings that found nothing: no allocation
+                let key = connection_key(peer.addr, peer.port);
+                if *end {
+                    if let Some(m) = self.around.screens.get_mut(ev.host) {
+                        m.remove(&key);
+                    }
+                } else {
+                    let entry = self.entry(ev);
+                    let (s, _) = host_entry(&mut self.around.screens, ev.host)
+                        .entry(key)
+                        .or_insert_with(|| (Screening::default(), ev.time));
+                    s.findings.push(if detail.is_empty() {
+                        test.to_string()
+                    } else {
+                        format!("{test} {detail}")
+                    });
+                    s.entries.push(entry);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// policyd-spf: no queue id (see the module notes).
+    fn spf_line(&mut self, ev: &Event<'_>) {
+        let EventKind::Auth {
+            result,
+            domain,
+            client_ip: Some(ip),
+            sender,
+            ..
+        } = &ev.kind
+        else {
+            return;
+        };
+        let new = auth_result(result, *domain);
+        let entry = self.entry(ev);
+        let found = self.sessions.get(ev.host).and_then(|m| {
+            m.values().filter_map(|s| s.qid.as_deref()).find_map(|q| {
+                let slot = *self.by_qid.get(ev.host)?.get(q)?;
+                let t = &self.slots[slot].as_ref()?.trace;
+                let same_client = t.client.ip.as_deref() == Some(*ip);
+                let same_sender = match (&t.from, sender) {
+                    (Some(f), Some(s)) => f.eq_ignore_ascii_case(s),
+                    _ => true,
+                };
+                let same_message = t.spf.as_ref().is_none_or(|old| old.domain == new.domain);
+                (same_client && same_sender && same_message).then_some(slot)
+            })
+        });
+        match found {
+            Some(slot) => {
+                let t = &mut self.open_mut(slot).trace;
+                t.timeline.push(entry);
+                t.spf = Some(new);
+            }
+            None => host_entry(&mut self.around.spf, ev.host).push((
+                PendingSpf {
+                    client_ip: ip.to_string(),
+                    result: new,
+                    entry,
+                },
+                ev.time,
+            )),
+        }
+    }
+
+    /// A message from `ip` appeared on `host` (`client=`, or a before-queue reject): the SPF
+    /// results logged for that client before it, to join it ([`join_spf`]).
+    pub(super) fn take_spf(&mut self, host: &str, ip: &str) -> Vec<(AuthResult, TimelineEntry)> {
+        let Some(pending) = self.around.spf.get_mut(host) else {
+            return Vec::new();
+        };
+        let now = self.clock.unwrap_or_default();
+        let mut found = Vec::new();
+        while let Some(i) = pending.iter().position(|(p, _)| p.client_ip == ip) {
+            let (p, since) = pending.remove(i);
+            // the sweep runs every few seconds: a stale one may still be here
+            if now - since <= Duration::seconds(FACT_WAIT_SECS) {
+                found.push((p.result, p.entry));
+            }
+        }
+        found
+    }
+
+    /// postscreen's findings on the connection `addr:port` join a before-queue reject from it.
+    pub(super) fn take_screening(&mut self, host: &str, addr: &str, port: Option<u16>, t: &mut Trace) {
+        let key = connection_key(addr, port);
+        let Some((s, since)) = self.around.screens.get(host).and_then(|m| m.get(&key)) else {
+            return;
+        };
+        if self
+            .clock
+            .is_some_and(|now| now - *since > Duration::seconds(FACT_WAIT_SECS))
+        {
+            return;
+        }
+        for f in &s.findings {
+            t.add_action("postscreen", "reject", f);
+        }
+        t.timeline.extend(s.entries.iter().cloned());
+    }
+
+    /// A Dovecot delivery line.
+    fn mailbox_line(&mut self, ev: &Event<'_>) {
+        let EventKind::Mailbox {
+            user,
+            session,
+            message_id,
+            outcome,
+            detail,
+        } = &ev.kind
+        else {
+            return;
+        };
+        let entry = self.entry(ev);
+        let key = match session {
+            Some(s) => {
+                // Postfix logged the delivery first
+                let done = self
+                    .around
+                    .delivered
+                    .get_mut(ev.host)
+                    .and_then(|m| m.remove(*s))
+                    .filter(|(_, since)| ev.time - *since <= Duration::seconds(FACT_WAIT_SECS));
+                if let Some((d, _)) = done {
+                    if let Some(slot) = self.open_slot(ev.host, &d.qid) {
+                        let t = &mut self.open_mut(slot).trace;
+                        if let Some(i) = t
+                            .recipients
+                            .iter()
+                            .position(|r| r.address.eq_ignore_ascii_case(&d.recipient))
+                        {
+                            apply_mailbox(t, i, *outcome, detail, entry);
+                        }
+                    }
+                    return;
+                }
+                s.to_string()
+            }
+            None => match message_id {
+                Some(m) => lda_key(m, user),
+                None => return,
+            },
+        };
+        host_entry(&mut self.around.mailbox, ev.host).insert(
+            key,
+            (
+                PendingMailbox {
+                    outcome: *outcome,
+                    detail: detail.to_string(),
+                    entry,
+                },
+                ev.time,
+            ),
+        );
+    }
+
+    /// Postfix delivered recipient `to` of `slot` to a local agent: Dovecot's outcome for it,
+    /// logged before, joins it; an LMTP session not seen yet is remembered for Dovecot's line.
+    pub(super) fn local_delivered(&mut self, slot: usize, host: &str, qid: &str, to: &str, response: &str) {
+        let session = crate::parse::dovecot::session_in_reply(response);
+        let pending = self.around.mailbox.get_mut(host).and_then(|m| match session {
+            Some(s) => m.remove(s),
+            None => {
+                let t = &self.slots[slot].as_ref()?.trace;
+                let mid = t.message_id.as_deref()?;
+                let local = to.split('@').next().unwrap_or(to);
+                m.remove(&lda_key(mid, to)).or_else(|| m.remove(&lda_key(mid, local)))
+            }
+        });
+        let fresh = |since: DateTime<Utc>| {
+            self.clock
+                .is_none_or(|now| now - since <= Duration::seconds(FACT_WAIT_SECS))
+        };
+        match (pending.filter(|(_, since)| fresh(*since)), session) {
+            (Some((p, _)), _) => {
+                let t = &mut self.open_mut(slot).trace;
+                if let Some(i) = t.recipients.iter().position(|r| r.address.eq_ignore_ascii_case(to)) {
+                    apply_mailbox(t, i, p.outcome, &p.detail, p.entry);
+                }
+            }
+            (None, Some(s)) => {
+                host_entry(&mut self.around.delivered, host).insert(
+                    s.to_string(),
+                    (
+                        Delivered {
+                            qid: qid.to_string(),
+                            recipient: to.to_string(),
+                        },
+                        self.clock.unwrap_or_default(),
+                    ),
+                );
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// SPF results taken by [`Assembler::take_spf`] join `t`.
+pub(super) fn join_spf(t: &mut Trace, found: Vec<(AuthResult, TimelineEntry)>) {
+    for (result, entry) in found {
+        t.timeline.push(entry);
+        t.spf = Some(result);
+    }
+}
+
+/// amavis's verdict as the trace's spam facts and a policy action.
+pub(super) fn content_filter(t: &mut Trace, ev: &Event<'_>) {
+    let EventKind::ContentFilter {
+        passed,
+        category,
+        quarantine,
+        hits,
+        reason,
+        ..
+    } = &ev.kind
+    else {
+        return;
+    };
+    let virus = reason.filter(|_| category.starts_with("INFECTED"));
+    t.spam_verdict = Some(category.to_string());
+    if hits.is_some() {
+        t.spam_score = *hits;
+    }
+    if let Some(v) = virus {
+        t.virus = Some(v.to_string());
+    }
+    let mut detail = category.to_string();
+    if let Some(r) = reason {
+        detail.push_str(&format!(" ({r})"));
+    }
+    if let Some(q) = quarantine {
+        detail.push_str(&format!(", quarantine {q}"));
+    }
+    t.add_action("amavis", if *passed { "passed" } else { "blocked" }, &detail);
+}
+
+/// What a milter's or smtpd's policy line tells beyond the status: the milter's decision as a
+/// policy action (rspamd's when it is its reply), SPF and DMARC failures named in the reply.
+pub(super) fn policy_facts(t: &mut Trace, ev: &Event<'_>) {
+    let EventKind::Policy {
+        stage,
+        action,
+        text,
+        tail,
+        ..
+    } = &ev.kind
+    else {
+        return;
+    };
+    let word = super::action_word(*action);
+    if stage.milter {
+        // rspamd's milter replies: `5.7.1 Spam message rejected`, `4.7.1 Try again later`
+        let rspamd = text.contains("Spam message rejected");
+        t.add_action(if rspamd { "rspamd" } else { "milter" }, word, text);
+        if rspamd && t.spam_verdict.is_none() {
+            t.spam_verdict = Some("reject".to_string());
+        }
+    }
+    let sender_domain = tail.from.and_then(|f| f.rsplit_once('@')).map(|(_, d)| d);
+    if text.contains("SPF fail") || text.contains("SPF Fail") || text.contains("openspf.") {
+        t.spf = Some(auth_result("fail", sender_domain));
+    }
+    if stage.milter && text.contains("DMARC") && *action == crate::event::Action::Reject {
+        let domain = text
+            .split_once("DMARC policy for ")
+            .map(|(_, d)| d.trim_end_matches(['.', ')']));
+        t.dmarc = Some(auth_result("fail", domain.or(sender_domain)));
+    }
+}
+
+/// Delivered copies filed as spam: into a junk folder, or tagged by the spam filter.
+pub(super) fn spam_status(t: &mut Trace) {
+    let tagged = t.spam_verdict.as_deref().is_some_and(is_spam_verdict);
+    for r in &mut t.recipients {
+        if r.status == Status::Delivered
+            && (tagged || r.folder.as_deref().is_some_and(crate::trace::model::is_junk_folder))
+        {
+            r.status = Status::Spam;
+        }
+    }
+}
