@@ -1,0 +1,485 @@
+//! `mailtrace serve`'s API over a store built from testdata by the binary: the same rows, trace
+//! and CSV as the CLI, errors as JSON with 4xx codes, the token and Host rules, ids that look
+//! like paths refused, hostile log text returned as data, and results live while `index` adds.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailtrace");
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+}
+
+/// Indexes `logs` into `store` with the binary (year 2026, UTC).
+fn index(store: &Path, logs: &[PathBuf]) {
+    let out = Command::new(BIN)
+        .arg("index")
+        .arg("--store")
+        .arg(store)
+        .args(["--year", "2026", "--timezone", "UTC"])
+        .args(logs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A store with the sample day and the hostile subjects.
+fn sample_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    index(
+        &dir.path().join("store"),
+        &[testdata("sample/mail.log"), testdata("web/xss.log")],
+    );
+    dir
+}
+
+/// The CLI's stdout for `args` over `store`.
+fn cli(store: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A running `mailtrace serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `mailtrace serve --listen 127.0.0.1:0 ARGS` and reads the address it prints.
+fn serve(store: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg("--store")
+        .arg(store)
+        .args(["--listen", "127.0.0.1:0", "--timezone", "UTC"])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    Server { child, base }
+}
+
+/// A response: status, headers we look at, body.
+struct Got {
+    status: u16,
+    content_type: String,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Got {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn get_with(url: &str, headers: &[(&str, &str)]) -> Got {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut req = agent.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut res = req.call().unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = res.body_mut().read_to_string().unwrap();
+    Got {
+        status,
+        content_type,
+        headers,
+        body,
+    }
+}
+
+fn get(url: &str) -> Got {
+    get_with(url, &[])
+}
+
+fn ndjson(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn search_returns_the_cli_rows() {
+    let dir = sample_store();
+    let store = dir.path().join("store");
+    let s = serve(&store, &[]);
+
+    let got = get(&format!("{}/api/search?to=marco.rossi@example.com", s.base));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.content_type, "application/json");
+    let answer = got.json();
+    let expected = ndjson(&cli(
+        &store,
+        &["search", "--to", "marco.rossi@example.com", "--format", "ndjson"],
+    ));
+    assert_eq!(expected.len(), 8, "the sample has eight rows for Marco");
+    assert_eq!(answer["rows"], Value::Array(expected));
+    assert_eq!(answer["total"], 8);
+    assert_eq!(answer["truncated"], false);
+    assert_eq!(answer["limit"], 1000);
+
+    // status as a comma list or repeated, like --status twice
+    let expected = ndjson(&cli(
+        &store,
+        &[
+            "search", "--status", "bounced", "--status", "deferred", "--format", "ndjson",
+        ],
+    ));
+    assert!(!expected.is_empty());
+    for q in [
+        "status=bounced,deferred",
+        "status=bounced&status=deferred",
+        "status=Bounced&status=deferred",
+    ] {
+        let answer = get(&format!("{}/api/search?{q}", s.base)).json();
+        assert_eq!(answer["rows"], Value::Array(expected.clone()), "{q}");
+    }
+    for row in answer_rows(&s, "status=bounced,deferred") {
+        assert!(["bounced", "deferred"].contains(&row["status"].as_str().unwrap()));
+    }
+
+    // a limit cuts the newest rows and says so
+    let answer = get(&format!("{}/api/search?to=marco.rossi@example.com&limit=3", s.base)).json();
+    assert_eq!(answer["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (answer["total"].clone(), answer["truncated"].clone()),
+        (Value::from(8), Value::from(true))
+    );
+
+    // the other criteria, under the CLI's names
+    let expected = ndjson(&cli(
+        &store,
+        &[
+            "search",
+            "--from",
+            "@woodgrove.example",
+            "--direction",
+            "inbound",
+            "--subject",
+            "invoice",
+            "--since",
+            "2026-11-24 07:00",
+            "--until",
+            "2026-11-24T12:00:00Z",
+            "--timezone",
+            "UTC",
+            "--format",
+            "ndjson",
+        ],
+    ));
+    assert!(!expected.is_empty());
+    let answer = get(&format!(
+        "{}/api/search?from=%40woodgrove.example&direction=inbound&subject=invoice&since=2026-11-24+07:00&until=2026-11-24T12:00:00Z",
+        s.base
+    ))
+    .json();
+    assert_eq!(answer["rows"], Value::Array(expected));
+    // nothing matched: 200, no rows, a hint naming what the store holds
+    let answer = get(&format!("{}/api/search?host=mx9", s.base)).json();
+    assert_eq!(answer["rows"], Value::Array(vec![]));
+    assert!(answer["hint"].as_str().unwrap().contains("2026-11-24"), "{answer}");
+}
+
+fn answer_rows(s: &Server, q: &str) -> Vec<Value> {
+    get(&format!("{}/api/search?{q}", s.base)).json()["rows"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn trace_csv_and_stats() {
+    let dir = sample_store();
+    let store = dir.path().join("store");
+    let s = serve(&store, &[]);
+
+    // a trace is `show --format json`, found by any of its queue ids
+    let got = get(&format!("{}/api/trace/B7D2E2C9F0", s.base));
+    assert_eq!(got.status, 200);
+    let expected: Value = serde_json::from_str(&cli(&store, &["show", "B7D2E2C9F0", "--format", "json"])).unwrap();
+    assert_eq!(got.json(), expected);
+    let lines = expected[0]["lines"].as_array().unwrap();
+    assert!(lines.len() > 5 && lines.iter().all(|l| !l["text"].as_str().unwrap().is_empty()));
+    // by Message-ID with <>, percent-encoded
+    let by_mid = get(&format!(
+        "{}/api/trace/%3C20261124074505.4410@woodgrove.example%3E",
+        s.base
+    ));
+    assert_eq!(by_mid.json(), expected);
+    let missing = get(&format!("{}/api/trace/NOSUCHID", s.base));
+    assert_eq!(missing.status, 404);
+    assert!(missing.json()["error"].as_str().unwrap().contains("NOSUCHID"));
+
+    // CSV is `search --format csv`
+    let got = get(&format!("{}/api/search.csv?to=%40example.com&status=delivered", s.base));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.content_type, "text/csv; charset=utf-8");
+    assert!(got.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("mailtrace.csv"));
+    let expected = cli(
+        &store,
+        &[
+            "search",
+            "--to",
+            "@example.com",
+            "--status",
+            "delivered",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(expected.lines().count() > 10);
+    assert_eq!(got.body, expected);
+
+    // stats: per-status counts of the same rows, and over time
+    let stats = get(&format!("{}/api/stats?to=%40example.com", s.base)).json();
+    let rows = answer_rows(&s, "to=%40example.com");
+    assert_eq!(stats["total"], rows.len());
+    assert_eq!(stats["counted"], rows.len());
+    let delivered = rows.iter().filter(|r| r["status"] == "delivered").count();
+    let counted: Vec<(String, u64)> = stats["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["status"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap()))
+        .collect();
+    assert!(
+        counted.contains(&("delivered".to_string(), delivered as u64)),
+        "{counted:?}"
+    );
+    assert_eq!(counted.iter().map(|c| c.1).sum::<u64>(), rows.len() as u64);
+    let in_buckets: u64 = stats["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| {
+            b["counts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["count"].as_u64().unwrap())
+        })
+        .sum();
+    assert_eq!(in_buckets, rows.len() as u64);
+    assert_eq!(stats["bucket_seconds"], 3600);
+    assert_eq!(stats["store"]["hot_first"], "2026-11-24");
+}
+
+#[test]
+fn bad_requests_are_json_errors() {
+    let dir = sample_store();
+    let s = serve(&dir.path().join("store"), &[]);
+    for (q, param, words) in [
+        ("status=lost", "status", "'lost' is not one of delivered"),
+        ("since=yesterday", "since", "is not a time"),
+        ("last=3y", "last", "unknown unit"),
+        ("limit=0", "limit", "from 1 to 10000"),
+        ("limit=20000", "limit", "from 1 to 10000"),
+        ("sender=a%40b.c", "sender", "unknown parameter"),
+        ("to=a&to=b", "to", "more than once"),
+        ("client_ip=not-an-ip", "client_ip", "not an IP address"),
+        ("direction=sideways", "direction", "inbound, outbound, internal"),
+        ("timezone=Mars%2FOlympus", "timezone", "Mars/Olympus"),
+        ("since=2026-11-01&last=1h", "last", "either since or last"),
+        ("subject=%2D%2D", "subject", "no word"),
+    ] {
+        for path in ["/api/search", "/api/search.csv", "/api/stats"] {
+            let got = get(&format!("{}{path}?{q}", s.base));
+            assert_eq!(got.status, 400, "{path}?{q}: {}", got.body);
+            let e = got.json();
+            assert_eq!(e["parameter"], param, "{q}");
+            assert!(e["error"].as_str().unwrap().contains(words), "{q}: {e}");
+        }
+    }
+    let got = get(&format!("{}/api/nope", s.base));
+    assert_eq!(got.status, 404);
+    assert!(got.json()["error"].as_str().unwrap().contains("/api/search"));
+    let long = "a".repeat(9000);
+    let got = get(&format!("{}/api/search?to={long}", s.base));
+    assert_eq!(got.status, 414);
+    assert!(got.json()["error"].as_str().unwrap().contains("longer than"));
+}
+
+#[test]
+fn ids_that_look_like_paths_are_refused() {
+    let dir = sample_store();
+    let s = serve(&dir.path().join("store"), &[]);
+    for id in [
+        "..%2F..%2F..%2Fetc%2Fpasswd",
+        "%2E%2E",
+        "%2Fetc%2Fpasswd",
+        "a%5C..%5Cb",
+        "B7D2E2C9F0%0A",
+    ] {
+        let got = get(&format!("{}/api/trace/{id}", s.base));
+        assert_eq!(got.status, 400, "{id}: {}", got.body);
+        assert!(got.json()["error"].is_string());
+    }
+    // a path the router itself would normalise never reaches the store either
+    let got = get(&format!("{}/api/trace/../../mailtrace-store.json", s.base));
+    assert!(got.status >= 400, "{}", got.status);
+    assert!(!got.body.contains("\"format\""));
+}
+
+#[test]
+fn hostile_subjects_are_returned_as_data() {
+    let dir = sample_store();
+    let store = dir.path().join("store");
+    let s = serve(&store, &[]);
+    let got = get(&format!("{}/api/search?from=mallory%40attacker.example", s.base));
+    assert_eq!(got.content_type, "application/json");
+    assert_eq!(got.headers["x-content-type-options"], "nosniff");
+    let rows = got.json()["rows"].as_array().unwrap().clone();
+    let subjects: Vec<&str> = rows.iter().map(|r| r["subject"].as_str().unwrap()).collect();
+    assert_eq!(
+        subjects,
+        vec![
+            "<img src=x onerror=\"window.__xss=2\"> invoice",
+            "<script>window.__xss=1</script>"
+        ]
+    );
+    let trace = get(&format!("{}/api/trace/7C1D2E3F40", s.base)).json();
+    assert_eq!(trace[0]["trace"]["subject"], "<script>window.__xss=1</script>");
+    assert!(trace[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["text"].as_str().unwrap().contains("<script>window.__xss=1</script>")));
+    // the page itself may run only its own script
+    let page = get(&format!("{}/", s.base));
+    assert_eq!(page.status, 200);
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"));
+    assert!(!page.body.contains("<script>") && page.body.contains("<script src=\"/app.js\""));
+    let js = get(&format!("{}/app.js", s.base));
+    assert_eq!(js.content_type, "text/javascript; charset=utf-8");
+    assert!(!js.body.contains(".innerHTML") && !js.body.contains("insertAdjacentHTML"));
+}
+
+#[test]
+fn tokens_and_addresses() {
+    let dir = sample_store();
+    let store = dir.path().join("store");
+    // any other address than loopback needs a token file: refused before listening
+    let out = Command::new(BIN)
+        .arg("serve")
+        .arg("--store")
+        .arg(&store)
+        .args(["--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0 without --token-file"),
+        "{err}"
+    );
+
+    // a token too short is refused
+    let short = dir.path().join("short");
+    std::fs::write(&short, "abc\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("serve")
+        .arg("--store")
+        .arg(&store)
+        .arg("--token-file")
+        .arg(&short)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 characters"));
+
+    // with a token: every API call needs it; the page's files do not
+    let token = "s3cret-t0ken-for-tests-0123456789";
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let s = serve(&store, &["--token-file", file.to_str().unwrap()]);
+    let url = format!("{}/api/search?to=marco.rossi%40example.com", s.base);
+    let got = get(&url);
+    assert_eq!(got.status, 401);
+    assert_eq!(got.headers["www-authenticate"], "Bearer");
+    assert!(got.json()["error"].as_str().unwrap().contains("Authorization: Bearer"));
+    assert_eq!(
+        get_with(&url, &[("Authorization", "Bearer wrong-token-wrong-token")]).status,
+        401
+    );
+    assert_eq!(get_with(&url, &[("Authorization", token)]).status, 401);
+    let ok = get_with(&url, &[("Authorization", &format!("Bearer {token}"))]);
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json()["total"], 8);
+    let trace = get(&format!("{}/api/trace/B7D2E2C9F0", s.base));
+    assert_eq!(trace.status, 401);
+    assert_eq!(get(&format!("{}/", s.base)).status, 200);
+    assert_eq!(get(&format!("{}/app.js", s.base)).status, 200);
+
+    // without a token, only requests addressed to loopback (no DNS rebinding)
+    let open = serve(&store, &[]);
+    let url = format!("{}/api/search?to=marco.rossi%40example.com", open.base);
+    let got = get_with(&url, &[("Host", "rebind.attacker.example")]);
+    assert_eq!(got.status, 403, "{}", got.body);
+    assert!(got.json()["error"].as_str().unwrap().contains("--token-file"));
+    assert_eq!(get_with(&url, &[("Host", "localhost")]).status, 200);
+}
+
+#[test]
+fn missing_store_and_live_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = serve(&store, &[]);
+    let got = get(&format!("{}/api/search?to=victim%40example.com", s.base));
+    assert_eq!(got.status, 404);
+    let e = got.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        e.contains("no mailtrace store at") && e.contains("mailtrace index"),
+        "{e}"
+    );
+
+    // the server reads what `index` commits, without a restart
+    index(&store, &[testdata("sample/mail.log")]);
+    let url = format!("{}/api/search?to=victim%40example.com", s.base);
+    assert_eq!(get(&url).json()["total"], 0);
+    index(&store, &[testdata("web/xss.log")]);
+    assert_eq!(get(&url).json()["total"], 2);
+}
