@@ -326,7 +326,7 @@ function renderRows() {
       el("td", { class: "addr" }, r.from === "" ? "<>" : (r.from || "")),
       el("td", { class: "addr" }, r.to || "", r.orig_to ? el("span", { class: "orig" }, ` (was ${r.orig_to})`) : null),
       el("td", {}, statusBadge(r.status)),
-      el("td", { class: "subject" }, r.subject || ""),
+      subjectCell(r.subject || "", "subject"),
       el("td", { class: "mono" }, r.queue_id || "NOQUEUE"),
       el("td", {}, r.direction || ""),
       el("td", { class: "response" }, [r.dsn, r.response].filter(Boolean).join(" ")),
@@ -453,7 +453,10 @@ function renderTrace(item) {
   kv(facts, "Message-ID", t.message_id ? `<${t.message_id}>` : null);
   kv(facts, "From", t.from === "" ? "<> (null sender)" : t.from);
   kv(facts, "Header-From", t.header_from);
-  kv(facts, "Subject", t.subject);
+  if (t.subject) {
+    const shown = decodeSubject(t.subject);
+    kv(facts, "Subject", shown, shown !== t.subject ? el("span", { class: "hint" }, `  (as logged: ${t.subject})`) : null);
+  }
   kv(facts, "Size", t.size !== null && t.size !== undefined ? `${t.size} bytes` : null);
   const c = t.client || {};
   if (c.ip) {
@@ -499,7 +502,7 @@ function renderTrace(item) {
       el("td", { class: "addr" }, r.address || "-", r.orig_to ? el("span", { class: "orig" }, ` (was ${r.orig_to})`) : null),
       el("td", {}, statusBadge(r.status)),
       el("td", { class: "mono" }, r.dsn || ""),
-      el("td", { class: "mono" }, r.relay || ""),
+      el("td", { class: "relay" }, r.relay || ""),
       el("td", { class: "response" }, r.response || ""),
       el("td", {}, r.attempts ? String(r.attempts) : ""),
       el("td", {}, delay),
@@ -554,6 +557,46 @@ function renderTrace(item) {
 function eventText(line) {
   const m = /^(?:\S+\s+\d+\s+[\d:.]+|\d{4}-\d\d-\d\dT\S+)\s+\S+\s+([^\s:[]+)(?:\[\d+\])?:\s(.*)$/.exec(line || "");
   return m ? `${m[1]}: ${m[2]}` : (line || "");
+}
+
+// RFC 2047 encoded words (=?UTF-8?Q?Ihre_Rechnung?=) as people read them; the raw form stays
+// in the title. Anything that does not decode is shown as it is.
+function decodeSubject(text) {
+  if (!text || !text.includes("=?")) return text || "";
+  const word = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
+  const joined = text.replace(/(\?=)\s+(?==\?)/g, "$1");
+  try {
+    return joined.replace(word, (all, charset, enc, data) => {
+      let bytes;
+      if (enc.toUpperCase() === "B") {
+        bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+      } else {
+        const out = [];
+        const q = data.replace(/_/g, " ");
+        for (let i = 0; i < q.length; i++) {
+          if (q[i] === "=" && /^[0-9A-Fa-f]{2}$/.test(q.slice(i + 1, i + 3))) {
+            out.push(parseInt(q.slice(i + 1, i + 3), 16));
+            i += 2;
+          } else {
+            out.push(q.charCodeAt(i) & 0xff);
+          }
+        }
+        bytes = Uint8Array.from(out);
+      }
+      try {
+        return new TextDecoder(charset.split("*")[0]).decode(bytes);
+      } catch (e) {
+        return all;
+      }
+    });
+  } catch (e) {
+    return text;
+  }
+}
+
+function subjectCell(subject, cls) {
+  const shown = decodeSubject(subject);
+  return el("td", { class: cls, title: shown !== subject ? subject : null }, shown);
 }
 
 function plain(v) {
