@@ -11,7 +11,7 @@ const STATUSES = ["delivered", "deferred", "bounced", "expired", "rejected", "qu
 // the API's parameters the form holds (status and subject are handled apart)
 const TEXT_PARAMS = ["from", "to", "message_id", "queue_id", "direction", "client_ip", "host"];
 const PRESETS = ["24h", "48h", "7d", "10d"];
-const PAGE_SIZE = 50;
+const PAGE_SIZES = ["25", "50", "100", "200"];
 const TOKEN_KEY = "mailtrace-token";
 // the row keys the table and the recipient list know; any other key is shown as it is
 const ROW_KEYS = new Set(["time", "last_time", "host", "mta", "queue_id", "queue_ids", "message_id",
@@ -70,6 +70,7 @@ let truncated = false;
 let sortKey = "time";
 let sortDir = "desc";
 let page = 1;
+let perPage = 50;
 let lastSearch = null;  // the API query of the rows shown
 
 function browserZone() {
@@ -180,7 +181,7 @@ function paramsToForm(p) {
 // the API's query from the page's URL (without the page-only keys)
 function apiParams(p) {
   const q = new URLSearchParams(p);
-  for (const k of ["trace", "page", "sort"]) q.delete(k);
+  for (const k of ["trace", "page", "sort", "per_page"]) q.delete(k);
   return q;
 }
 
@@ -309,9 +310,9 @@ function renderRows() {
   const body = $("results-body");
   clear(body);
   const all = sortedRows();
-  const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
+  const pages = Math.max(1, Math.ceil(all.length / perPage));
   if (page > pages) page = pages;
-  const shown = all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const shown = all.slice((page - 1) * perPage, page * perPage);
   const p = new URLSearchParams(location.search);
   for (const r of shown) {
     const link = new URLSearchParams(p);
@@ -610,6 +611,7 @@ function updateUrl(push) {
   const cur = new URLSearchParams(location.search);
   if (cur.get("trace") && !$("detail").hidden) p.set("trace", cur.get("trace"));
   if (page > 1) p.set("page", String(page));
+  if (perPage !== 50) p.set("per_page", String(perPage));
   if (sortKey !== "time" || sortDir !== "desc") p.set("sort", `${sortKey}:${sortDir}`);
   const url = pageUrl(p);
   if (url !== location.pathname + location.search) {
@@ -625,6 +627,8 @@ async function route() {
   sortKey = COLUMNS.some((c) => c[0] === sort[0]) ? sort[0] : "time";
   sortDir = sort[1] === "asc" ? "asc" : "desc";
   page = Math.max(1, parseInt(p.get("page") || "1", 10) || 1);
+  perPage = PAGE_SIZES.includes(p.get("per_page")) ? parseInt(p.get("per_page"), 10) : 50;
+  $("per-page").value = String(perPage);
   if (!p.get("timezone")) {
     p.set("timezone", zone());
     history.replaceState(null, "", pageUrl(p));
@@ -659,6 +663,12 @@ function setup() {
   $("timezone").addEventListener("change", () => {
     updateUrl(false);
     if (!$("detail").hidden) route(); else renderRows();
+  });
+  $("per-page").addEventListener("change", () => {
+    perPage = parseInt($("per-page").value, 10);
+    page = 1;
+    updateUrl(true);
+    renderRows();
   });
   $("search-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
