@@ -464,15 +464,14 @@ impl ReadArgs {
 impl CriteriaArgs {
     /// The criteria, read by the one parser the web API shares ([`query::CriteriaText`]).
     fn into_criteria(self, common: &Common) -> anyhow::Result<Criteria> {
-        let word = |v: &dyn ValueEnumName| v.name();
         let text = query::CriteriaText {
             from: self.from,
             to: self.to,
             subject: self.subject,
             message_id: self.message_id,
             queue_id: self.queue_id,
-            status: self.status.iter().map(|s| word(s)).collect(),
-            direction: self.direction.as_ref().map(|d| word(d)),
+            status: self.status.iter().map(ValueEnumName::name).collect(),
+            direction: self.direction.as_ref().map(ValueEnumName::name),
             client_ip: self.client_ip,
             host: self.host,
             since: self.since,

@@ -2,40 +2,13 @@
 //! and CSV as the CLI, errors as JSON with 4xx codes, the token and Host rules, ids that look
 //! like paths refused, hostile log text returned as data, and results live while `index` adds.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::web::{index, sample_store, serve, testdata, BIN};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mailtrace");
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
-}
-
-/// Indexes `logs` into `store` with the binary (year 2026, UTC).
-fn index(store: &Path, logs: &[PathBuf]) {
-    let out = Command::new(BIN)
-        .arg("index")
-        .arg("--store")
-        .arg(store)
-        .args(["--year", "2026", "--timezone", "UTC"])
-        .args(logs)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// A store with the sample day and the hostile subjects.
-fn sample_store() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    index(
-        &dir.path().join("store"),
-        &[testdata("sample/mail.log"), testdata("web/xss.log")],
-    );
-    dir
-}
 
 /// The CLI's stdout for `args` over `store`.
 fn cli(store: &Path, args: &[&str]) -> String {
@@ -49,44 +22,18 @@ fn cli(store: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A running `mailtrace serve`, stopped when dropped.
+/// A running server: the process (stopped when dropped) and its base URL.
 struct Server {
-    child: Child,
+    _process: common::web::Running,
     base: String,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+fn start(store: &Path, extra: &[&str]) -> Server {
+    let (process, base) = serve(store, extra);
+    Server {
+        _process: process,
+        base,
     }
-}
-
-/// Starts `mailtrace serve --listen 127.0.0.1:0 ARGS` and reads the address it prints.
-fn serve(store: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg("--store")
-        .arg(store)
-        .args(["--listen", "127.0.0.1:0", "--timezone", "UTC"])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    Server { child, base }
 }
 
 /// A response: status, headers we look at, body.
@@ -135,9 +82,9 @@ fn ndjson(text: &str) -> Vec<Value> {
 
 #[test]
 fn search_returns_the_cli_rows() {
-    let dir = sample_store();
-    let store = dir.path().join("store");
-    let s = serve(&store, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let s = start(&store, &[]);
 
     let got = get(&format!("{}/api/search?to=marco.rossi@example.com", s.base));
     assert_eq!(got.status, 200);
@@ -224,9 +171,9 @@ fn answer_rows(s: &Server, q: &str) -> Vec<Value> {
 
 #[test]
 fn trace_csv_and_stats() {
-    let dir = sample_store();
-    let store = dir.path().join("store");
-    let s = serve(&store, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let s = start(&store, &[]);
 
     // a trace is `show --format json`, found by any of its queue ids
     let got = get(&format!("{}/api/trace/B7D2E2C9F0", s.base));
@@ -304,8 +251,8 @@ fn trace_csv_and_stats() {
 
 #[test]
 fn bad_requests_are_json_errors() {
-    let dir = sample_store();
-    let s = serve(&dir.path().join("store"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&sample_store(dir.path()), &[]);
     for (q, param, words) in [
         ("status=lost", "status", "'lost' is not one of delivered"),
         ("since=yesterday", "since", "is not a time"),
@@ -331,6 +278,11 @@ fn bad_requests_are_json_errors() {
     let got = get(&format!("{}/api/nope", s.base));
     assert_eq!(got.status, 404);
     assert!(got.json()["error"].as_str().unwrap().contains("/api/search"));
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut res = agent.post(&format!("{}/api/search", s.base)).send("to=a").unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+    let e: Value = serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap();
+    assert!(e["error"].as_str().unwrap().contains("use GET"), "{e}");
     let long = "a".repeat(9000);
     let got = get(&format!("{}/api/search?to={long}", s.base));
     assert_eq!(got.status, 414);
@@ -339,8 +291,8 @@ fn bad_requests_are_json_errors() {
 
 #[test]
 fn ids_that_look_like_paths_are_refused() {
-    let dir = sample_store();
-    let s = serve(&dir.path().join("store"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&sample_store(dir.path()), &[]);
     for id in [
         "..%2F..%2F..%2Fetc%2Fpasswd",
         "%2E%2E",
@@ -360,9 +312,9 @@ fn ids_that_look_like_paths_are_refused() {
 
 #[test]
 fn hostile_subjects_are_returned_as_data() {
-    let dir = sample_store();
-    let store = dir.path().join("store");
-    let s = serve(&store, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let s = start(&store, &[]);
     let got = get(&format!("{}/api/search?from=mallory%40attacker.example", s.base));
     assert_eq!(got.content_type, "application/json");
     assert_eq!(got.headers["x-content-type-options"], "nosniff");
@@ -399,8 +351,8 @@ fn hostile_subjects_are_returned_as_data() {
 
 #[test]
 fn tokens_and_addresses() {
-    let dir = sample_store();
-    let store = dir.path().join("store");
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
     // any other address than loopback needs a token file: refused before listening
     let out = Command::new(BIN)
         .arg("serve")
@@ -435,7 +387,7 @@ fn tokens_and_addresses() {
     let token = "s3cret-t0ken-for-tests-0123456789";
     let file = dir.path().join("token");
     std::fs::write(&file, format!("{token}\n")).unwrap();
-    let s = serve(&store, &["--token-file", file.to_str().unwrap()]);
+    let s = start(&store, &["--token-file", file.to_str().unwrap()]);
     let url = format!("{}/api/search?to=marco.rossi%40example.com", s.base);
     let got = get(&url);
     assert_eq!(got.status, 401);
@@ -455,7 +407,7 @@ fn tokens_and_addresses() {
     assert_eq!(get(&format!("{}/app.js", s.base)).status, 200);
 
     // without a token, only requests addressed to loopback (no DNS rebinding)
-    let open = serve(&store, &[]);
+    let open = start(&store, &[]);
     let url = format!("{}/api/search?to=marco.rossi%40example.com", open.base);
     let got = get_with(&url, &[("Host", "rebind.attacker.example")]);
     assert_eq!(got.status, 403, "{}", got.body);
@@ -467,7 +419,7 @@ fn tokens_and_addresses() {
 fn missing_store_and_live_results() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let s = serve(&store, &[]);
+    let s = start(&store, &[]);
     let got = get(&format!("{}/api/search?to=victim%40example.com", s.base));
     assert_eq!(got.status, 404);
     let e = got.json()["error"].as_str().unwrap().to_string();

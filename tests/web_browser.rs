@@ -5,32 +5,21 @@
 //! Skips (saying why) when chromedriver is missing, unless `CI=true`: then it fails.
 //! `MAILTRACE_SCREENSHOTS=DIR` saves `results.png` and `detail.png` there (for the README).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::web::{sample_store, serve, Running, BIN};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailtrace");
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const TOKEN: &str = "browser-test-token-0123456789abcdef";
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// "Now" for the servers: the evening after the sample day.
+const NOW: [&str; 2] = ["--now", "2026-11-25T20:00:00Z"];
 
 /// Whether the browser is here; when not, skipping is allowed only outside CI.
 fn browser_present() -> bool {
@@ -44,56 +33,6 @@ fn browser_present() -> bool {
         "skipping the browser test: {CHROMEDRIVER} or {CHROMIUM} is missing (apt-get install chromium chromium-driver)"
     );
     false
-}
-
-/// Builds a store from the sample day and the hostile subjects.
-fn build_store(dir: &Path) -> PathBuf {
-    let store = dir.join("store");
-    let out = Command::new(BIN)
-        .arg("index")
-        .arg("--store")
-        .arg(&store)
-        .args(["--year", "2026", "--timezone", "UTC"])
-        .arg(testdata("sample/mail.log"))
-        .arg(testdata("web/xss.log"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    store
-}
-
-/// Serves `store` on a free port ("now" is the evening after the sample day); returns its base URL.
-fn serve(store: &Path, extra: &[&str]) -> (Running, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg("--store")
-        .arg(store)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--timezone",
-            "UTC",
-            "--now",
-            "2026-11-25T20:00:00Z",
-        ])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    (Running(child), base)
 }
 
 /// Starts chromedriver on a free port and waits until it answers.
@@ -194,11 +133,11 @@ async fn page_end_to_end() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let store = build_store(dir.path());
-    let (_server, base) = serve(&store, &[]);
+    let store = sample_store(dir.path());
+    let (_server, base) = serve(&store, &NOW);
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
-    let (_guarded, guarded_base) = serve(&store, &["--token-file", token_file.to_str().unwrap()]);
+    let (_guarded, guarded_base) = serve(&store, &[NOW[0], NOW[1], "--token-file", token_file.to_str().unwrap()]);
     let (_driver, port) = start_chromedriver();
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();

@@ -306,6 +306,14 @@ pub async fn not_found() -> ApiError {
     )
 }
 
+/// Anything but GET on an API path.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "the API only reads: use GET (parameters in the query string)",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

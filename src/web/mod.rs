@@ -70,6 +70,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/api/trace/{id}", get(api::trace))
         .route("/api/stats", get(api::stats))
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             security::api_guard,
