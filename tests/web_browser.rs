@@ -105,6 +105,25 @@ async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
+async fn click(c: &Client, locator: Locator<'_>) {
+    c.find(locator).await.unwrap().click().await.unwrap();
+}
+
+/// Waits until the row count says `n` rows.
+async fn rows_shown(c: &Client, n: u64) {
+    let words = if n == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{n} rows")
+    };
+    until(
+        c,
+        &format!("document.getElementById('row-count').textContent === '{words}'"),
+        &words,
+    )
+    .await;
+}
+
 async fn eval(c: &Client, expr: &str) -> Value {
     c.execute(&format!("return ({expr});"), vec![]).await.unwrap()
 }
@@ -180,18 +199,8 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
     // search by recipient, from the form
     let to = c.find(Locator::Css("input[name=to]")).await.unwrap();
     to.send_keys("accounts@example.com").await.unwrap();
-    c.find(Locator::Css("#search-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '4 rows'",
-        "4 rows for accounts@",
-    )
-    .await;
+    click(c, Locator::Css("#search-button")).await;
+    rows_shown(c, 4).await;
     let url = c.current_url().await.unwrap();
     assert!(
         url.as_str().contains("to=accounts%40example.com"),
@@ -237,24 +246,14 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
 
     // the query survives a reload (bookmarkable)
     c.refresh().await.unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '4 rows'",
-        "the same rows after a reload",
-    )
-    .await;
+    rows_shown(c, 4).await;
     assert_eq!(
         eval(c, "document.querySelector('input[name=to]').value").await,
         "accounts@example.com"
     );
 
     // sorting by a column
-    c.find(Locator::Css("button.sort[data-key=status]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("button.sort[data-key=status]")).await;
     until(c, "location.search.includes('sort=status')", "the sort in the URL").await;
     let statuses = eval(
         c,
@@ -271,7 +270,7 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
             .contains("/api/search.csv?to=accounts%40example.com"),
         "{href}"
     );
-    c.find(Locator::Css("#csv-link")).await.unwrap().click().await.unwrap();
+    click(c, Locator::Css("#csv-link")).await;
     let file = downloads.join("mailtrace.csv");
     let start = Instant::now();
     while !file.exists() {
@@ -285,12 +284,7 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
     );
 
     // open a message: its recipients, timeline and raw lines
-    c.find(Locator::Css("tr[data-trace*='A3F1C2C801'] td.time a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("tr[data-trace*='A3F1C2C801'] td.time a")).await;
     until(c, "document.querySelector('#detail-body pre.raw')", "the raw lines").await;
     assert!(c
         .current_url()
@@ -318,7 +312,7 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
     assert_eq!(events, json!(19));
     screenshot(c, "detail.png").await;
     // back to the results, as they were
-    c.find(Locator::Css("#back-link")).await.unwrap().click().await.unwrap();
+    click(c, Locator::Css("#back-link")).await;
     until(
         c,
         "!document.getElementById('results').hidden && document.getElementById('detail').hidden",
@@ -331,12 +325,7 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
     c.goto(&format!("{base}/?from=mallory%40attacker.example&timezone=UTC"))
         .await
         .unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '2 rows'",
-        "the two hostile rows",
-    )
-    .await;
+    rows_shown(c, 2).await;
     let subjects = eval(
         c,
         "[...document.querySelectorAll('#results-body td.subject')].map(td => td.textContent)",
@@ -400,29 +389,14 @@ async fn more(c: Client, base: String) {
 
     // the preset "last 24 hours" (now: 2026-11-25 20:00 UTC) asks for last=24h
     c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '48 rows'",
-        "every row",
-    )
-    .await;
+    rows_shown(c, 48).await;
     c.execute("document.getElementById('range').value = '24h';", vec![])
         .await
         .unwrap();
-    c.find(Locator::Css("#search-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("#search-button")).await;
     let expected = api("last=24h")["total"].as_u64().unwrap();
     assert!(expected > 0 && expected < 48, "{expected}");
-    until(
-        c,
-        &format!("document.getElementById('row-count').textContent === '{expected} rows'"),
-        "the last 24 h",
-    )
-    .await;
+    rows_shown(c, expected).await;
     assert!(c.current_url().await.unwrap().as_str().contains("last=24h"));
 
     // a custom range, read in the zone chosen
@@ -435,12 +409,7 @@ async fn more(c: Client, base: String) {
     )
     .await
     .unwrap();
-    c.find(Locator::Css("#search-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("#search-button")).await;
     let expected = api("since=2026-11-24T17:00&until=2026-11-24T19:00&timezone=Europe/Berlin")["total"]
         .as_u64()
         .unwrap();
@@ -451,12 +420,7 @@ async fn more(c: Client, base: String) {
             .unwrap(),
         "the zone matters for this window"
     );
-    until(
-        c,
-        &format!("document.getElementById('row-count').textContent === '{expected} rows'"),
-        "the custom range",
-    )
-    .await;
+    rows_shown(c, expected).await;
     let url = c.current_url().await.unwrap();
     assert!(
         url.as_str().contains("timezone=Europe%2FBerlin") && url.as_str().contains("since=2026-11-24T17%3A00"),
@@ -465,12 +429,7 @@ async fn more(c: Client, base: String) {
 
     // times are shown in the zone chosen
     c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '48 rows'",
-        "every row",
-    )
-    .await;
+    rows_shown(c, 48).await;
     assert_eq!(text(c, "#results-body tr td.time").await, "2026-11-24 23:58:01");
     c.execute(
         "const z = document.getElementById('timezone'); z.value = 'Asia/Tokyo'; z.dispatchEvent(new Event('change'));",
@@ -501,12 +460,11 @@ async fn more(c: Client, base: String) {
     .await;
     assert_eq!(text(c, "#pager .page-no").await.trim(), "page 1 of 2");
     let first_page = eval(c, "document.querySelector('#results-body tr').dataset.trace").await;
-    c.find(Locator::XPath("//div[@class='toolbar']//button[contains(., 'Next')]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        c,
+        Locator::XPath("//div[@class='toolbar']//button[contains(., 'Next')]"),
+    )
+    .await;
     until(
         c,
         "document.querySelectorAll('#results-body tr').length === 23",
@@ -530,12 +488,7 @@ async fn more(c: Client, base: String) {
     assert!(text(c, "#detail-body")
         .await
         .contains("a notice to the sender (bounce, delay, success) was queued as 7E2D12C7A0"));
-    c.find(Locator::LinkText("7E2D12C7A0"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::LinkText("7E2D12C7A0")).await;
     until(c, "location.search.includes('trace=7E2D12C7A0') && document.querySelector('#detail-body pre.raw') && document.getElementById('detail-body').textContent.includes('this is a notice about')", "the notice").await;
     assert!(text(c, "#detail-body pre.raw").await.contains("7E2D12C7A0"));
 
@@ -556,12 +509,7 @@ async fn more(c: Client, base: String) {
     )
     .await
     .unwrap();
-    c.find(Locator::LinkText("61E0B2C712"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::LinkText("61E0B2C712")).await;
     until(
         c,
         "document.getElementById('detail-body').textContent.includes('spam_verdict')",
@@ -595,29 +543,14 @@ async fn with_token(c: Client, base: String, downloads: PathBuf) {
         .send_keys(TOKEN)
         .await
         .unwrap();
-    c.find(Locator::Css("#token-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '4 rows'",
-        "the rows, with the token",
-    )
-    .await;
+    click(c, Locator::Css("#token-form button")).await;
+    rows_shown(c, 4).await;
     assert!(
         !c.current_url().await.unwrap().as_str().contains(TOKEN),
         "the token stays out of the URL"
     );
     c.refresh().await.unwrap();
-    until(
-        c,
-        "document.getElementById('row-count').textContent === '4 rows'",
-        "the rows after a reload",
-    )
-    .await;
+    rows_shown(c, 4).await;
     assert_eq!(
         eval(c, "document.getElementById('token-panel').hidden").await,
         json!(true)
@@ -625,7 +558,7 @@ async fn with_token(c: Client, base: String, downloads: PathBuf) {
     // the CSV link cannot carry the header: the page fetches it and saves what came
     let file = downloads.join("mailtrace.csv");
     let _ = std::fs::remove_file(&file);
-    c.find(Locator::Css("#csv-link")).await.unwrap().click().await.unwrap();
+    click(c, Locator::Css("#csv-link")).await;
     let start = Instant::now();
     while !file.exists() {
         assert!(
