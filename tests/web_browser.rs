@@ -477,6 +477,19 @@ async fn more(c: Client, base: String) {
         first_page
     );
 
+    // one click anywhere on a row opens the message
+    let trace = eval(c, "document.querySelector('#results-body tr').dataset.trace").await;
+    click(c, Locator::Css("#results-body tr td.status-cell")).await;
+    until(
+        c,
+        "document.querySelector('#detail-body pre.raw')",
+        "the message of the row clicked",
+    )
+    .await;
+    let url = c.current_url().await.unwrap();
+    let opened: String = url.query_pairs().find(|(k, _)| k == "trace").unwrap().1.into_owned();
+    assert_eq!(Value::from(opened), trace);
+
     // a bounce links to its notice, and the notice back
     c.goto(&format!("{base}/?trace=61E0B2C712&timezone=UTC")).await.unwrap();
     until(

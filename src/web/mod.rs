@@ -105,9 +105,7 @@ pub fn read_token(path: &Path) -> Result<String> {
 /// `mailtrace serve`: serves the page and the API on `listen` until Ctrl-C or SIGTERM. Refuses a
 /// non-loopback address without `token_file`. Says where it listens on `out` (one line).
 pub fn serve(common: Common, listen: &str, token_file: Option<&Path>, out: &mut dyn Write) -> Result<u8> {
-    let addr: SocketAddr = listen
-        .parse()
-        .with_context(|| format!("--listen '{listen}' is not an address:port such as 127.0.0.1:8025 or [::1]:8025"))?;
+    let addr = listen_address(listen)?;
     let token = token_file.map(read_token).transpose()?;
     if !addr.ip().is_loopback() && token.is_none() {
         bail!(
@@ -148,6 +146,19 @@ pub fn serve(common: Common, listen: &str, token_file: Option<&Path>, out: &mut 
     Ok(exit::FOUND)
 }
 
+/// Reads `--listen`: `ADDR:PORT` (`127.0.0.1:8025`, `[::1]:8025`, `0.0.0.0:8025`), or
+/// `localhost:PORT` for loopback.
+pub fn listen_address(text: &str) -> Result<SocketAddr> {
+    if let Some(port) = text.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+        }
+    }
+    text.parse().with_context(|| {
+        format!("--listen '{text}' is not an address:port such as 127.0.0.1:8025, localhost:8025 or [::1]:8025")
+    })
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown() {
     let ctrl_c = async {
@@ -167,5 +178,19 @@ async fn shutdown() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn listen_addresses() {
+        use super::listen_address;
+        assert_eq!(listen_address("127.0.0.1:8025").unwrap().to_string(), "127.0.0.1:8025");
+        assert_eq!(listen_address("localhost:9000").unwrap().to_string(), "127.0.0.1:9000");
+        assert_eq!(listen_address("[::1]:8025").unwrap().to_string(), "[::1]:8025");
+        assert!(listen_address("0.0.0.0:8025").unwrap().ip().is_unspecified());
+        assert!(listen_address("mailhost:8025").is_err());
+        assert!(listen_address("127.0.0.1").is_err());
     }
 }

@@ -237,7 +237,8 @@ async function runSearch(p) {
     if (key !== lastSearch) {
       const [found, stats] = await Promise.all([
         api(`/api/search?${key}`),
-        api(`/api/stats?${key}`).catch(() => null),
+        // the summary counts the rows shown: the same limit
+        api(`/api/stats?${statsQuery(q)}`).catch(() => null),
       ]);
       rows = found.rows;
       total = found.total;
@@ -259,6 +260,12 @@ async function runSearch(p) {
   } finally {
     $("search-button").disabled = false;
   }
+}
+
+function statsQuery(q) {
+  const s = new URLSearchParams(q);
+  s.set("limit", q.get("limit") || "1000");
+  return s.toString();
 }
 
 function renderStoreInfo(store) {
@@ -322,11 +329,16 @@ function renderRows() {
       ev.preventDefault();
       openTrace(r.trace_id, true);
     };
-    body.append(el("tr", { class: "row", "data-trace": r.trace_id },
+    // a click anywhere on the row opens it (the time is also a link, to open in a new tab)
+    const rowClick = (ev) => {
+      if (ev.target.closest("a") || String(window.getSelection() || "") !== "") return;
+      openTrace(r.trace_id, true);
+    };
+    body.append(el("tr", { class: "row", "data-trace": r.trace_id, onclick: rowClick },
       el("td", { class: "time" }, el("a", { href: pageUrl(link), onclick: open }, fmtTime(r.time))),
       el("td", { class: "addr" }, r.from === "" ? "<>" : (r.from || "")),
       el("td", { class: "addr" }, r.to || "", r.orig_to ? el("span", { class: "orig" }, ` (was ${r.orig_to})`) : null),
-      el("td", {}, statusBadge(r.status)),
+      el("td", { class: "status-cell" }, statusBadge(r.status)),
       subjectCell(r.subject || "", "subject"),
       el("td", { class: "mono" }, r.queue_id || "NOQUEUE"),
       el("td", {}, r.direction || ""),
