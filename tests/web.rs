@@ -435,3 +435,69 @@ fn missing_store_and_live_results() {
     index(&store, &[testdata("web/xss.log")]);
     assert_eq!(get(&url).json()["total"], 2);
 }
+
+#[test]
+fn the_archive_tier_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    // three days later, with one hot day, the sample day goes to the archive tier
+    let out = Command::new(BIN)
+        .args([
+            "maintain",
+            "--hot-days",
+            "1",
+            "--now",
+            "2026-11-27T12:00:00Z",
+            "--store",
+        ])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = start(&store, &[]);
+
+    let hot_only = get(&format!("{}/api/search?to=marco.rossi%40example.com", s.base)).json();
+    assert_eq!(hot_only["rows"], Value::Array(vec![]));
+    assert!(
+        hot_only["hint"].as_str().unwrap().contains("archive tier"),
+        "{hot_only}"
+    );
+
+    let expected = ndjson(&cli(
+        &store,
+        &[
+            "search",
+            "--historical",
+            "--to",
+            "marco.rossi@example.com",
+            "--format",
+            "ndjson",
+        ],
+    ));
+    assert_eq!(expected.len(), 8);
+    let answer = get(&format!(
+        "{}/api/search?to=marco.rossi%40example.com&historical=true",
+        s.base
+    ))
+    .json();
+    assert_eq!(answer["rows"], Value::Array(expected));
+    // a since before the hot days reaches the archive by itself, as on the command line
+    let answer = get(&format!(
+        "{}/api/search?to=marco.rossi%40example.com&since=2026-11-24",
+        s.base
+    ))
+    .json();
+    assert_eq!(answer["total"], 8);
+    let stats = get(&format!("{}/api/stats?historical=1", s.base)).json();
+    assert_eq!(stats["store"]["archive_days"], 1);
+    assert_eq!(stats["counted"], 48);
+
+    // an archived message opens as `show` prints it, raw lines included
+    let expected: Value = serde_json::from_str(&cli(&store, &["show", "B7D2E2C9F0", "--format", "json"])).unwrap();
+    let got = get(&format!("{}/api/trace/B7D2E2C9F0", s.base)).json();
+    assert_eq!(got, expected);
+    assert!(got[0]["lines"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("connect from smtp.woodgrove.example"));
+}
