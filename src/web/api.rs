@@ -38,6 +38,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error answer with this code and message (no parameter named).
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,

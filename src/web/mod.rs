@@ -46,17 +46,16 @@ pub struct State {
     pub common: Common,
     /// The bearer token required on API calls, if any.
     pub token: Option<String>,
-    /// The address listened on (a request's Host must name it or loopback when no token).
-    pub listen: SocketAddr,
+    /// Admits a few store reads at a time.
     reads: tokio::sync::Semaphore,
 }
 
 impl State {
-    pub fn new(common: Common, token: Option<String>, listen: SocketAddr) -> State {
+    /// The state of a server reading with `common`, requiring `token` when given.
+    pub fn new(common: Common, token: Option<String>) -> State {
         State {
             common,
             token,
-            listen,
             reads: tokio::sync::Semaphore::new(CONCURRENT_READS),
         }
     }
@@ -136,7 +135,7 @@ pub fn serve(common: Common, listen: &str, token_file: Option<&Path>, out: &mut 
         };
         writeln!(out, "listening on http://{host}/{auth}")?;
         out.flush()?;
-        let state = Arc::new(State::new(common, token, bound));
+        let state = Arc::new(State::new(common, token));
         axum::serve(listener, router(state))
             .with_graceful_shutdown(shutdown())
             .await

@@ -35,8 +35,10 @@ pub const NAMES: [&str; 15] = [
 
 /// A request's search: the criteria, the options and the `Common` to read with.
 pub struct Search {
+    /// The server's options, with the request's `historical` and `timezone`.
     pub common: Common,
     pub criteria: Criteria,
+    /// Rows to return at most.
     pub limit: usize,
 }
 
