@@ -501,3 +501,30 @@ fn the_archive_tier_when_asked() {
         .unwrap()
         .contains("connect from smtp.woodgrove.example"));
 }
+
+#[test]
+fn exim_messages_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    index(&store, &[testdata("exim/overview/mail.log")]);
+    let s = start(&store, &[]);
+    let expected = ndjson(&cli(&store, &["search", "--format", "ndjson"]));
+    assert_eq!(expected.len(), 9);
+    let answer = get(&format!("{}/api/search", s.base)).json();
+    assert_eq!(answer["rows"], Value::Array(expected.clone()));
+    assert!(expected.iter().all(|r| r["mta"] == "exim"));
+    // an Exim trace id names no host (it starts with ':'): it opens all the same
+    for row in &expected {
+        let id = row["trace_id"].as_str().unwrap();
+        let want: Value = serde_json::from_str(&cli(&store, &["show", id, "--format", "json"])).unwrap();
+        let got = get(&format!("{}/api/trace/{}", s.base, id.replace(':', "%3A"))).json();
+        assert_eq!(got, want, "{id}");
+    }
+    let quoted = answer["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["subject"].as_str())
+        .any(|s| s.contains("\"Q4\""));
+    assert!(quoted, "Exim's T=\"…\" subject, quotes and all");
+}
