@@ -235,6 +235,7 @@ async function runSearch(p) {
   $("csv-link").href = `/api/search.csv?${key}`;
   try {
     if (key !== lastSearch) {
+      $("row-count").textContent = "Searching…";
       const [found, stats] = await Promise.all([
         api(`/api/search?${key}`),
         // the summary counts the rows shown: the same limit
@@ -254,7 +255,9 @@ async function runSearch(p) {
     lastSearch = null;
     rows = [];
     total = 0;
+    truncated = false;
     renderRows();
+    $("row-count").textContent = "";
     $("summary").hidden = true;
     showError(e.message);
   } finally {
