@@ -428,6 +428,10 @@ async function openTrace(id, push) {
   const body = $("detail-body");
   clear(body);
   body.append(el("p", { class: "hint" }, "Loading…"));
+  if (!$("store-info").textContent) {
+    // opened straight from a link: say what the store holds all the same
+    api("/api/stats?limit=1").then((s) => renderStoreInfo(s.store)).catch(() => {});
+  }
   try {
     const traces = await api(`/api/trace/${encodeURIComponent(id)}`);
     showError("");
