@@ -343,7 +343,7 @@ fn hostile_subjects_are_returned_as_data() {
         "{csp}"
     );
     assert!(!csp.contains("unsafe-inline"));
-    assert!(!page.body.contains("<script>") && page.body.contains("<script src=\"/app.js\""));
+    assert!(!page.body.contains("<script>") && page.body.contains("<script src=\"app.js\""));
     let js = get(&format!("{}/app.js", s.base));
     assert_eq!(js.content_type, "text/javascript; charset=utf-8");
     assert!(!js.body.contains(".innerHTML") && !js.body.contains("insertAdjacentHTML"));

@@ -510,7 +510,7 @@ async fn more(c: Client, base: String) {
         "const real = window.fetch;
          window.fetch = async (...args) => {
            const res = await real(...args);
-           if (!String(args[0]).startsWith('/api/trace/')) return res;
+           if (!String(args[0]).startsWith('api/trace/')) return res;
            const body = await res.json();
            for (const t of body) {
              t.trace.spam_verdict = '<b>ham</b> score=-2.1';

@@ -2,8 +2,9 @@
 //
 // Everything shown that comes from a log is attacker-controlled (a Subject, an address, a
 // reply): the DOM is built with createElement + textContent only, never innerHTML.
-// The page's state lives in the URL (the API's own parameters, plus trace, page and sort),
-// so a search or an open message can be bookmarked and shared.
+// The page's state lives in the URL (the API's own parameters, plus trace, page, per_page and
+// sort), so a search or an open message can be bookmarked and shared. URLs are relative, so the
+// page also works behind a proxy that serves it under a sub-path (https://host/mailtrace/).
 "use strict";
 
 const STATUSES = ["delivered", "deferred", "bounced", "expired", "rejected", "quarantined",
@@ -187,7 +188,7 @@ function apiParams(p) {
 
 function pageUrl(p) {
   const s = p.toString();
-  return s ? `/?${s}` : "/";
+  return s ? `${location.pathname}?${s}` : location.pathname;
 }
 
 // ---- talking to the API -------------------------------------------------------------------
@@ -232,14 +233,14 @@ async function runSearch(p) {
   const q = apiParams(p);
   const key = q.toString();
   $("search-button").disabled = true;
-  $("csv-link").href = `/api/search.csv?${key}`;
+  $("csv-link").href = `api/search.csv?${key}`;
   try {
     if (key !== lastSearch) {
       $("row-count").textContent = "Searching…";
       const [found, stats] = await Promise.all([
-        api(`/api/search?${key}`),
+        api(`api/search?${key}`),
         // the summary counts the rows shown: the same limit
-        api(`/api/stats?${statsQuery(q)}`).catch(() => null),
+        api(`api/stats?${statsQuery(q)}`).catch(() => null),
       ]);
       rows = found.rows;
       total = found.total;
@@ -430,10 +431,10 @@ async function openTrace(id, push) {
   body.append(el("p", { class: "hint" }, "Loading…"));
   if (!$("store-info").textContent) {
     // opened straight from a link: say what the store holds all the same
-    api("/api/stats?limit=1").then((s) => renderStoreInfo(s.store)).catch(() => {});
+    api("api/stats?limit=1").then((s) => renderStoreInfo(s.store)).catch(() => {});
   }
   try {
-    const traces = await api(`/api/trace/${encodeURIComponent(id)}`);
+    const traces = await api(`api/trace/${encodeURIComponent(id)}`);
     showError("");
     clear(body);
     for (const t of traces) body.append(renderTrace(t));
