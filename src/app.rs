@@ -186,20 +186,17 @@ pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
     Ok(Found { inputs, matches, stats })
 }
 
-/// `mailtrace search`: prints matching rows; returns the exit code.
-pub fn search(
-    common: &Common,
-    criteria: &Criteria,
-    format: Format,
-    limit: Option<usize>,
-    out: &mut dyn Write,
-) -> Result<u8> {
-    let limit = match (limit, format) {
-        (Some(0), _) => None,
-        (Some(n), _) => Some(n),
-        (None, Format::Table) => Some(1000),
-        (None, _) => None,
-    };
+/// What a search found: the rows (newest first, at most the limit asked for), how many rows
+/// matched in all, and a hint for when nothing did (what the store holds, where else to look).
+pub struct SearchResult {
+    pub rows: Vec<Row>,
+    pub total: usize,
+    pub hint: String,
+}
+
+/// Runs a search over the logs named in `common`, else the store (and its archive tier when
+/// `common.historical` or the time range asks for it); at most `limit` rows (`None`: all).
+pub fn search_rows(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
     let mut hint = "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string();
     let (rows, total) = if !common.reads_logs() {
         let store = Store::open(&common.store_dir())?;
@@ -244,6 +241,24 @@ pub fn search(
         }
         (rows, total)
     };
+    Ok(SearchResult { rows, total, hint })
+}
+
+/// `mailtrace search`: prints matching rows; returns the exit code.
+pub fn search(
+    common: &Common,
+    criteria: &Criteria,
+    format: Format,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let limit = match (limit, format) {
+        (Some(0), _) => None,
+        (Some(n), _) => Some(n),
+        (None, Format::Table) => Some(1000),
+        (None, _) => None,
+    };
+    let SearchResult { rows, total, hint } = search_rows(common, criteria, limit)?;
     let cut = (total > rows.len()).then(|| total - rows.len());
     if rows.is_empty() && format == Format::Table {
         writeln!(out, "No messages matched. {hint}")?;
@@ -303,11 +318,34 @@ fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usiz
     Ok((merged, extra))
 }
 
-/// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
-pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Result<u8> {
+/// The messages `show` found, oldest first, with the names of the files their lines came from.
+pub struct Shown {
+    pub traces: Vec<Trace>,
+    /// File number (of [`crate::event::LineRef::file`]) → path.
+    pub files: Vec<(u32, String)>,
+}
+
+impl Shown {
+    /// The path of file number `i` (empty when unknown).
+    pub fn file_name(&self, i: u32) -> String {
+        self.files
+            .iter()
+            .find(|(n, _)| *n == i)
+            .map_or_else(String::new, |(_, p)| p.clone())
+    }
+
+    /// What `show --format json` prints: per message, the trace, its rows and its raw lines.
+    pub fn write_json(&self, out: &mut dyn Write) -> Result<()> {
+        timeline::write_json(out, &self.traces, &|i| self.file_name(i))
+    }
+}
+
+/// The messages whose queue id, Message-ID (with or without `<>`) or trace id is `id`, from
+/// the logs named in `common`, else the store's hot and archive tiers.
+pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     let mut traces = Vec::new();
-    let mut names: Vec<(u32, String)> = Vec::new();
+    let mut files: Vec<(u32, String)> = Vec::new();
     if !common.reads_logs() {
         let store = Store::open(&common.store_dir())?;
         let mut found = HotReader::open(&store.hot_dir())?.traces(id)?;
@@ -321,7 +359,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             eprintln!("mailtrace: warning: {e:#}; some lines are shown without their text");
         }
         for st in found {
-            names.extend(st.files);
+            files.extend(st.files);
             traces.push(st.trace);
         }
     } else {
@@ -333,29 +371,34 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             }
         })?;
         warn_damage(&stats);
-        names.extend(inputs.iter().map(|i| (i.index, i.path.display().to_string())));
+        files.extend(inputs.iter().map(|i| (i.index, i.path.display().to_string())));
     }
     traces.sort_by(|a, b| (a.first_time, &a.trace_id).cmp(&(b.first_time, &b.trace_id)));
-    let files = |i: u32| {
-        names
-            .iter()
-            .find(|(n, _)| *n == i)
-            .map_or_else(String::new, |(_, p)| p.clone())
-    };
+    Ok(Shown { traces, files })
+}
+
+/// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
+pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let shown = show_traces(common, id)?;
     if json {
-        timeline::write_json(out, &traces, &files)?;
+        shown.write_json(out)?;
     } else {
-        if traces.is_empty() {
+        if shown.traces.is_empty() {
+            let id = id.trim().trim_start_matches('<').trim_end_matches('>');
             writeln!(out, "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it.")?;
         }
-        for (i, t) in traces.iter().enumerate() {
+        for (i, t) in shown.traces.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
             }
-            timeline::write_text(out, t, &files)?;
+            timeline::write_text(out, t, &|i| shown.file_name(i))?;
         }
     }
-    Ok(if traces.is_empty() { exit::NOTHING } else { exit::FOUND })
+    Ok(if shown.traces.is_empty() {
+        exit::NOTHING
+    } else {
+        exit::FOUND
+    })
 }
 
 /// `mailtrace stats`: what was read and how much of it was understood.

@@ -3,7 +3,7 @@
 //! Data flows one way: [`source`] reads lines → [`syslog`] splits the envelope → [`parse`]
 //! turns each line into an [`event::Event`] → [`trace::Assembler`] folds events into
 //! [`trace::Trace`]s → [`store`] indexes them (or, with `--log`, they are searched as they
-//! come) → [`query`] selects rows → [`output`] prints them.
+//! come) → [`query`] selects rows → [`output`] prints them, or [`web`] serves them to a browser.
 
 pub mod app;
 pub mod config;
@@ -16,3 +16,4 @@ pub mod source;
 pub mod store;
 pub mod syslog;
 pub mod trace;
+pub mod web;

@@ -6,10 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use mailtrace::app::{self, exit, Common};
-use mailtrace::event::AuthMethod;
 use mailtrace::output::Format;
-use mailtrace::query::{self, AddressPattern, Criteria, IpFilter};
-use mailtrace::trace::{Direction, Status};
+use mailtrace::query::{self, Criteria};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +23,7 @@ Examples:
   mailtrace show '<20261110000728.00Vz5f2e29@uni-example.edu>'
   mailtrace search --log /var/log/mail.log --to alice@example.com    (no store: read the file)
   mailtrace stats --log mail.log
+  mailtrace serve                      (the web page, at http://127.0.0.1:8025/)
 
 The store is --store DIR, else $MAILTRACE_STORE, else ~/.local/share/mailtrace.
 Exit codes: 0 found, 1 nothing matched, 2 usage or input error, 3 index skipped some files."
@@ -243,6 +242,47 @@ Exit codes: 0 done, 2 error (every day is still in one tier or both; run it agai
         #[command(subcommand)]
         command: StoreCommand,
     },
+    /// Serve the trace as a web page (search form, results, message timelines, CSV) and a JSON API
+    #[command(after_help = "\
+Examples:
+  mailtrace serve                                   (then open http://127.0.0.1:8025/)
+  mailtrace serve --store /var/lib/mailtrace --listen 127.0.0.1:9000
+  ssh -L 8025:127.0.0.1:8025 mailhost               (from your desktop: the page of a server)
+  mailtrace serve --listen 0.0.0.0:8025 --token-file /etc/mailtrace/token
+  curl -s 'http://127.0.0.1:8025/api/search?to=alice@example.com&last=24h' | jq '.rows[].status'
+
+The page reads the same store as the CLI, afresh for every request, so what `index` or
+`follow` commits shows up at the next search. The API takes the criteria of `search` under
+the same names (from, to, subject, message_id, queue_id, status, direction, client_ip, host,
+since, until, last, historical) and answers with the same rows (docs/API.md).
+
+It listens on loopback only unless given --token-file: on any other address it refuses to
+start without one. With a token, every API call needs `Authorization: Bearer TOKEN` (the
+page asks for it once per browser tab). Ctrl-C or SIGTERM stops it.
+
+Exit codes: 0 stopped cleanly, 2 error (e.g. address in use, no token for a public address).")]
+    Serve {
+        /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Address and port to listen on; anything but loopback needs --token-file
+        #[arg(long, value_name = "ADDR:PORT", default_value = mailtrace::web::DEFAULT_LISTEN)]
+        listen: String,
+        /// File whose first line is the secret every API call must send as a bearer token
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Zone of since/until without an offset when a request names none: IANA name, UTC or
+        /// local (default: local)
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Take this as the current time for `last` (RFC 3339); default: $MAILTRACE_NOW, else
+        /// the clock
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Config file (TOML: timezone); default: $MAILTRACE_CONFIG
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Count lines, events per program, unrecognised lines (with examples) and statuses
     #[command(after_help = "Example:\n  mailtrace stats --log /var/log/mail.log --log /var/log/mail.log.1")]
     Stats {
@@ -443,78 +483,42 @@ impl ReadArgs {
 }
 
 impl CriteriaArgs {
+    /// The criteria, read by the one parser the web API shares ([`query::CriteriaText`]).
     fn into_criteria(self, common: &Common) -> anyhow::Result<Criteria> {
-        let zone = common.zone()?;
-        let status_word = |s: StatusArg| match s {
-            StatusArg::Delivered => Status::Delivered,
-            StatusArg::Deferred => Status::Deferred,
-            StatusArg::Bounced => Status::Bounced,
-            StatusArg::Expired => Status::Expired,
-            StatusArg::Rejected => Status::Rejected,
-            StatusArg::Quarantined => Status::Quarantined,
-            StatusArg::Discarded => Status::Discarded,
-            StatusArg::Expanded => Status::Expanded,
-            StatusArg::InProgress => Status::InProgress,
-            StatusArg::Spam => Status::Spam,
-        };
-        let mut since = self
-            .since
-            .as_deref()
-            .map(|s| query::parse_time(s, &zone))
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
-        if let Some(last) = &self.last {
-            let now = common.now.unwrap_or_else(chrono::Utc::now);
-            since = Some(now - query::parse_last(last).map_err(anyhow::Error::msg)?);
-        }
-        Ok(Criteria {
-            from: self.from.as_deref().map(AddressPattern::parse),
-            to: self.to.as_deref().map(AddressPattern::parse),
-            subject: self
-                .subject
-                .into_iter()
-                .map(|s| {
-                    if query::words(&s).is_empty() {
-                        anyhow::bail!("--subject '{s}' has no word to look for: give letters or digits");
-                    }
-                    Ok(s)
-                })
-                .collect::<anyhow::Result<_>>()?,
+        let text = query::CriteriaText {
+            from: self.from,
+            to: self.to,
+            subject: self.subject,
             message_id: self.message_id,
             queue_id: self.queue_id,
-            statuses: self.status.into_iter().map(status_word).collect(),
-            direction: self.direction.map(|d| match d {
-                DirectionArg::Inbound => Direction::Inbound,
-                DirectionArg::Outbound => Direction::Outbound,
-                DirectionArg::Internal => Direction::Internal,
-            }),
-            client_ip: self
-                .client_ip
-                .as_deref()
-                .map(IpFilter::parse)
-                .transpose()
-                .map_err(anyhow::Error::msg)?,
+            status: self.status.iter().map(ValueEnumName::name).collect(),
+            direction: self.direction.as_ref().map(ValueEnumName::name),
+            client_ip: self.client_ip,
             host: self.host,
-            since,
-            until: self
-                .until
-                .as_deref()
-                .map(|s| query::parse_time(s, &zone))
-                .transpose()
-                .map_err(anyhow::Error::msg)?,
+            since: self.since,
+            until: self.until,
+            last: self.last,
             spam: self.spam,
             virus: self.virus,
-            auth_fail: self
-                .auth_fail
-                .into_iter()
-                .map(|a| match a {
-                    AuthArg::Spf => AuthMethod::Spf,
-                    AuthArg::Dkim => AuthMethod::Dkim,
-                    AuthArg::Dmarc => AuthMethod::Dmarc,
-                })
-                .collect(),
+            auth_fail: self.auth_fail.iter().map(ValueEnumName::name).collect(),
             folder: self.folder,
-        })
+        };
+        let now = common.now.unwrap_or_else(chrono::Utc::now);
+        text.parse(&common.zone()?, now)
+            .map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.message))
+    }
+}
+
+/// The word clap shows for a value (`in-progress`), which is the word the criteria parser reads.
+trait ValueEnumName {
+    fn name(&self) -> String;
+}
+
+impl<T: ValueEnum> ValueEnumName for T {
+    fn name(&self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -635,6 +639,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Verify { store } => {
             let common = ReadArgs::default().into_common(store)?;
             app::verify(&common, &mut out)
+        }
+        Command::Serve {
+            store,
+            listen,
+            token_file,
+            timezone,
+            now,
+            config,
+        } => {
+            let read = ReadArgs {
+                timezone,
+                now,
+                config,
+                ..ReadArgs::default()
+            };
+            let common = read.into_common(store)?;
+            mailtrace::web::serve(common, &listen, token_file.as_deref(), &mut std::io::stderr())
         }
         Command::Store {
             command: StoreCommand::Info { store, format },

@@ -275,6 +275,139 @@ pub fn auth_failed(t: &Trace, method: AuthMethod) -> bool {
     a.as_ref().is_some_and(|a| a.failed())
 }
 
+/// Search criteria as text, under the CLI's names: what `mailtrace search` options and the
+/// web API's query parameters both hold. [`CriteriaText::parse`] is the one place criteria are
+/// read from text, for every front end.
+#[derive(Debug, Clone, Default)]
+pub struct CriteriaText {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Subject words or phrases, each one criterion.
+    pub subject: Vec<String>,
+    pub message_id: Option<String>,
+    pub queue_id: Option<String>,
+    /// Status words (`delivered`, `in-progress`…); each entry may be a comma-separated list.
+    pub status: Vec<String>,
+    /// `inbound`, `outbound` or `internal`.
+    pub direction: Option<String>,
+    /// An IP address or CIDR network.
+    pub client_ip: Option<String>,
+    pub host: Option<String>,
+    /// RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in the zone given to `parse`.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// A duration before `now`: `30m`, `24h`, `7d` (instead of `since`).
+    pub last: Option<String>,
+    /// Only messages a filter judged spam.
+    pub spam: bool,
+    /// Only messages a virus scanner found infected.
+    pub virus: bool,
+    /// `spf`, `dkim` or `dmarc`: only messages that failed that check (any of those given);
+    /// each entry may be a comma-separated list.
+    pub auth_fail: Vec<String>,
+    /// The mailbox the recipient's copy was filed into.
+    pub folder: Option<String>,
+}
+
+impl CriteriaText {
+    /// Reads the criteria: times without an offset in `zone`, `last` counted back from `now`.
+    /// The error names the criterion that is wrong and says what would do.
+    pub fn parse(&self, zone: &crate::syslog::Zone, now: DateTime<Utc>) -> Result<Criteria, CriteriaError> {
+        let err = |field: &'static str| move |message: String| CriteriaError { field, message };
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let mut statuses = Vec::new();
+        for word in self.status.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            if word.is_empty() {
+                continue;
+            }
+            let s = Status::parse(word).ok_or_else(|| {
+                let all: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                err("status")(format!("'{word}' is not one of {}", all.join(", ")))
+            })?;
+            if !statuses.contains(&s) {
+                statuses.push(s);
+            }
+        }
+        let direction = given(&self.direction)
+            .map(|d| {
+                Direction::parse(d)
+                    .ok_or_else(|| err("direction")(format!("'{d}' is not one of inbound, outbound, internal")))
+            })
+            .transpose()?;
+        let time = |name: &'static str, v: &Option<String>| {
+            given(v).map(|t| parse_time(t, zone).map_err(err(name))).transpose()
+        };
+        let mut since = time("since", &self.since)?;
+        if let Some(last) = given(&self.last) {
+            if since.is_some() {
+                return Err(err("last")("give either since or last, not both".into()));
+            }
+            since = Some(now - parse_last(last).map_err(err("last"))?);
+        }
+        let until = time("until", &self.until)?;
+        let mut auth_fail = Vec::new();
+        for word in self.auth_fail.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            let m = match word.to_ascii_lowercase().as_str() {
+                "" => continue,
+                "spf" => AuthMethod::Spf,
+                "dkim" => AuthMethod::Dkim,
+                "dmarc" => AuthMethod::Dmarc,
+                _ => return Err(err("auth_fail")(format!("'{word}' is not one of spf, dkim, dmarc"))),
+            };
+            if !auth_fail.contains(&m) {
+                auth_fail.push(m);
+            }
+        }
+        let mut subject = Vec::new();
+        for s in &self.subject {
+            if words(s).is_empty() {
+                return Err(err("subject")(format!(
+                    "'{s}' has no word to look for: give letters or digits"
+                )));
+            }
+            subject.push(s.clone());
+        }
+        Ok(Criteria {
+            from: self.from.as_deref().map(AddressPattern::parse),
+            to: self.to.as_deref().map(AddressPattern::parse),
+            subject,
+            message_id: given(&self.message_id).map(str::to_string),
+            queue_id: given(&self.queue_id).map(str::to_string),
+            statuses,
+            direction,
+            client_ip: given(&self.client_ip)
+                .map(IpFilter::parse)
+                .transpose()
+                .map_err(err("client_ip"))?,
+            host: given(&self.host).map(str::to_string),
+            since,
+            until,
+            spam: self.spam,
+            virus: self.virus,
+            auth_fail,
+            folder: given(&self.folder).map(str::to_string),
+        })
+    }
+}
+
+/// A criterion that cannot be read: which one (its CLI name with `_`, as the web API spells
+/// it) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriteriaError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for CriteriaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for CriteriaError {}
+
 /// Tokens longer than this are not words (base64 runs, hashes): the index skips them too.
 pub const MAX_WORD_BYTES: usize = 255;
 
@@ -392,6 +525,57 @@ mod tests {
         c.subject = vec!["grüße aus".into()];
         assert!(c.matches_trace(&t), "encoded subjects are searched decoded");
         assert_eq!(words("Straße-ÄRGER x"), vec!["straße", "ärger", "x"]);
+    }
+
+    #[test]
+    fn criteria_from_text() {
+        let z = crate::syslog::Zone::Utc;
+        let now = parse_time("2026-11-24T12:00:00Z", &z).unwrap();
+        let text = CriteriaText {
+            to: Some("@Example.com".into()),
+            status: vec!["bounced,deferred".into(), "in-progress".into(), "bounced".into()],
+            direction: Some("inbound".into()),
+            last: Some("24h".into()),
+            client_ip: Some("192.0.2.0/24".into()),
+            ..CriteriaText::default()
+        };
+        let c = text.parse(&z, now).unwrap();
+        assert_eq!(c.statuses, vec![Status::Bounced, Status::Deferred, Status::InProgress]);
+        assert_eq!(c.to, Some(AddressPattern::Domain("example.com".into())));
+        assert_eq!(c.direction, Some(Direction::Inbound));
+        assert_eq!(c.since.unwrap().to_rfc3339(), "2026-11-23T12:00:00+00:00");
+        let bad = |t: CriteriaText| t.parse(&z, now).unwrap_err();
+        let e = bad(CriteriaText {
+            status: vec!["lost".into()],
+            ..CriteriaText::default()
+        });
+        assert_eq!(e.field, "status");
+        assert!(e.message.contains("'lost' is not one of delivered"), "{e}");
+        assert_eq!(
+            bad(CriteriaText {
+                since: Some("2026-11-01".into()),
+                last: Some("1h".into()),
+                ..CriteriaText::default()
+            })
+            .field,
+            "last"
+        );
+        assert_eq!(
+            bad(CriteriaText {
+                subject: vec!["--".into()],
+                ..CriteriaText::default()
+            })
+            .to_string(),
+            "subject: '--' has no word to look for: give letters or digits"
+        );
+        assert_eq!(
+            bad(CriteriaText {
+                client_ip: Some("x".into()),
+                ..CriteriaText::default()
+            })
+            .field,
+            "client_ip"
+        );
     }
 
     #[test]

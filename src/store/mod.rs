@@ -48,6 +48,11 @@ impl Store {
             .unwrap_or_else(|| PathBuf::from("mailtrace-store"))
     }
 
+    /// Whether `root` holds a store (its marker file), without opening it.
+    pub fn exists(root: &Path) -> bool {
+        root.join(MARKER).is_file()
+    }
+
     /// Opens an existing store.
     pub fn open(root: &Path) -> Result<Store> {
         let marker = root.join(MARKER);

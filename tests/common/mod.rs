@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod web;
+
 /// `../shared/<rel>` beside the checkout, if present. When `CI=true` it must be present.
 #[allow(dead_code)] // not every test binary uses every helper
 pub fn shared(rel: &str) -> Option<PathBuf> {

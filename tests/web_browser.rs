@@ -1,0 +1,589 @@
+//! The page in a real headless browser (Debian's chromium, driven through chromedriver with
+//! fantoccini): load it, search by recipient, open a message and see its raw lines, download
+//! the CSV, and show hostile Subjects as text without running them.
+//!
+//! Skips (saying why) when chromedriver is missing, unless `CI=true`: then it fails.
+//! `MAILTRACE_SCREENSHOTS=DIR` saves `results.png` and `detail.png` there (for the README).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::web::{sample_store, serve, Running, BIN};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const TOKEN: &str = "browser-test-token-0123456789abcdef";
+/// "Now" for the servers: the evening after the sample day.
+const NOW: [&str; 2] = ["--now", "2026-11-25T20:00:00Z"];
+
+/// Whether the browser is here; when not, skipping is allowed only outside CI.
+fn browser_present() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{CHROMEDRIVER} and {CHROMIUM} are required when CI=true (apt-get install chromium chromium-driver)");
+    }
+    eprintln!(
+        "skipping the browser test: {CHROMEDRIVER} or {CHROMIUM} is missing (apt-get install chromium chromium-driver)"
+    );
+    false
+}
+
+/// Starts chromedriver on a free port and waits until it answers.
+fn start_chromedriver() -> (Running, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let running = Running(child);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (running, port)
+}
+
+async fn connect(port: u16, profile: &Path, downloads: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1400,1300",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            },
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("cannot start a chromium session through chromedriver")
+}
+
+/// Evaluates `expr` in the page until it is true (10 s at most); panics with `what` otherwise.
+async fn until(c: &Client, expr: &str, what: &str) {
+    let start = Instant::now();
+    loop {
+        let v = c.execute(&format!("return !!({expr});"), vec![]).await.unwrap();
+        if v == Value::Bool(true) {
+            return;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let text = c
+                .execute("return document.body.innerText;", vec![])
+                .await
+                .unwrap_or_default();
+            panic!("timed out waiting for {what} ({expr}); the page says:\n{text}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+async fn click(c: &Client, locator: Locator<'_>) {
+    c.find(locator).await.unwrap().click().await.unwrap();
+}
+
+/// Waits until the row count says `n` rows.
+async fn rows_shown(c: &Client, n: u64) {
+    let words = if n == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{n} rows")
+    };
+    until(
+        c,
+        &format!("document.getElementById('row-count').textContent === '{words}'"),
+        &words,
+    )
+    .await;
+}
+
+async fn eval(c: &Client, expr: &str) -> Value {
+    c.execute(&format!("return ({expr});"), vec![]).await.unwrap()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("MAILTRACE_SCREENSHOTS") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+        std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
+    }
+}
+
+fn cli_csv(store: &Path, to: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["search", "--to", to, "--format", "csv", "--store"])
+        .arg(store)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn page_end_to_end() {
+    if !browser_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let (_server, base) = serve(&store, &NOW);
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let (_guarded, guarded_base) = serve(&store, &[NOW[0], NOW[1], "--token-file", token_file.to_str().unwrap()]);
+    let (_driver, port) = start_chromedriver();
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let c = connect(port, &dir.path().join("profile"), &downloads).await;
+    // the scenario runs as a task so that a failed assertion still closes the browser
+    let session = c.clone();
+    let scenario = async move {
+        run(session.clone(), base.clone(), store, downloads.clone()).await;
+        more(session.clone(), base).await;
+        with_token(session, guarded_base, downloads).await;
+    };
+    let outcome = tokio::task::LocalSet::new()
+        .run_until(async move { tokio::task::spawn_local(scenario).await })
+        .await;
+    let _ = c.close().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
+    let (c, store, downloads) = (&c, store.as_path(), downloads.as_path());
+    // the page loads and lists the newest rows of the store
+    c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelectorAll('#results-body tr').length > 0",
+        "the first rows",
+    )
+    .await;
+    assert_eq!(text(c, "#row-count").await, "48 rows");
+    until(
+        c,
+        "!document.getElementById('summary').hidden",
+        "the per-status summary",
+    )
+    .await;
+    screenshot(c, "results.png").await;
+
+    // search by recipient, from the form
+    let to = c.find(Locator::Css("input[name=to]")).await.unwrap();
+    to.send_keys("accounts@example.com").await.unwrap();
+    click(c, Locator::Css("#search-button")).await;
+    rows_shown(c, 4).await;
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.as_str().contains("to=accounts%40example.com"),
+        "the query is in the URL: {url}"
+    );
+    let recipients = eval(
+        c,
+        "[...document.querySelectorAll('#results-body tr td:nth-child(3)')].map(td => td.textContent)",
+    )
+    .await;
+    assert!(
+        recipients
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r == "accounts@example.com"),
+        "{recipients}"
+    );
+    until(
+        c,
+        "!document.getElementById('summary').hidden",
+        "the per-status summary",
+    )
+    .await;
+    let summary = text(c, "#status-counts").await;
+    assert!(
+        summary.contains("delivered 3") && summary.contains("discarded 1"),
+        "{summary}"
+    );
+    // an encoded subject is shown decoded, the logged form in its title
+    let decoded = eval(
+        c,
+        "[...document.querySelectorAll('#results-body td.subject')].map(td => [td.textContent, td.title])",
+    )
+    .await;
+    assert_eq!(
+        decoded[0],
+        json!([
+            "Ihre Rechnung für November",
+            "=?UTF-8?Q?Ihre_Rechnung_f=C3=BCr_November?="
+        ])
+    );
+
+    // the query survives a reload (bookmarkable)
+    c.refresh().await.unwrap();
+    rows_shown(c, 4).await;
+    assert_eq!(
+        eval(c, "document.querySelector('input[name=to]').value").await,
+        "accounts@example.com"
+    );
+
+    // sorting by a column
+    click(c, Locator::Css("button.sort[data-key=status]")).await;
+    until(c, "location.search.includes('sort=status')", "the sort in the URL").await;
+    let statuses = eval(
+        c,
+        "[...document.querySelectorAll('#results-body .status')].map(s => s.textContent)",
+    )
+    .await;
+    assert_eq!(statuses, json!(["delivered", "delivered", "delivered", "discarded"]));
+
+    // CSV: the link carries the query; the download is the CLI's CSV
+    let href = eval(c, "document.getElementById('csv-link').href").await;
+    assert!(
+        href.as_str()
+            .unwrap()
+            .contains("/api/search.csv?to=accounts%40example.com"),
+        "{href}"
+    );
+    click(c, Locator::Css("#csv-link")).await;
+    let file = downloads.join("mailtrace.csv");
+    let start = Instant::now();
+    while !file.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "the CSV was not downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        cli_csv(store, "accounts@example.com")
+    );
+
+    // open a message: its recipients, timeline and raw lines
+    click(c, Locator::Css("tr[data-trace*='A3F1C2C801'] td.time a")).await;
+    until(c, "document.querySelector('#detail-body pre.raw')", "the raw lines").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("trace=mx1%3AA3F1C2C801"));
+    let raw = text(c, "#detail-body pre.raw").await;
+    assert!(
+        raw.contains("A3F1C2C801: client=smtp.woodgrove.example[192.0.2.120]"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("B7D2E2C9F0: client=localhost[127.0.0.1]"),
+        "the re-injected copy: {raw}"
+    );
+    let detail = text(c, "#detail-body").await;
+    assert!(detail.contains("Invoice INV-2026-1187 for November"));
+    assert!(detail.contains("jonas.berg@example.com") && detail.contains("Passed CLEAN"));
+    let events = eval(
+        c,
+        "document.querySelectorAll('#detail-body table.timeline tbody tr').length",
+    )
+    .await;
+    assert_eq!(events, json!(19));
+    screenshot(c, "detail.png").await;
+    // back to the results, as they were
+    click(c, Locator::Css("#back-link")).await;
+    until(
+        c,
+        "!document.getElementById('results').hidden && document.getElementById('detail').hidden",
+        "the results again",
+    )
+    .await;
+    assert_eq!(text(c, "#row-count").await, "4 rows");
+
+    // hostile subjects are text, and nothing of them runs
+    c.goto(&format!("{base}/?from=mallory%40attacker.example&timezone=UTC"))
+        .await
+        .unwrap();
+    rows_shown(c, 2).await;
+    let subjects = eval(
+        c,
+        "[...document.querySelectorAll('#results-body td.subject')].map(td => td.textContent)",
+    )
+    .await;
+    assert_eq!(
+        subjects,
+        json!([
+            "<img src=x onerror=\"window.__xss=2\"> invoice",
+            "<script>window.__xss=1</script>"
+        ])
+    );
+    assert_eq!(
+        eval(
+            c,
+            "document.querySelectorAll('#results-body img, #results-body script').length"
+        )
+        .await,
+        json!(0)
+    );
+    c.goto(&format!("{base}/?trace=7C1D2E3F40&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body pre.raw')",
+        "the hostile message's lines",
+    )
+    .await;
+    let raw = text(c, "#detail-body pre.raw").await;
+    assert!(raw.contains("warning: header Subject: <script>window.__xss=1</script> from attacker.example"));
+    assert!(text(c, "#detail-body")
+        .await
+        .contains("Saved <b onmouseover=alert(1)>x</b>"));
+    assert_eq!(
+        eval(
+            c,
+            "document.querySelectorAll('#detail-body script, #detail-body img, #detail-body b').length"
+        )
+        .await,
+        json!(0)
+    );
+    assert_eq!(
+        eval(c, "document.scripts.length").await,
+        json!(1),
+        "only the page's own script"
+    );
+    assert_eq!(
+        eval(c, "typeof window.__xss").await,
+        json!("undefined"),
+        "no hostile code ran"
+    );
+}
+
+/// Time ranges, the time-zone selector, paging, a link to a related message, and fields the
+/// page does not know yet (added by later versions) shown as they are.
+async fn more(c: Client, base: String) {
+    let c = &c;
+    let api = |q: &str| -> Value {
+        let mut res = ureq::get(&format!("{base}/api/search?{q}")).call().unwrap();
+        serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap()
+    };
+
+    // the preset "last 24 hours" (now: 2026-11-25 20:00 UTC) asks for last=24h
+    c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
+    rows_shown(c, 48).await;
+    c.execute("document.getElementById('range').value = '24h';", vec![])
+        .await
+        .unwrap();
+    click(c, Locator::Css("#search-button")).await;
+    let expected = api("last=24h")["total"].as_u64().unwrap();
+    assert!(expected > 0 && expected < 48, "{expected}");
+    rows_shown(c, expected).await;
+    assert!(c.current_url().await.unwrap().as_str().contains("last=24h"));
+
+    // a custom range, read in the zone chosen
+    c.execute(
+        "const f = document.getElementById('search-form');
+         f.elements.range.value = 'custom'; f.elements.range.dispatchEvent(new Event('change'));
+         f.elements.since.value = '2026-11-24T17:00'; f.elements.until.value = '2026-11-24T19:00';
+         f.elements.timezone.value = 'Europe/Berlin';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Css("#search-button")).await;
+    let expected = api("since=2026-11-24T17:00&until=2026-11-24T19:00&timezone=Europe/Berlin")["total"]
+        .as_u64()
+        .unwrap();
+    assert_ne!(
+        expected,
+        api("since=2026-11-24T17:00&until=2026-11-24T19:00&timezone=UTC")["total"]
+            .as_u64()
+            .unwrap(),
+        "the zone matters for this window"
+    );
+    rows_shown(c, expected).await;
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.as_str().contains("timezone=Europe%2FBerlin") && url.as_str().contains("since=2026-11-24T17%3A00"),
+        "{url}"
+    );
+
+    // times are shown in the zone chosen
+    c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
+    rows_shown(c, 48).await;
+    assert_eq!(text(c, "#results-body tr td.time").await, "2026-11-24 23:58:01");
+    c.execute(
+        "const z = document.getElementById('timezone'); z.value = 'Asia/Tokyo'; z.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    until(
+        c,
+        "document.querySelector('#results-body tr td.time').textContent === '2026-11-25 08:58:01'",
+        "Tokyo time",
+    )
+    .await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("timezone=Asia%2FTokyo"));
+
+    // paging: 48 rows, 25 a page
+    c.goto(&format!("{base}/?timezone=UTC&per_page=25")).await.unwrap();
+    until(
+        c,
+        "document.querySelectorAll('#results-body tr').length === 25",
+        "a page of 25",
+    )
+    .await;
+    assert_eq!(text(c, "#pager .page-no").await.trim(), "page 1 of 2");
+    let first_page = eval(c, "document.querySelector('#results-body tr').dataset.trace").await;
+    click(
+        c,
+        Locator::XPath("//div[@class='toolbar']//button[contains(., 'Next')]"),
+    )
+    .await;
+    until(
+        c,
+        "document.querySelectorAll('#results-body tr').length === 23",
+        "the second page",
+    )
+    .await;
+    assert!(c.current_url().await.unwrap().as_str().contains("page=2"));
+    assert_ne!(
+        eval(c, "document.querySelector('#results-body tr').dataset.trace").await,
+        first_page
+    );
+
+    // one click anywhere on a row opens the message
+    let trace = eval(c, "document.querySelector('#results-body tr').dataset.trace").await;
+    click(c, Locator::Css("#results-body tr td.status-cell")).await;
+    until(
+        c,
+        "document.querySelector('#detail-body pre.raw')",
+        "the message of the row clicked",
+    )
+    .await;
+    let url = c.current_url().await.unwrap();
+    let opened: String = url.query_pairs().find(|(k, _)| k == "trace").unwrap().1.into_owned();
+    assert_eq!(Value::from(opened), trace);
+
+    // a bounce links to its notice, and the notice back
+    c.goto(&format!("{base}/?trace=61E0B2C712&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body pre.raw')",
+        "the bounced message",
+    )
+    .await;
+    assert!(text(c, "#detail-body")
+        .await
+        .contains("a notice to the sender (bounce, delay, success) was queued as 7E2D12C7A0"));
+    click(c, Locator::LinkText("7E2D12C7A0")).await;
+    until(c, "location.search.includes('trace=7E2D12C7A0') && document.querySelector('#detail-body pre.raw') && document.getElementById('detail-body').textContent.includes('this is a notice about')", "the notice").await;
+    assert!(text(c, "#detail-body pre.raw").await.contains("7E2D12C7A0"));
+
+    // fields of later versions (spam_verdict, folder…) are shown as they come
+    c.execute(
+        "const real = window.fetch;
+         window.fetch = async (...args) => {
+           const res = await real(...args);
+           if (!String(args[0]).startsWith('api/trace/')) return res;
+           const body = await res.json();
+           for (const t of body) {
+             t.trace.spam_verdict = '<b>ham</b> score=-2.1';
+             for (const r of t.rows) r.folder = 'INBOX/<i>Invoices</i>';
+           }
+           return new Response(JSON.stringify(body), {status: res.status, headers: res.headers});
+         };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::LinkText("61E0B2C712")).await;
+    until(
+        c,
+        "document.getElementById('detail-body').textContent.includes('spam_verdict')",
+        "the extra trace field",
+    )
+    .await;
+    let detail = text(c, "#detail-body").await;
+    assert!(detail.contains("<b>ham</b> score=-2.1"), "{detail}");
+    assert!(
+        detail.contains("kai.schmitt@example.com · folder") && detail.contains("INBOX/<i>Invoices</i>"),
+        "{detail}"
+    );
+    assert_eq!(
+        eval(c, "document.querySelectorAll('#detail-body b, #detail-body i').length").await,
+        json!(0)
+    );
+}
+
+/// A server with a token: the page asks for it once, keeps it for the tab, and sends it with
+/// every call (the CSV download too).
+async fn with_token(c: Client, base: String, downloads: PathBuf) {
+    let c = &c;
+    c.goto(&format!("{base}/?to=accounts%40example.com&timezone=UTC"))
+        .await
+        .unwrap();
+    until(c, "!document.getElementById('token-panel').hidden", "the token form").await;
+    assert!(text(c, "#error").await.contains("needs its token"));
+    c.find(Locator::Css("#token-input"))
+        .await
+        .unwrap()
+        .send_keys(TOKEN)
+        .await
+        .unwrap();
+    click(c, Locator::Css("#token-form button")).await;
+    rows_shown(c, 4).await;
+    assert!(
+        !c.current_url().await.unwrap().as_str().contains(TOKEN),
+        "the token stays out of the URL"
+    );
+    c.refresh().await.unwrap();
+    rows_shown(c, 4).await;
+    assert_eq!(
+        eval(c, "document.getElementById('token-panel').hidden").await,
+        json!(true)
+    );
+    // the CSV link cannot carry the header: the page fetches it and saves what came
+    let file = downloads.join("mailtrace.csv");
+    let _ = std::fs::remove_file(&file);
+    click(c, Locator::Css("#csv-link")).await;
+    let start = Instant::now();
+    while !file.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the CSV was not downloaded with the token"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        csv.starts_with("time,last_time,host") && csv.lines().count() == 5,
+        "{csv}"
+    );
+}
