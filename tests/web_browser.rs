@@ -304,12 +304,19 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
     let detail = text(c, "#detail-body").await;
     assert!(detail.contains("Invoice INV-2026-1187 for November"));
     assert!(detail.contains("jonas.berg@example.com") && detail.contains("Passed CLEAN"));
+    // the filters' facts, in words: the verdict and score, DKIM, the folder each copy went to
+    assert!(detail.contains("CLEAN (score -0.912)"), "{detail}");
+    assert!(
+        detail.contains("amavis: passed — CLEAN") && detail.contains("Invoices"),
+        "{detail}"
+    );
     let events = eval(
         c,
         "document.querySelectorAll('#detail-body table.timeline tbody tr').length",
     )
     .await;
-    assert_eq!(events, json!(19));
+    // as many events as `show` gives (22: the MTA's lines and the filters' around it)
+    assert_eq!(events, json!(22));
     screenshot(c, "detail.png").await;
     // back to the results, as they were
     click(c, Locator::Css("#back-link")).await;
@@ -505,7 +512,7 @@ async fn more(c: Client, base: String) {
     until(c, "location.search.includes('trace=7E2D12C7A0') && document.querySelector('#detail-body pre.raw') && document.getElementById('detail-body').textContent.includes('this is a notice about')", "the notice").await;
     assert!(text(c, "#detail-body pre.raw").await.contains("7E2D12C7A0"));
 
-    // fields of later versions (spam_verdict, folder…) are shown as they come
+    // the known facts in words, fields of later versions as they come; all as text
     c.execute(
         "const real = window.fetch;
          window.fetch = async (...args) => {
@@ -514,7 +521,8 @@ async fn more(c: Client, base: String) {
            const body = await res.json();
            for (const t of body) {
              t.trace.spam_verdict = '<b>ham</b> score=-2.1';
-             for (const r of t.rows) r.folder = 'INBOX/<i>Invoices</i>';
+             t.trace.arc_result = '<b>none</b>';
+             for (const r of t.rows) r.later_field = 'INBOX/<i>Invoices</i>';
            }
            return new Response(JSON.stringify(body), {status: res.status, headers: res.headers});
          };",
@@ -525,14 +533,21 @@ async fn more(c: Client, base: String) {
     click(c, Locator::LinkText("61E0B2C712")).await;
     until(
         c,
-        "document.getElementById('detail-body').textContent.includes('spam_verdict')",
+        "document.getElementById('detail-body').textContent.includes('arc_result')",
         "the extra trace field",
     )
     .await;
     let detail = text(c, "#detail-body").await;
-    assert!(detail.contains("<b>ham</b> score=-2.1"), "{detail}");
     assert!(
-        detail.contains("kai.schmitt@example.com · folder") && detail.contains("INBOX/<i>Invoices</i>"),
+        detail.contains("Spam verdict") && detail.contains("<b>ham</b> score=-2.1"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("arc_result") && detail.contains("<b>none</b>"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("kai.schmitt@example.com · later_field") && detail.contains("INBOX/<i>Invoices</i>"),
         "{detail}"
     );
     assert_eq!(

@@ -20,10 +20,12 @@ const TOKEN_KEY = "mailtrace-token";
 // the row keys the table and the recipient list know; any other key is shown as it is
 const ROW_KEYS = new Set(["time", "last_time", "host", "mta", "queue_id", "queue_ids", "message_id",
   "from", "header_from", "to", "orig_to", "status", "dsn", "relay", "response", "subject",
-  "client_ip", "client_name", "helo", "sasl_user", "direction", "size", "attempts", "trace_id"]);
+  "client_ip", "client_name", "helo", "sasl_user", "direction", "size", "attempts", "trace_id",
+  "spam_verdict", "spam_score", "virus", "spf", "dkim", "dmarc", "folder", "policy_actions"]);
 const TRACE_KEYS = new Set(["trace_id", "host", "mta", "queue_ids", "message_id", "from",
   "header_from", "subject", "client", "size", "first_time", "last_time", "recipients",
-  "direction", "links", "filter", "actions", "timeline", "content_id"]);
+  "direction", "links", "filter", "actions", "timeline", "content_id", "spam_verdict", "spam_score",
+  "virus", "spf", "dkim", "dmarc", "policy_actions"]);
 const COLUMNS = [
   ["time", "Time"], ["from", "Sender"], ["to", "Recipient"], ["status", "Status"],
   ["subject", "Subject"], ["queue_id", "Queue ID"], ["direction", "Direction"],
@@ -505,6 +507,18 @@ function renderTrace(item) {
   for (const l of t.links || []) {
     kv(facts, "Related", `${LINK_WORDS[l.kind] || l.kind} `, traceLink(l.queue_id));
   }
+  if (t.spam_verdict || t.spam_score !== null && t.spam_score !== undefined) {
+    kv(facts, "Spam verdict", (t.spam_verdict || "") +
+      (t.spam_score !== null && t.spam_score !== undefined ? ` (score ${t.spam_score})` : ""));
+  }
+  if (t.virus) kv(facts, "Virus", t.virus);
+  for (const [key, name] of [["spf", "SPF"], ["dkim", "DKIM"], ["dmarc", "DMARC"]]) {
+    const a = t[key];
+    if (a) kv(facts, name, a.result + (a.domain ? ` (${a.domain})` : ""));
+  }
+  for (const p of t.policy_actions || []) {
+    kv(facts, "Policy", `${p.source}: ${p.action}` + (p.detail ? ` — ${p.detail}` : ""));
+  }
   kv(facts, "Trace ID", el("span", { class: "mono" }, t.trace_id));
   // fields added by later versions: shown as they are
   for (const [k, v] of Object.entries(t)) {
@@ -514,11 +528,11 @@ function renderTrace(item) {
 
   section.append(el("h3", {}, "Recipients"));
   const recipients = el("table", { class: "rows recipients" },
-    el("thead", {}, el("tr", {}, ...["Recipient", "Status", "DSN", "Relay", "Reply", "Attempts", "Delay", "When"]
+    el("thead", {}, el("tr", {}, ...["Recipient", "Status", "DSN", "Relay", "Reply", "Folder", "Attempts", "Delay", "When"]
       .map((h) => el("th", {}, h)))));
   const rb = el("tbody");
   const rcpts = t.recipients || [];
-  if (rcpts.length === 0) rb.append(el("tr", {}, el("td", { colspan: 8 }, "(none logged yet) "), ));
+  if (rcpts.length === 0) rb.append(el("tr", {}, el("td", { colspan: 9 }, "(none logged yet) "), ));
   for (const r of rcpts) {
     const d = r.delays;
     const delay = d
@@ -531,6 +545,7 @@ function renderTrace(item) {
       el("td", { class: "mono" }, r.dsn || ""),
       el("td", { class: "relay" }, r.relay || ""),
       el("td", { class: "response" }, r.response || ""),
+      el("td", {}, r.folder || ""),
       el("td", {}, r.attempts ? String(r.attempts) : ""),
       el("td", {}, delay),
       el("td", { class: "time" }, r.time ? fmtTime(r.time) : ""),
