@@ -112,6 +112,8 @@ pub type LineSink<'a> = dyn FnMut(&[u8], LineRef, Option<DateTime<Utc>>) + 'a;
 pub fn scan(inputs: &[Input], opts: &ScanOptions, mut on_trace: impl FnMut(Trace)) -> Result<ScanStats> {
     let total: u64 = inputs.iter().map(|i| i.len).sum();
     let mut pipeline = Pipeline::new(opts, None, total);
+    // nothing is stored: the ids of merged traces need not be kept for deleting
+    pipeline.assembler.forget_retired();
     for input in inputs {
         pipeline.read(input, Position::default(), false, None, &mut on_trace)?;
     }

@@ -128,11 +128,19 @@ pub struct Assembler {
     /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
     /// their first time: the store deletes what it may have written of them.
     retired: Vec<(String, DateTime<Utc>)>,
+    /// Whether to keep [`Assembler::retired`] (a one-shot scan writes nothing to delete, and
+    /// would keep them all).
+    #[serde(skip, default = "yes")]
+    track_retired: bool,
     #[serde(skip)]
     rules: DirectionRules,
     /// Keep each line's raw text in the timeline.
     #[serde(skip)]
     keep_text: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Assembler {
@@ -153,6 +161,7 @@ impl Assembler {
             noqueue_seen: (0, Vec::new()),
             around: around::Around::default(),
             retired: Vec::new(),
+            track_retired: true,
             rules,
             keep_text: false,
         }
@@ -218,6 +227,12 @@ impl Assembler {
     /// Trace ids merged into other traces since the last call.
     pub fn take_retired(&mut self) -> Vec<(String, DateTime<Utc>)> {
         std::mem::take(&mut self.retired)
+    }
+
+    /// Stops keeping the ids of merged traces (for a scan that stores nothing).
+    pub fn forget_retired(&mut self) {
+        self.track_retired = false;
+        self.retired = Vec::new();
     }
 
     fn entry(&self, ev: &Event<'_>) -> TimelineEntry {
@@ -559,7 +574,9 @@ impl Assembler {
     fn merge(&mut self, host: &str, parent: usize, child: usize, kind: LinkKind) {
         let c = self.slots[child].take().expect("child slot in use");
         self.free.push(child);
-        self.retired.push((c.trace.trace_id.clone(), c.trace.first_time));
+        if self.track_retired {
+            self.retired.push((c.trace.trace_id.clone(), c.trace.first_time));
+        }
         for qid in c.live.iter().chain(c.removed.iter()) {
             if let Some(m) = self.by_qid.get_mut(host) {
                 if m.get(qid) == Some(&child) {
@@ -1243,6 +1260,26 @@ mod tests {
         feed(&mut a, log, &mut out);
         a.finish(&mut out);
         out
+    }
+
+    /// The re-injected chain is merged into the first: the store hears of the merged id, a scan
+    /// that asked not to keep them holds none (it would hold every one of a long file).
+    #[test]
+    fn merged_ids_are_kept_only_when_asked() {
+        let log = "\
+Nov 10 00:07:32 mx1 postfix/smtpd[3]: BBBBB22222: client=localhost[127.0.0.1]
+Nov 10 00:07:33 mx1 postfix/qmgr[2]: BBBBB22222: from=<s@a.example>, size=150, nrcpt=1 (queue active)
+Nov 10 00:07:33 mx1 postfix/smtp[4]: AAAAA11111: to=<r@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=3.7, delays=0.09/0.01/0/3.6, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as BBBBB22222)
+";
+        let head = "Nov 10 00:07:27 mx1 postfix/smtpd[1]: AAAAA11111: client=a.example[192.0.2.1]\n";
+        let mut kept = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut kept, &format!("{head}{log}"), &mut out);
+        assert_eq!(kept.take_retired().len(), 1);
+        let mut scan = Assembler::new(DirectionRules::default());
+        scan.forget_retired();
+        feed(&mut scan, &format!("{head}{log}"), &mut out);
+        assert!(scan.take_retired().is_empty());
     }
 
     #[test]
