@@ -257,6 +257,19 @@ impl Assembler {
 
     fn exim_attempt(&mut self, ev: &Event<'_>, id: &str, a: &Attempt<'_>, outcome: Outcome) {
         let slot = self.exim_line(ev, id, false);
+        let address = self.exim_delivery(ev, slot, a, outcome);
+        // Dovecot's line about the copy (LMTP session in the reply, LDA by Message-ID and user)
+        let to_dovecot = a.host.is_none()
+            || a.transport.is_some_and(|t| t.to_ascii_lowercase().contains("lmtp"))
+            || a.confirmation.as_deref().is_some_and(|c| c.ends_with("Saved"));
+        if matches!(outcome, Outcome::Delivered) && a.to != ":blackhole:" && to_dovecot {
+            let reply = a.confirmation.clone().unwrap_or_default();
+            self.local_delivered(slot, ev.host, id, &address, &reply);
+        }
+    }
+
+    /// What one delivery attempt did to its recipient; returns the recipient's address.
+    fn exim_delivery(&mut self, ev: &Event<'_>, slot: usize, a: &Attempt<'_>, outcome: Outcome) -> String {
         // `=> marc <marc@example.com>`: a local delivery names the local part, then the address
         // it came as; `=> tdubois <sales@example.org>`: an alias expanded to a local user (of
         // the alias's domain); `=> bob@x <alias@y>`: the final address, then the original
@@ -340,6 +353,7 @@ impl Assembler {
                 }
             }
         }
+        address
     }
 
     fn exim_reject(&mut self, ev: &Event<'_>, r: &Reject<'_>, out: &mut Vec<Trace>) {
