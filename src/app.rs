@@ -46,6 +46,8 @@ pub struct Common {
     pub local_domains: Vec<String>,
     pub local_networks: Vec<String>,
     pub config: Option<PathBuf>,
+    /// The host of lines that name none (`--default-host`: Exim's own main log).
+    pub default_host: Option<String>,
 }
 
 impl Common {
@@ -134,6 +136,7 @@ impl Common {
             rules,
             progress: std::io::stderr().is_terminal(),
             keep_text: false,
+            default_host: self.default_host.clone().filter(|h| !h.trim().is_empty()),
         })
     }
 

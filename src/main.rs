@@ -332,6 +332,10 @@ struct ReadArgs {
     /// Config file (TOML: local_domains, local_networks, timezone); default: $MAILTRACE_CONFIG
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Host name for lines that carry none (Exim's own main log, which names no host): it
+    /// goes in the `host` column and the trace ids
+    #[arg(long, value_name = "NAME")]
+    default_host: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -473,6 +477,7 @@ impl ReadArgs {
             config: self.config,
             historical: false,
             now: None,
+            default_host: self.default_host,
         };
         if let Some(text) = now_text {
             let zone = c.zone()?;

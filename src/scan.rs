@@ -26,6 +26,8 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Keep every line's raw text in the timelines (for `show` and the store).
     pub keep_text: bool,
+    /// The host of lines that name none (Exim's own main log), instead of an empty one.
+    pub default_host: Option<String>,
 }
 
 /// Counts for one program (syslog tag).
@@ -253,7 +255,12 @@ impl Pipeline {
                             stats.no_envelope_examples.push(line.to_string());
                         }
                     }
-                    Parsed::Event(ev, family) => {
+                    Parsed::Event(mut ev, family) => {
+                        if ev.host.is_empty() {
+                            if let Some(h) = &opts.default_host {
+                                ev.host = h;
+                            }
+                        }
                         let unrecognised = matches!(ev.kind, EventKind::Unrecognised);
                         // consecutive lines often share a program: check the last one first
                         let idx = match *last_program {

@@ -243,3 +243,37 @@ fn index_then_search_the_store_with_its_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a mailtrace store"));
 }
+
+/// Exim's own main log names no host: `--default-host` gives its messages one (the `host`
+/// column and the trace ids); lines that name their host keep it.
+#[test]
+fn default_host_for_a_main_log() {
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/exim/overview/mail.log");
+    let rows = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(["search", "--format", "ndjson", "--timezone", "UTC", "--log", log])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let bare = rows(&[]);
+    assert!(
+        !bare.is_empty()
+            && bare
+                .iter()
+                .all(|r| r["host"] == "" && r["trace_id"].as_str().unwrap().starts_with(':'))
+    );
+    let named = rows(&["--default-host", "mx9"]);
+    assert_eq!(named.len(), bare.len());
+    assert!(named
+        .iter()
+        .all(|r| r["host"] == "mx9" && r["trace_id"].as_str().unwrap().starts_with("mx9:")));
+    // a syslog line names its host: the default does not replace it
+    let (_, out, _) = mailtrace(&["search", "--format", "ndjson", "--default-host", "mx9"]);
+    assert!(out.lines().all(|l| l.contains("\"host\":\"mx1\"")), "{out}");
+}
