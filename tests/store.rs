@@ -661,3 +661,40 @@ fn a_reject_log_indexed_after_its_main_log_adds_no_rows() {
     let from_logs = reading(vec![main, reject], &store, 2026, "UTC");
     assert_eq!(after_both, ndjson(&from_logs, &Criteria::default(), None));
 }
+
+/// Exim's own main log indexed with `--default-host`: the hot store and the archives give the
+/// rows a scan with the same host gives (the archive builds its traces again from lines that
+/// name no host).
+#[test]
+fn a_main_log_with_a_default_host_through_both_tiers() {
+    let log = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/exim/overview/mail.log");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let with_host = |c: Common| Common {
+        default_host: Some("mx9".into()),
+        ..c
+    };
+    let from_logs = with_host(reading(vec![log.clone()], &store, 2026, "UTC"));
+    let from_store = with_host(reading(Vec::new(), &store, 2026, "UTC"));
+    index_files(&from_store, std::slice::from_ref(&log));
+    let expected = ndjson(&from_logs, &Criteria::default(), None);
+    assert!(expected.contains("\"host\":\"mx9\""));
+    assert_eq!(ndjson(&from_store, &Criteria::default(), None), expected);
+    let archived = Common {
+        historical: true,
+        now: Some(
+            chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+        ),
+        ..from_store.clone()
+    };
+    let windows = mailtrace::store::retention::Windows {
+        hot_days: 1,
+        archive_days: 10_000,
+    };
+    maintain(&archived, windows, true, &mut Vec::new()).unwrap();
+    assert_eq!(ndjson(&archived, &Criteria::default(), None), expected);
+    let rows = rows(&expected);
+    same_shows(&from_logs, &archived, &rows);
+}

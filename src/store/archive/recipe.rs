@@ -31,6 +31,8 @@ pub struct Recipe {
     /// The line number of each, in its file.
     pub lines: Vec<u64>,
     pub direction: Option<Direction>,
+    /// The host given to lines that name none when they were indexed (`--default-host`).
+    pub bare_host: Option<String>,
 }
 
 impl Recipe {
@@ -47,17 +49,36 @@ impl Recipe {
         }
         pairs.sort_unstable();
         pairs.dedup();
-        let recipe = Recipe {
+        let mut recipe = Recipe {
             ordinals: pairs.iter().map(|p| p.0).collect(),
             lines: pairs.iter().map(|p| p.1).collect(),
             direction: st.trace.direction,
+            bare_host: None,
         };
         let lines: Vec<&Record> = recipe.ordinals.iter().map(|&o| &records[o as usize]).collect();
-        let mut built = recipe.assemble(&lines);
-        if built.len() != 1 {
-            return None;
+        if recipe.builds(st, &lines, names) {
+            return Some(recipe);
         }
-        let mut again = recipe.finish(built.pop()?, names);
+        // lines without a host of their own (Exim's main log) indexed with `--default-host`
+        if !st.trace.host.is_empty() {
+            recipe.bare_host = Some(st.trace.host.clone());
+            if recipe.builds(st, &lines, names) {
+                return Some(recipe);
+            }
+        }
+        None
+    }
+
+    /// Whether building from `lines` gives `st` back exactly (the lines' text aside).
+    fn builds(&self, st: &StoredTrace, lines: &[&Record], names: &BTreeMap<u32, String>) -> bool {
+        let mut built = self.assemble(lines);
+        if built.len() != 1 {
+            return false;
+        }
+        let Some(trace) = built.pop() else {
+            return false;
+        };
+        let mut again = self.finish(trace, names);
         let mut want = st.trace.clone();
         for e in &mut want.timeline {
             e.text = Box::default();
@@ -65,7 +86,7 @@ impl Recipe {
         for e in &mut again.trace.timeline {
             e.text = Box::default();
         }
-        (again.trace == want && again.files == st.files).then_some(recipe)
+        again.trace == want && again.files == st.files
     }
 
     /// Builds the trace from its lines (`lines[i]` is the record of `ordinals[i]`), with the
@@ -99,6 +120,11 @@ impl Recipe {
                 if let Some(t) = rec.time {
                     ev.time = t;
                 }
+                if ev.host.is_empty() {
+                    if let Some(h) = &self.bare_host {
+                        ev.host = h;
+                    }
+                }
                 assembler.push(&ev, &mut out);
             }
         }
@@ -123,6 +149,9 @@ impl Recipe {
     /// offsets are stored as differences, mostly 0 for a file read straight through).
     pub fn encode(&self, out: &mut Vec<u8>, last: &mut (u32, i64)) {
         out.push(direction_byte(self.direction));
+        let host = self.bare_host.as_deref().unwrap_or("");
+        varint(out, host.len() as u64);
+        out.extend_from_slice(host.as_bytes());
         varint(out, self.ordinals.len() as u64);
         let (mut prev_ord, mut prev_shift) = *last;
         for (i, (&o, &l)) in self.ordinals.iter().zip(&self.lines).enumerate() {
@@ -146,6 +175,13 @@ impl Recipe {
     pub fn decode(r: &mut &[u8], last: &mut (u32, i64)) -> Option<Recipe> {
         let (&d, rest) = r.split_first()?;
         *r = rest;
+        let host_len = read_varint(r) as usize;
+        if host_len > r.len() {
+            return None;
+        }
+        let (host, rest) = r.split_at(host_len);
+        *r = rest;
+        let bare_host = (host_len > 0).then(|| String::from_utf8_lossy(host).into_owned());
         let n = read_varint(r) as usize;
         if n > r.len() {
             return None;
@@ -154,6 +190,7 @@ impl Recipe {
             ordinals: Vec::with_capacity(n),
             lines: Vec::with_capacity(n),
             direction: direction_of(d),
+            bare_host,
         };
         let (mut prev_ord, mut prev_shift) = *last;
         for i in 0..n {
@@ -206,11 +243,13 @@ mod tests {
                 ordinals: vec![5, 9, 30],
                 lines: vec![105, 109, 130],
                 direction: Some(Direction::Inbound),
+                bare_host: None,
             },
             Recipe {
                 ordinals: vec![2, 3],
                 lines: vec![7, 1],
                 direction: None,
+                bare_host: Some("mx1".into()),
             },
         ];
         let mut out = Vec::new();
