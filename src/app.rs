@@ -274,16 +274,24 @@ pub fn search(
 /// Adds the archive tier's rows matching `c` to the hot tier's `rows` (newest first, at most
 /// `limit`); returns the rows and how many archived rows matched.
 fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
+    use rayon::prelude::*;
     let mut archived: Vec<Trace> = Vec::new();
-    for (_, path) in crate::store::archive::days(&store.archive_dir())? {
+    // the days are searched side by side (a trace is built again from its lines when read)
+    let days = crate::store::archive::days(&store.archive_dir())?;
+    let results: Vec<Result<Vec<crate::store::schema::StoredTrace>>> = days
+        .par_iter()
+        .map(|(_, path)| {
+            crate::store::archive::Archive::open(path).and_then(|a| {
+                if a.overlaps(c.since, c.until) {
+                    a.search(c)
+                } else {
+                    Ok(Vec::new())
+                }
+            })
+        })
+        .collect();
+    for found in results {
         // a damaged archive is named, and the rest of the store still answers
-        let found = crate::store::archive::Archive::open(&path).and_then(|a| {
-            if a.overlaps(c.since, c.until) {
-                a.search(c)
-            } else {
-                Ok(Vec::new())
-            }
-        });
         match found {
             Ok(traces) => archived.extend(traces.into_iter().map(|st| st.trace)),
             Err(e) => {

@@ -577,66 +577,75 @@ impl Archive {
     /// Reads the traces with these ordinals (sorted), block by block, building the ones kept
     /// as recipes from their lines.
     fn load(&self, ordinals: &[u32]) -> Result<Vec<StoredTrace>> {
-        let mut out = Vec::new();
+        let mut kept = Vec::with_capacity(ordinals.len());
         let mut f: Option<File> = None;
-        let mut lines: FxHashMap<usize, Vec<Record>> = FxHashMap::default();
         let mut i = 0;
         while i < ordinals.len() {
             let at = self.index.blocks.partition_point(|b| b.first + b.count <= ordinals[i]);
             let Some(b) = self.index.blocks.get(at) else {
                 break;
             };
-            let kept = self.trace_block(&mut f, b)?;
+            let mut block: Vec<Option<Kept>> = self.trace_block(&mut f, b)?.into_iter().map(Some).collect();
             while i < ordinals.len() && ordinals[i] < b.first + b.count {
-                match kept.get((ordinals[i] - b.first) as usize) {
-                    Some(Kept::Whole(st)) => out.push(st.as_ref().clone()),
-                    Some(Kept::Recipe(r)) => out.push(self.build(&mut f, &mut lines, r)?),
-                    None => {}
-                }
+                kept.extend(block.get_mut((ordinals[i] - b.first) as usize).and_then(Option::take));
                 i += 1;
             }
         }
-        Ok(out)
+        // the blocks of lines the recipes name, then the traces, each decoded side by side
+        let mut need: Vec<usize> = kept
+            .iter()
+            .filter_map(|k| match k {
+                Kept::Recipe(r) => Some(r),
+                Kept::Whole(_) => None,
+            })
+            .flat_map(|r| r.ordinals.iter().map(|&o| self.line_block_of(o)))
+            .collect();
+        need.sort_unstable();
+        need.dedup();
+        let shown = self.path.display();
+        let blocks: FxHashMap<usize, Vec<Record>> = need
+            .par_iter()
+            .filter_map(|&at| self.index.raw_blocks.get(at).map(|b| (at, b)))
+            .map(|(at, b)| {
+                let bytes = self.frame(&mut None, b)?;
+                let records = lines::decode(&bytes)
+                    .with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))?;
+                Ok((at, records))
+            })
+            .collect::<Result<_>>()?;
+        kept.into_par_iter()
+            .map(|k| match k {
+                Kept::Whole(st) => Ok(*st),
+                Kept::Recipe(r) => self.build(&blocks, &r),
+            })
+            .collect()
     }
 
-    /// Builds a trace kept as a recipe from the lines it names.
-    fn build(
-        &self,
-        f: &mut Option<File>,
-        cache: &mut FxHashMap<usize, Vec<Record>>,
-        recipe: &Recipe,
-    ) -> Result<StoredTrace> {
+    /// The line block that holds line `o` of the day (past the last one if none does).
+    fn line_block_of(&self, o: u32) -> usize {
+        self.index.raw_blocks.partition_point(|b| b.first + b.count <= o)
+    }
+
+    /// Builds a trace kept as a recipe from the lines it names (in `blocks`, decoded).
+    fn build(&self, blocks: &FxHashMap<usize, Vec<Record>>, recipe: &Recipe) -> Result<StoredTrace> {
         let shown = self.path.display();
         let mut records = Vec::with_capacity(recipe.ordinals.len());
         for &o in &recipe.ordinals {
-            let at = self.index.raw_blocks.partition_point(|b| b.first + b.count <= o);
-            let Some(b) = self.index.raw_blocks.get(at).filter(|b| b.first <= o) else {
+            let at = self.line_block_of(o);
+            let (Some(b), Some(block)) = (self.index.raw_blocks.get(at).filter(|b| b.first <= o), blocks.get(&at))
+            else {
                 bail!("the archive {shown} is damaged: a trace names line {o}, which it does not hold");
             };
-            if !cache.contains_key(&at) {
-                // a search keeps a few blocks at a time
-                if cache.len() >= 8 {
-                    cache.clear();
-                }
-                let bytes = self.frame(f, b)?;
-                cache.insert(
-                    at,
-                    lines::decode(&bytes)
-                        .with_context(|| format!("the archive {shown} is damaged at byte {}", b.offset))?,
-                );
-            }
-            let block = &cache[&at];
             let Some(r) = block.get((o - b.first) as usize) else {
                 bail!(
                     "the archive {shown} is damaged at byte {}: a block of lines is short",
                     b.offset
                 );
             };
-            records.push(r.clone());
+            records.push(r);
         }
-        let refs: Vec<&Record> = records.iter().collect();
         recipe
-            .build(&refs, &self.index.files)
+            .build(&records, &self.index.files)
             .with_context(|| format!("a trace of the archive {shown} no longer builds from its lines"))
     }
 
