@@ -94,22 +94,11 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Record>> {
     let mut r = bytes;
     let count = read_varint(&mut r) as usize;
     let layout = read_varint(&mut r);
-    let column = |r: &mut &[u8]| -> Result<Vec<u8>> {
-        let len = read_varint(r) as usize;
-        if len > r.len() {
-            bail!("a block of lines is cut short");
-        }
-        let (c, rest) = r.split_at(len);
-        *r = rest;
-        Ok(c.to_vec())
-    };
-    let (times, files, offsets) = (column(&mut r)?, column(&mut r)?, column(&mut r)?);
-    let (first, second) = (column(&mut r)?, column(&mut r)?);
-    let (mut times, mut files, mut offsets) = (&times[..], &files[..], &offsets[..]);
+    let (mut times, mut files, mut offsets) = (column(&mut r)?, column(&mut r)?, column(&mut r)?);
+    let (mut heads, mut tails) = (column(&mut r)?, column(&mut r)?);
     let mut out = Vec::with_capacity(count.min(1 << 20));
     let mut last_time = 0i64;
     let mut next: Option<(u32, u64)> = None;
-    let (mut heads, mut tails) = (&first[..], &second[..]);
     for _ in 0..count {
         if times.is_empty() {
             bail!("a block of lines is cut short");
@@ -149,6 +138,17 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Record>> {
         });
     }
     Ok(out)
+}
+
+/// The next column: its length, then its bytes (borrowed from the block).
+fn column<'a>(r: &mut &'a [u8]) -> Result<&'a [u8]> {
+    let len = read_varint(r) as usize;
+    if len > r.len() {
+        bail!("a block of lines is cut short");
+    }
+    let (c, rest) = r.split_at(len);
+    *r = rest;
+    Ok(c)
 }
 
 fn take_line(r: &mut &[u8]) -> Result<Vec<u8>> {
