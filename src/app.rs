@@ -429,6 +429,11 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
         stats.unrecognised(),
         stats.no_envelope
     )?;
+    writeln!(
+        out,
+        "Other programs:    {} lines (programs mailtrace does not read: not counted as unrecognised)",
+        stats.other_programs()
+    )?;
     writeln!(out, "Messages (traces): {}", stats.traces)?;
     if stats.repeated > 0 {
         writeln!(
@@ -459,6 +464,10 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     }
     writeln!(out, "\nLines per program (unrecognised)")?;
     for (p, s) in &stats.programs {
+        if !s.read {
+            writeln!(out, "  {p:<32} {:>9} (not read)", s.lines)?;
+            continue;
+        }
         writeln!(out, "  {p:<32} {:>9} ({})", s.lines, s.unrecognised)?;
         for e in &s.examples {
             writeln!(out, "      e.g. {}", e.chars().take(160).collect::<String>())?;

@@ -200,6 +200,8 @@ pub enum EventKind<'a> {
     Admin { qid: &'a str, action: AdminAction },
     /// amavis `Passed …` / `Blocked …` verdict.
     ContentFilter {
+        /// amavis's `(pid-n)` log id of the task, which its other lines of the message carry.
+        task: Option<&'a str>,
         passed: bool,
         /// `CLEAN`, `SPAM`, `INFECTED`, `BANNED`, `SPAMMY`, `BAD-HEADER`, …
         category: &'a str,
@@ -271,7 +273,19 @@ pub enum EventKind<'a> {
         end: bool,
     },
     /// A line we understood that does not change any trace (TLS, anvil, statistics, warnings).
+    /// With a queue id (`QID: not authenticated`), it is still a line of that message's
+    /// timeline.
     Info { qid: Option<&'a str> },
+    /// A line of a content filter's task (amavis `(11412-17) Checking: …`, keyed by the
+    /// `(pid-n)` log id): it joins the message of the task's verdict, which names the queue id.
+    FilterTask {
+        task: &'a str,
+        /// Whether the line's text was understood (counted unrecognised otherwise).
+        understood: bool,
+    },
+    /// A line of a program we read, about message `qid`, whose text we do not understand:
+    /// counted as unrecognised, and still on that message's timeline.
+    UnrecognisedFor { qid: &'a str },
     /// A line of a known program whose message we do not understand.
     Unrecognised,
 }
@@ -322,8 +336,18 @@ impl EventKind<'_> {
             EventKind::ContentFilter { qid, .. } | EventKind::SpamCheck { qid, .. } | EventKind::Auth { qid, .. } => {
                 *qid
             }
-            EventKind::Note { qid, .. } => Some(qid),
+            EventKind::Note { qid, .. } | EventKind::UnrecognisedFor { qid } => Some(qid),
             _ => None,
         }
+    }
+
+    /// Whether the line's text was not understood (what `stats` counts as unrecognised).
+    pub fn is_unrecognised(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Unrecognised
+                | EventKind::UnrecognisedFor { .. }
+                | EventKind::FilterTask { understood: false, .. }
+        )
     }
 }

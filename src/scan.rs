@@ -37,6 +37,9 @@ pub struct ProgramStats {
     pub unrecognised: u64,
     /// Up to three unrecognised lines, as examples.
     pub examples: Vec<String>,
+    /// Whether mailtrace reads this program (Postfix, Exim and the programs around them);
+    /// the lines of others are counted apart, never as unrecognised.
+    pub read: bool,
 }
 
 /// Counts for one input file.
@@ -51,6 +54,8 @@ pub struct FileStats {
     /// Exim lines (its own log, or `exim[pid]:` in syslog), reject-log header lines included.
     pub exim_lines: u64,
     pub exim_unrecognised: u64,
+    /// Lines of programs mailtrace does not read (sshd, CRON, …).
+    pub other_lines: u64,
     /// Where a compressed file's data was damaged or cut short (the lines before it were read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
@@ -103,6 +108,11 @@ impl ScanStats {
     /// Lines that were not turned into an understood event.
     pub fn unrecognised(&self) -> u64 {
         self.no_envelope + self.programs.values().map(|p| p.unrecognised).sum::<u64>()
+    }
+
+    /// Lines of programs mailtrace does not read (not counted as unrecognised).
+    pub fn other_programs(&self) -> u64 {
+        self.programs.values().filter(|p| !p.read).map(|p| p.lines).sum()
     }
 }
 
@@ -261,7 +271,9 @@ impl Pipeline {
                                 ev.host = h;
                             }
                         }
-                        let unrecognised = matches!(ev.kind, EventKind::Unrecognised);
+                        // lines of programs mailtrace does not read are counted apart
+                        let other = family == Family::Other;
+                        let unrecognised = !other && ev.kind.is_unrecognised();
                         // consecutive lines often share a program: check the last one first
                         let idx = match *last_program {
                             Some(i) if programs[i].0 == ev.program => i,
@@ -280,6 +292,8 @@ impl Pipeline {
                         };
                         let p = &mut programs[idx].1;
                         p.lines += 1;
+                        p.read = !other;
+                        fs.other_lines += u64::from(other);
                         if unrecognised {
                             p.unrecognised += 1;
                             if p.examples.len() < 3 {
@@ -297,7 +311,8 @@ impl Pipeline {
                             }
                             _ => {}
                         }
-                        if !unrecognised {
+                        // a line not understood but about a message still joins its timeline
+                        if !matches!(ev.kind, EventKind::Unrecognised) {
                             assembler.push(&ev, done);
                             stats.peak_open = stats.peak_open.max(assembler.open_count());
                             for t in done.drain(..) {

@@ -19,14 +19,18 @@ pub fn parse(message: &str) -> EventKind<'_> {
         Some(r) => r.split_once(") ").map_or(r, |(_, r)| r),
         None => message,
     };
+    let task = task_id(message);
     let (passed, rest) = if let Some(r) = rest.strip_prefix("Passed ") {
         (true, r)
     } else if let Some(r) = rest.strip_prefix("Blocked ") {
         (false, r)
-    } else if is_known_note(message, rest) {
-        return EventKind::Info { qid: None };
     } else {
-        return EventKind::Unrecognised;
+        let understood = is_known_note(message, rest);
+        return match task {
+            Some(task) => EventKind::FilterTask { task, understood },
+            None if understood => EventKind::Info { qid: None },
+            None => EventKind::Unrecognised,
+        };
     };
     let cat_end = rest.find([' ', ',']).unwrap_or(rest.len());
     let category = &rest[..cat_end];
@@ -61,6 +65,7 @@ pub fn parse(message: &str) -> EventKind<'_> {
         })
         .unwrap_or_default();
     EventKind::ContentFilter {
+        task,
         passed,
         category,
         qid: field(rest, ", Queue-ID: "),
@@ -72,6 +77,13 @@ pub fn parse(message: &str) -> EventKind<'_> {
         hits: field(rest, ", Hits: ").and_then(|h| h.parse().ok()),
         reason: detail,
     }
+}
+
+/// The `(pid-n)` log id a line of one amavis task starts with (`(11412-17)`, `(29309-01-2)`).
+fn task_id(message: &str) -> Option<&str> {
+    let (id, _) = message.strip_prefix('(')?.split_once(") ")?;
+    let digits_and_dashes = id.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    (digits_and_dashes && id.contains('-') && id.as_bytes()[0].is_ascii_digit()).then_some(id)
 }
 
 /// Lines amavis writes beside its verdicts: per-task trace lines (`(29309-01) ESMTP …`,
@@ -196,10 +208,12 @@ mod tests {
             recipients,
             hits,
             reason,
+            task,
         } = ev
         else {
             panic!()
         };
+        assert_eq!(task, Some("29309-01"));
         assert!(passed);
         assert_eq!(category, "CLEAN");
         assert_eq!(qid, Some("0859737C64D"));
@@ -237,9 +251,26 @@ mod tests {
             "(11412-17) ESMTP :10024 /var/lib/amavis/tmp/amavis-x: <a@b> -> <c@d> SIZE=1358",
             "sd_notify (no socket): STATUS=Starting child process(es), ready for work.",
         ] {
-            assert!(matches!(parse(note), EventKind::Info { qid: None }), "{note}");
+            assert!(
+                matches!(
+                    parse(note),
+                    EventKind::Info { qid: None }
+                        | EventKind::FilterTask {
+                            task: "11412-17",
+                            understood: true
+                        }
+                ),
+                "{note}"
+            );
         }
-        assert!(matches!(parse("(11412-17) something new"), EventKind::Unrecognised));
+        assert!(matches!(
+            parse("(11412-17) something new"),
+            EventKind::FilterTask {
+                task: "11412-17",
+                understood: false
+            }
+        ));
+        assert!(matches!(parse("something new"), EventKind::Unrecognised));
     }
 
     #[test]
@@ -259,7 +290,10 @@ mod tests {
         assert_eq!(qid, Some("2CB3D37D5AC"));
         assert!(matches!(
             parse("(11412-17) Checking: C8nxh_lSIJmK [1.2.3.4] <a@b> -> <c@d>"),
-            EventKind::Info { qid: None }
+            EventKind::FilterTask {
+                task: "11412-17",
+                understood: true
+            }
         ));
     }
 }

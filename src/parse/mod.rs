@@ -125,7 +125,12 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
         Family::OpenDmarc => opendmarc::parse(env.message),
         Family::Rspamd => rspamd::parse(env.message),
         Family::Exim => exim_syslog_kind(env.message),
-        Family::Other => EventKind::Unrecognised,
+        // a program mailtrace does not read: its line may still name a message
+        // (`QID: header …`), and joins that message's timeline when it is open
+        Family::Other => match fields::queue_id(env.message) {
+            Some((qid, _)) => EventKind::Info { qid: Some(qid) },
+            None => EventKind::Unrecognised,
+        },
     };
     Parsed::Event(
         Event {

@@ -3,8 +3,10 @@
 //! `QID: DKIM verification successful`, `QID: s=SEL d=DOMAIN SSL` (a good signature, with its
 //! domain), `QID: s=SEL d=DOMAIN SSL error:…bad signature`, `QID: bad signature data`,
 //! `QID: no signature data`, `QID: key retrieval failed (s=SEL, d=DOMAIN)…` and, for mail it
-//! signs, `QID: DKIM-Signature field added (s=SEL, d=DOMAIN)`. Its other notes (`not
-//! authenticated`, `… not internal`, start-up lines) are understood and change nothing.
+//! signs, `QID: DKIM-Signature field added (s=SEL, d=DOMAIN)`. Its other notes about a message (`not
+//! authenticated`, `… not internal`, `no signing table match …`) change nothing but are lines
+//! of that message's timeline; start-up lines are understood; anything else is unrecognised
+//! (still on the timeline when it names a queue id).
 
 use super::fields::queue_id;
 use crate::event::{AuthMethod, EventKind};
@@ -12,7 +14,11 @@ use crate::event::{AuthMethod, EventKind};
 /// Parses an OpenDKIM message (after `opendkim[pid]: `).
 pub fn parse(message: &str) -> EventKind<'_> {
     let Some((qid, text)) = queue_id(message) else {
-        return EventKind::Info { qid: None };
+        return if PROCESS_NOTES.iter().any(|p| message.starts_with(p)) {
+            EventKind::Info { qid: None }
+        } else {
+            EventKind::Unrecognised
+        };
     };
     let auth = |result, domain| EventKind::Auth {
         qid: Some(qid),
@@ -54,8 +60,59 @@ pub fn parse(message: &str) -> EventKind<'_> {
             .map(|(_, d)| d.split([')', ',', ' ']).next().unwrap_or(d));
         return auth("temperror", domain);
     }
-    EventKind::Info { qid: None }
+    if MESSAGE_NOTES.iter().any(|p| text.starts_with(p)) || text.ends_with(" not internal") {
+        return EventKind::Info { qid: Some(qid) };
+    }
+    EventKind::UnrecognisedFor { qid }
 }
+
+/// Notes about one message that set nothing: the client is not one it signs for (`h [ip] not
+/// internal`, `not authenticated`), nothing to sign, verification details, header parsing.
+const MESSAGE_NOTES: &[&str] = &[
+    "not authenticated",
+    "no signing table match",
+    "message has signatures from",
+    "failed to parse",
+    "can't parse",
+    "can't determine",
+    "no MTA name match",
+    "external host ",
+    "signing table references",
+    "error loading key",
+    "can't load key",
+    "no sender header found",
+    "ADSP ",
+    "SSL ",
+    "dkim_",
+    "DKIM ",
+    "unable to ",
+    "header field ",
+    "signature ",
+    "resigning",
+    "discarding",
+    "rejecting",
+    "missing header",
+    "oversized signature",
+];
+
+/// Notes of the filter process itself (start-up, reload, configuration).
+const PROCESS_NOTES: &[&str] = &[
+    "OpenDKIM Filter v",
+    "Sendmail DKIM Filter",
+    "Ignoring ",
+    "terminating",
+    "reloading",
+    "configuration ",
+    "exiting",
+    "dkimf_",
+    "[",
+    "can't ",
+    "mi_",
+    "smfi_",
+    "milter ",
+    "key ",
+    "dkim_",
+];
 
 #[cfg(test)]
 mod tests {
@@ -99,8 +156,17 @@ mod tests {
         ));
         assert!(matches!(
             parse("4B2A81C: not authenticated"),
-            EventKind::Info { qid: None }
+            EventKind::Info { qid: Some("4B2A81C") }
         ));
+        assert!(matches!(
+            parse("4B2A81C: h-083963ec00313e9 [147.53.75.90] not internal"),
+            EventKind::Info { qid: Some("4B2A81C") }
+        ));
+        assert!(matches!(
+            parse("4B2A81C: something new"),
+            EventKind::UnrecognisedFor { qid: "4B2A81C" }
+        ));
+        assert!(matches!(parse("lorem ipsum dolor"), EventKind::Unrecognised));
         assert!(matches!(
             parse("OpenDKIM Filter v2.11.0 starting (args: -x /etc/opendkim.conf)"),
             EventKind::Info { qid: None }

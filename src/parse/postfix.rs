@@ -63,7 +63,11 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
         };
     }
     if let Some((qid, rest)) = queue_id(message) {
-        return with_qid(daemon, qid, rest);
+        // a line about a message stays on its timeline even when its text is not understood
+        return match with_qid(daemon, qid, rest) {
+            EventKind::Unrecognised => EventKind::UnrecognisedFor { qid },
+            ev => ev,
+        };
     }
     without_qid(daemon, message)
 }

@@ -273,10 +273,14 @@ impl Assembler {
             EventKind::ContentFilter {
                 qid: Some(qid),
                 queued_as,
+                task,
                 ..
             } => {
                 let slot = self.slot_for(ev, qid, false);
                 self.apply(slot, ev);
+                if let Some(task) = task {
+                    self.task_verdict(ev.host, task, qid, slot);
+                }
                 for child in queued_as {
                     self.link(ev.host, slot, child, LinkKind::Reinjected, ev.time);
                 }
@@ -285,8 +289,16 @@ impl Assembler {
             | EventKind::Auth { .. }
             | EventKind::Note { .. }
             | EventKind::Mailbox { .. }
-            | EventKind::Screen { .. } => {
+            | EventKind::Screen { .. }
+            | EventKind::FilterTask { .. } => {
                 self.around(ev);
+            }
+            // a note about a message from a program around the MTA (OpenDKIM's `QID: not
+            // authenticated`) or from one mailtrace does not read: a line of its timeline
+            EventKind::Info { qid: Some(qid) } | EventKind::UnrecognisedFor { qid }
+                if !crate::parse::postfix::is_postfix(ev.program) =>
+            {
+                self.note_line(ev, qid);
             }
             EventKind::Disconnect { .. } => self.session_end(ev, None),
             EventKind::LostConnection { after, .. } => self.session_end(ev, Some(after)),

@@ -73,10 +73,24 @@ struct Delivered {
     recipient: String,
 }
 
+/// The lines of one amavis task (`(11412-17)`): held until its verdict names the queue id,
+/// then the queue id, for the lines after it (`TIMING`).
+#[derive(Default, Serialize, Deserialize)]
+struct Task {
+    entries: Vec<TimelineEntry>,
+    qid: Option<String>,
+}
+
+/// Lines of one amavis task kept while its verdict has not come (a task logs a dozen or so).
+const TASK_LINES: usize = 64;
+
 /// Facts waiting for their message, per host. Each entry carries when it was seen, and is
 /// dropped [`FACT_WAIT_SECS`] later.
 #[derive(Default, Serialize, Deserialize)]
 pub(super) struct Around {
+    /// amavis task id → its lines or its message.
+    #[serde(default)]
+    tasks: PerHost<Task>,
     /// LMTP session (or LDA Message-ID and user) → Dovecot's outcome.
     mailbox: PerHost<PendingMailbox>,
     /// LMTP session → the delivery Postfix logged first.
@@ -100,6 +114,9 @@ impl Around {
             v.retain(|(_, t)| fresh(t));
         }
         for m in self.screens.values_mut() {
+            m.retain(|_, (_, t)| fresh(t));
+        }
+        for m in self.tasks.values_mut() {
             m.retain(|_, (_, t)| fresh(t));
         }
     }
@@ -175,7 +192,7 @@ impl Assembler {
                 ..
             } => {
                 let slot = match qid {
-                    Some(q) => self.open_slot(ev.host, q),
+                    Some(q) => self.fact_slot(ev, q),
                     None => message_id.and_then(|m| {
                         self.slots.iter().position(|o| {
                             o.as_ref().is_some_and(|o| {
@@ -202,7 +219,7 @@ impl Assembler {
                 domain,
                 ..
             } => {
-                if let Some(slot) = self.open_slot(ev.host, qid) {
+                if let Some(slot) = self.fact_slot(ev, qid) {
                     let entry = self.entry(ev);
                     let t = &mut self.open_mut(slot).trace;
                     t.timeline.push(entry);
@@ -226,13 +243,14 @@ impl Assembler {
                 action,
                 detail,
             } => {
-                if let Some(slot) = self.open_slot(ev.host, qid) {
+                if let Some(slot) = self.fact_slot(ev, qid) {
                     let entry = self.entry(ev);
                     let t = &mut self.open_mut(slot).trace;
                     t.timeline.push(entry);
                     t.add_action(source, action, detail);
                 }
             }
+            EventKind::FilterTask { task, .. } => self.task_line(ev, task),
             EventKind::Mailbox { .. } => self.mailbox_line(ev),
             EventKind::Screen {
                 peer,
@@ -262,6 +280,64 @@ impl Assembler {
             _ => return false,
         }
         true
+    }
+
+    /// The open trace of `qid`, or, for a program mailtrace reads whose line names a message
+    /// not open (its MTA lines are in another file, as with syslog's `mail.warn`, or were
+    /// never logged), a new trace of its own: a line about a message is never dropped. Its
+    /// first and last times are those of the line; later MTA lines of the id join it.
+    fn fact_slot(&mut self, ev: &Event<'_>, qid: &str) -> Option<usize> {
+        if let Some(slot) = self.open_slot(ev.host, qid) {
+            return Some(slot);
+        }
+        if crate::parse::family(ev.program) == crate::parse::Family::Other {
+            return None;
+        }
+        Some(self.slot_for(ev, qid, false))
+    }
+
+    /// A line about message `qid` that sets nothing (see [`Assembler::fact_slot`]).
+    pub(super) fn note_line(&mut self, ev: &Event<'_>, qid: &str) {
+        if let Some(slot) = self.fact_slot(ev, qid) {
+            let entry = self.entry(ev);
+            self.open_mut(slot).trace.timeline.push(entry);
+        }
+    }
+
+    /// A line of an amavis task: on the timeline of the task's message once its verdict named
+    /// it, held until then.
+    fn task_line(&mut self, ev: &Event<'_>, task: &str) {
+        let entry = self.entry(ev);
+        let slot = self
+            .around
+            .tasks
+            .get(ev.host)
+            .and_then(|m| m.get(task))
+            .and_then(|(t, _)| t.qid.as_deref())
+            .and_then(|q| self.open_slot(ev.host, q));
+        if let Some(slot) = slot {
+            self.open_mut(slot).trace.timeline.push(entry);
+            return;
+        }
+        let (t, _) = host_entry(&mut self.around.tasks, ev.host)
+            .entry(task.to_string())
+            .or_insert_with(|| (Task::default(), ev.time));
+        if t.entries.len() < TASK_LINES {
+            t.entries.push(entry);
+        }
+    }
+
+    /// amavis's verdict for `task` named its message (`slot`): the task's lines so far join it,
+    /// and later ones will.
+    pub(super) fn task_verdict(&mut self, host: &str, task: &str, qid: &str, slot: usize) {
+        let now = self.clock.unwrap_or_default();
+        let (t, since) = host_entry(&mut self.around.tasks, host)
+            .entry(task.to_string())
+            .or_insert_with(|| (Task::default(), now));
+        *since = now;
+        t.qid = Some(qid.to_string());
+        let entries = std::mem::take(&mut t.entries);
+        self.open_mut(slot).trace.timeline.extend(entries);
     }
 
     /// policyd-spf: no queue id (see the module notes).
