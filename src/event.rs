@@ -132,12 +132,17 @@ pub enum EventKind<'a> {
     Disconnect { peer: Peer<'a>, commands: Option<&'a str> },
     /// smtpd `lost connection after CMD from …` / `timeout after …`.
     LostConnection { peer: Peer<'a>, after: &'a str },
-    /// smtpd `QID: client=name[addr]`, with SASL fields when the client authenticated.
+    /// smtpd `QID: client=name[addr]`, with SASL fields when the client authenticated, and
+    /// what a content filter passed on by XFORWARD (`orig_queue_id=QID0, orig_client=h[ip]`).
     Client {
         qid: &'a str,
         peer: Peer<'a>,
         sasl_method: Option<&'a str>,
         sasl_user: Option<&'a str>,
+        /// The queue id of the message before the filter (`orig_queue_id=`).
+        orig_queue_id: Option<&'a str>,
+        /// The client the message came from before the filter (`orig_client=`).
+        orig_client: Option<Peer<'a>>,
     },
     /// smtpd / cleanup / milter policy decision. `qid` is `None` for `NOQUEUE`.
     Policy {

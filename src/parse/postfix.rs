@@ -200,14 +200,20 @@ fn strip_angles(v: &str) -> &str {
 }
 
 fn client<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
-    let Some((peer, _)) = peer(rest) else {
+    let Some((client, _)) = peer(rest) else {
         return EventKind::Unrecognised;
     };
     EventKind::Client {
         qid,
-        peer,
+        peer: client,
         sasl_method: plain_field(rest, "sasl_method"),
         sasl_user: plain_field(rest, "sasl_username"),
+        orig_queue_id: plain_field(rest, "orig_queue_id").filter(|q| super::fields::is_queue_id(q)),
+        orig_client: rest
+            .find("orig_client=")
+            .and_then(|at| peer(&rest[at + "orig_client=".len()..]))
+            .map(|(p, _)| p)
+            .filter(|p| !p.addr.is_empty() && p.addr != "unknown"),
     }
 }
 

@@ -86,6 +86,10 @@ struct Open {
     /// the relay of the deferral that follows it.
     #[serde(default)]
     exim_host: Option<String>,
+    /// The re-injected copy that named this message by XFORWARD (`orig_queue_id=`): a
+    /// hand-off to the filter that logs no `queued as` still leads to it.
+    #[serde(default)]
+    xforward_child: Option<String>,
 }
 
 /// Folds events into traces. Feed events with [`Assembler::push`], collect finished traces
@@ -317,14 +321,33 @@ impl Assembler {
                     let pending = std::mem::take(&mut session.pending);
                     self.open_mut(slot).trace.timeline.extend(pending);
                 }
-                if let EventKind::Client { peer, .. } = kind {
-                    let spf = self.take_spf(ev.host, peer.addr);
-                    around::join_spf(&mut self.open_mut(slot).trace, spf);
-                }
                 self.apply(slot, ev);
+                match kind {
+                    EventKind::Client {
+                        orig_queue_id: Some(parent),
+                        ..
+                    } => self.xforward(ev.host, slot, qid, parent),
+                    // the sender is known: the SPF results of the client for that sender
+                    EventKind::Queued { from, .. } => self.join_spf_results(slot, from),
+                    _ => {}
+                }
             }
         }
         self.expire(out);
+    }
+
+    /// A content filter re-injected message `qid` (in `slot`) and named the message it came
+    /// from by XFORWARD (`orig_queue_id=PARENT`): when that message is open on this host, the
+    /// copy joins it as its re-injection, whether or not the hand-off logs `queued as`.
+    fn xforward(&mut self, host: &str, slot: usize, qid: &str, parent: &str) {
+        let Some(p) = self.by_qid.get(host).and_then(|m| m.get(parent)).copied() else {
+            return;
+        };
+        if p == slot {
+            return;
+        }
+        self.open_mut(p).xforward_child = Some(qid.to_string());
+        self.merge(host, p, slot, LinkKind::Reinjected);
     }
 
     /// Hands out every trace still open: the input ended.
@@ -486,6 +509,7 @@ impl Assembler {
             queued: false,
             closed: None,
             exim_host: None,
+            xforward_child: None,
         };
         let slot = match self.free.pop() {
             Some(i) => {
@@ -732,10 +756,13 @@ impl Assembler {
                 peer,
                 sasl_method,
                 sasl_user,
+                orig_client,
                 ..
             } => {
                 let t = &mut self.open_mut(slot).trace;
                 if t.client.ip.is_none() {
+                    // a re-injected copy's client is the filter: XFORWARD names the real one
+                    let peer = orig_client.as_ref().unwrap_or(peer);
                     t.client.ip = Some(peer.addr.to_string());
                     t.client.name = Some(peer.name.to_string());
                     t.client.sasl_user = sasl_user.map(str::to_string);
@@ -850,14 +877,16 @@ impl Assembler {
         };
         let host = ev.host;
         let loopback_relay = relay.is_some_and(is_loopback_relay);
+        let xforward_child = self.slots[slot].as_ref().and_then(|o| o.xforward_child.clone());
         let mut link: Option<(&str, LinkKind)> = None;
         let (new_status, in_filter, filter_discard) = match status {
             DeliveryStatus::Sent | DeliveryStatus::Deliverable => {
                 if let Some(child) = forwarded_as {
                     link = Some((child, LinkKind::Forwarded));
                     (Status::Expanded, false, false)
-                } else if let Some(child) =
-                    queued_as.filter(|q| loopback_relay || self.by_qid.get(host).is_some_and(|m| m.contains_key(*q)))
+                } else if let Some(child) = queued_as
+                    .filter(|q| loopback_relay || self.by_qid.get(host).is_some_and(|m| m.contains_key(*q)))
+                    .or(xforward_child.as_deref().filter(|_| loopback_relay))
                 {
                     link = Some((child, LinkKind::Reinjected));
                     (Status::InProgress, true, false)
@@ -1084,8 +1113,11 @@ impl Assembler {
         t.timeline.push(self.entry(ev));
         note_policy(&mut t, ev, None);
         around::policy_facts(&mut t, ev);
-        if let EventKind::Policy { peer: Some(p), .. } = &ev.kind {
-            let spf = self.take_spf(ev.host, p.addr);
+        if let EventKind::Policy {
+            peer: Some(p), tail, ..
+        } = &ev.kind
+        {
+            let spf = self.take_spf(ev.host, p.addr, tail.from);
             around::join_spf(&mut t, spf);
             self.take_screening(ev.host, p.addr, p.port, &mut t);
         }

@@ -39,6 +39,9 @@ struct PendingMailbox {
 #[derive(Serialize, Deserialize)]
 struct PendingSpf {
     client_ip: String,
+    /// The envelope sender checked, lowercased (`None`: not logged, or the null sender).
+    #[serde(default)]
+    sender: Option<String>,
     result: AuthResult,
     entry: TimelineEntry,
 }
@@ -340,7 +343,12 @@ impl Assembler {
         self.open_mut(slot).trace.timeline.extend(entries);
     }
 
-    /// policyd-spf: no queue id (see the module notes).
+    /// policyd-spf: no queue id (see the module notes). The result waits for the message of
+    /// that client and envelope sender: the check runs at RCPT time, before the queue manager
+    /// logs the sender (`from=`), which is when it joins ([`Assembler::join_spf_results`]), or
+    /// before a before-queue reject of that sender. Keyed by sender, a result never joins
+    /// another message of the same session, nor a message of another session from the same
+    /// address with another sender.
     fn spf_line(&mut self, ev: &Event<'_>) {
         let EventKind::Auth {
             result,
@@ -352,47 +360,53 @@ impl Assembler {
         else {
             return;
         };
-        let new = auth_result(result, *domain);
         let entry = self.entry(ev);
-        let found = self.sessions.get(ev.host).and_then(|m| {
-            m.values().filter_map(|s| s.qid.as_deref()).find_map(|q| {
-                let slot = *self.by_qid.get(ev.host)?.get(q)?;
-                let t = &self.slots[slot].as_ref()?.trace;
-                let same_client = t.client.ip.as_deref() == Some(*ip);
-                let same_sender = match (&t.from, sender) {
-                    (Some(f), Some(s)) => f.eq_ignore_ascii_case(s),
-                    _ => true,
-                };
-                let same_message = t.spf.as_ref().is_none_or(|old| old.domain == new.domain);
-                (same_client && same_sender && same_message).then_some(slot)
-            })
-        });
-        match found {
-            Some(slot) => {
-                let t = &mut self.open_mut(slot).trace;
-                t.timeline.push(entry);
-                t.spf = Some(new);
-            }
-            None => host_entry(&mut self.around.spf, ev.host).push((
-                PendingSpf {
-                    client_ip: ip.to_string(),
-                    result: new,
-                    entry,
-                },
-                ev.time,
-            )),
-        }
+        host_entry(&mut self.around.spf, ev.host).push((
+            PendingSpf {
+                client_ip: ip.to_string(),
+                sender: sender
+                    .filter(|s| !s.is_empty() && *s != "<>")
+                    .map(str::to_ascii_lowercase),
+                result: auth_result(result, *domain),
+                entry,
+            },
+            ev.time,
+        ));
     }
 
-    /// A message from `ip` appeared on `host` (`client=`, or a before-queue reject): the SPF
-    /// results logged for that client before it, to join it ([`join_spf`]).
-    pub(super) fn take_spf(&mut self, host: &str, ip: &str) -> Vec<(AuthResult, TimelineEntry)> {
+    /// The queue manager named the sender of `slot`'s message: the SPF results logged for its
+    /// client and that sender join it.
+    pub(super) fn join_spf_results(&mut self, slot: usize, from: &str) {
+        let Some(o) = self.slots[slot].as_ref() else { return };
+        let Some(ip) = o.trace.client.ip.clone() else { return };
+        if self.around.spf.is_empty() {
+            return;
+        }
+        let host = o.trace.host.clone();
+        let found = self.take_spf(&host, &ip, Some(from));
+        join_spf(&mut self.open_mut(slot).trace, found);
+    }
+
+    /// The SPF results waiting on `host` for client `ip` and envelope sender `from`, in the
+    /// order they were logged (one per recipient checked). A result that names no sender
+    /// matches any.
+    pub(super) fn take_spf(&mut self, host: &str, ip: &str, from: Option<&str>) -> Vec<(AuthResult, TimelineEntry)> {
         let Some(pending) = self.around.spf.get_mut(host) else {
             return Vec::new();
         };
         let now = self.clock.unwrap_or_default();
         let mut found = Vec::new();
-        while let Some(i) = pending.iter().position(|(p, _)| p.client_ip == ip) {
+        let mut i = 0;
+        while i < pending.len() {
+            let (p, _) = &pending[i];
+            let same_sender = match (&p.sender, from) {
+                (Some(s), Some(f)) => s.eq_ignore_ascii_case(f),
+                _ => true,
+            };
+            if p.client_ip != ip || !same_sender {
+                i += 1;
+                continue;
+            }
             let (p, since) = pending.remove(i);
             // the sweep runs every few seconds: a stale one may still be here
             if now - since <= Duration::seconds(FACT_WAIT_SECS) {
