@@ -57,6 +57,12 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
         return EventKind::Info { qid: None };
     }
     if let Some(rest) = message.strip_prefix("NOQUEUE: ") {
+        if let Some(r) = rest.strip_prefix("client=") {
+            return session_client(r);
+        }
+        if rest.starts_with("proxy-accept: ") {
+            return proxy_accept(None, rest);
+        }
         return match policy(None, rest) {
             EventKind::Unrecognised => without_qid(daemon, rest),
             ev => ev,
@@ -65,7 +71,44 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
     if let Some((qid, rest)) = queue_id(message) {
         return with_qid(daemon, qid, rest);
     }
+    // a before-queue filter's verdict with neither queue id nor `NOQUEUE` (Postfix 3.x)
+    if message.starts_with("proxy-accept: ") {
+        return proxy_accept(None, message);
+    }
+    if message.starts_with("proxy-reject: ") {
+        return policy(None, message);
+    }
     without_qid(daemon, message)
+}
+
+/// `NOQUEUE: client=name[addr][, sasl_method=M, sasl_username=U]`: smtpd receives a message
+/// for a before-queue content filter (no queue file of its own).
+fn session_client(rest: &str) -> EventKind<'_> {
+    match peer(rest) {
+        Some((peer, _)) => EventKind::SessionClient {
+            peer,
+            sasl_method: plain_field(rest, "sasl_method"),
+            sasl_user: plain_field(rest, "sasl_username"),
+        },
+        None => EventKind::Unrecognised,
+    }
+}
+
+/// `proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as QID2; from=<…> to=<…> proto=… helo=<…>`.
+fn proxy_accept<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
+    let body = rest.strip_prefix("proxy-accept: ").unwrap_or(rest);
+    // the SMTP stage, then the filter's reply
+    let body = body.split_once(": ").map_or(body, |(_, r)| r);
+    let (reply, tail) = match body.find("; from=<").or_else(|| body.find("; to=<")) {
+        Some(at) => (&body[..at], policy_tail(&body[at + 2..])),
+        None => (body, crate::event::PolicyTail::default()),
+    };
+    EventKind::ProxyAccept {
+        qid,
+        reply,
+        queued_as: queued_as(reply),
+        tail,
+    }
 }
 
 fn is_diagnostic(message: &str) -> bool {
@@ -148,6 +191,9 @@ fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
     }
     if let Some(ev) = notice(qid, rest) {
         return ev;
+    }
+    if rest.starts_with("proxy-accept: ") {
+        return proxy_accept(Some(qid), rest);
     }
     if let Some((word, _)) = rest.split_once(": ") {
         let action_word = word.strip_prefix("milter-").unwrap_or(word);

@@ -23,6 +23,8 @@ use chrono::{DateTime, Duration, Utc};
 
 mod around;
 mod exim;
+mod pmg;
+mod proxy;
 
 use super::direction::DirectionRules;
 use super::model::{FilterVerdict, Link, LinkKind, Mta, Recipient, Status, TimelineEntry, Trace};
@@ -45,6 +47,9 @@ struct Session {
     qid: Option<String>,
     /// Session lines (connect, TLS) logged before the message had a queue id.
     pending: Vec<TimelineEntry>,
+    /// The client of `NOQUEUE: client=` (a message for a before-queue content filter).
+    #[serde(default)]
+    client: Option<proxy::SessionPeer>,
 }
 
 /// Session lines kept while no message has a queue id yet (connect, TLS, a few warnings).
@@ -125,6 +130,9 @@ pub struct Assembler {
     /// Facts of the programs around the MTA waiting for their message.
     #[serde(default)]
     around: around::Around,
+    /// Proxmox Mail Gateway filter lines waiting for (or joined to) their message.
+    #[serde(default)]
+    pmg: pmg::Pmg,
     /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
     /// their first time: the store deletes what it may have written of them.
     retired: Vec<(String, DateTime<Utc>)>,
@@ -160,6 +168,7 @@ impl Assembler {
             exim_pending: None,
             noqueue_seen: (0, Vec::new()),
             around: around::Around::default(),
+            pmg: pmg::Pmg::default(),
             retired: Vec::new(),
             track_retired: true,
             rules,
@@ -288,6 +297,9 @@ impl Assembler {
             | EventKind::Screen { .. } => {
                 self.around(ev);
             }
+            EventKind::SessionClient { .. } => self.session_client(ev),
+            EventKind::ProxyAccept { .. } => out.extend(self.proxy_accept(ev)),
+            EventKind::Pmg(line) => self.pmg_line(ev, line),
             EventKind::Disconnect { .. } => self.session_end(ev, None),
             EventKind::LostConnection { after, .. } => self.session_end(ev, Some(after)),
             EventKind::Connect { .. } => self.session_line(ev, true),
@@ -310,6 +322,9 @@ impl Assembler {
                     around::join_spf(&mut self.open_mut(slot).trace, spf);
                 }
                 self.apply(slot, ev);
+                if let EventKind::Delivery { .. } = kind {
+                    self.pmg_delivery(slot, ev);
+                }
             }
         }
         self.expire(out);
@@ -327,6 +342,7 @@ impl Assembler {
         self.unqueued.clear();
         self.sessions.clear();
         self.around = around::Around::default();
+        self.pmg = pmg::Pmg::default();
         self.awaited.clear();
         self.notices.clear();
     }
@@ -356,6 +372,7 @@ impl Assembler {
         }
         self.next_sweep = Some(now + Duration::seconds(10));
         self.around.sweep(now);
+        self.pmg.sweep(now);
         // forget re-injections and notices that never showed up (logged on another host, or
         // before this input began)
         let limit = Duration::seconds(LINK_WAIT_SECS);
@@ -431,6 +448,7 @@ impl Assembler {
             let session = Session {
                 qid: None,
                 pending: vec![entry],
+                client: None,
             };
             *self.session_mut(ev.host, pid) = session;
             return;
@@ -1083,6 +1101,7 @@ impl Assembler {
         r.response = Some(text.to_string());
         r.time = Some(ev.time);
         t.recipients.push(r);
+        self.proxy_reject(ev, &mut t);
         finalize(&mut t, false, &self.rules);
         Some(t)
     }
@@ -1187,10 +1206,17 @@ fn merge_recipient(t: &mut Trace, r: Recipient) {
         Some(existing) => {
             let orig = existing.orig_to.take();
             let attempts = existing.attempts;
+            // decisions taken on the way in (a filter's, per recipient) stay
+            let mut actions = std::mem::take(&mut existing.actions);
             *existing = r;
             existing.attempts += attempts;
             if existing.orig_to.is_none() {
                 existing.orig_to = orig;
+            }
+            if !actions.is_empty() {
+                actions.retain(|a| !existing.actions.contains(a));
+                actions.append(&mut existing.actions);
+                existing.actions = actions;
             }
         }
         None => t.recipients.push(r),
