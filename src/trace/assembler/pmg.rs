@@ -176,7 +176,10 @@ fn decide(t: &mut Trace, o: &Outcome, mode: Mode<'_>, time: DateTime<Utc>) -> Op
             };
             r.filter_discard = true;
             if fresh {
-                r.response = Some(format!("{} ({})", action_word(d), o.detail));
+                r.response = Some(match d {
+                    Decision::Block => format!("blocked ({})", o.detail),
+                    _ => format!("moved to {}", o.detail),
+                });
                 r.time = Some(time);
             }
             None
@@ -347,7 +350,7 @@ impl Assembler {
     /// pmgdaemon released (or deleted) a quarantined copy.
     fn quarantine_line(&mut self, ev: &Event<'_>, id: &str, released: bool) {
         let entry = self.entry(ev);
-        let word = if released { "release" } else { "delete" };
+        let word = if released { "released" } else { "deleted" };
         let detail = format!("quarantine {id}");
         let marker = format!(" quarantine {id} ");
         for o in self.slots.iter_mut().flatten() {
