@@ -805,6 +805,55 @@ mod tests {
     }
 
     #[test]
+    fn before_queue_proxy_filter() {
+        let ev = parse(
+            "postfix/smtpd",
+            "NOQUEUE: client=mail.example[192.0.2.7], sasl_method=PLAIN, sasl_username=u@example.com",
+        );
+        assert!(
+            matches!(
+                ev,
+                EventKind::SessionClient {
+                    peer: Peer { addr: "192.0.2.7", .. },
+                    sasl_user: Some("u@example.com"),
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
+        for (line, qid) in [
+            ("proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as 4C2D1E0F9A; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>", None),
+            ("NOQUEUE: proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as 4C2D1E0F9A; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>", None),
+            ("3A2B1C0D9E: proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as 4C2D1E0F9A; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>", Some("3A2B1C0D9E")),
+        ] {
+            let ev = parse("postfix/smtpd", line);
+            let EventKind::ProxyAccept { qid: q, reply, queued_as, tail } = ev else {
+                panic!("{ev:?}")
+            };
+            assert_eq!(q, qid);
+            assert_eq!(reply, "250 2.0.0 Ok: queued as 4C2D1E0F9A");
+            assert_eq!(queued_as, Some("4C2D1E0F9A"));
+            assert_eq!(tail.to, Some("c@d.example"));
+            assert_eq!(tail.helo, Some("b.example"));
+        }
+        let ev = parse("postfix/smtpd", "proxy-reject: END-OF-MESSAGE: 554 5.7.1 Rejected for policy reasons (5B7A7A2B3C4D5E6F80); from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>");
+        let EventKind::Policy {
+            qid: None,
+            action: Action::Reject,
+            text,
+            dsn,
+            tail,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(text, "554 5.7.1 Rejected for policy reasons (5B7A7A2B3C4D5E6F80)");
+        assert_eq!(dsn, Some("5.7.1"));
+        assert_eq!(tail.to, Some("c@d.example"));
+    }
+
+    #[test]
     fn shapes() {
         assert!(matches!(
             parse("postfix/qmgr", "0F5383D: from=<a@b>, size=5360, nrcpt=1 (queue active)"),

@@ -1441,6 +1441,39 @@ Nov 10 00:20:00 mx1 postfix/smtpd[10]: BCDEF23456: client=b.example[192.0.2.9]
         assert!(late.spf.is_none());
     }
 
+    /// PMG's filter lines come before the hand-off naming their id, survive a checkpoint, and
+    /// are forgotten when no Postfix line names them.
+    #[test]
+    fn pmg_filter_lines_wait_for_the_hand_off_across_a_checkpoint() {
+        let before = "\
+Nov 10 00:00:01 pmg postfix/smtpd[9]: ABCDE12345: client=a.example[192.0.2.1]
+Nov 10 00:00:01 pmg postfix/qmgr[2]: ABCDE12345: from=<s@a.example>, size=10, nrcpt=2 (queue active)
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 5B7A0E655F3C1D8A2E: new mail message-id=<m@a.example>
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 5B7A0E655F3C1D8A2E: moved mail for <q@example.com> to spam quarantine - 5B7A0F0A5B8192A3B4 (rule: spam)
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 5B7A0E655F3C1D8A2E: block mail to <b@example.com> (rule: bl)
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 6C8B1F766A4D2E9B3F: new mail message-id=<lost@a.example>
+";
+        let after = "\
+Nov 10 00:00:03 pmg postfix/lmtp[3]: ABCDE12345: to=<q@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.5.0, status=sent (250 2.5.0 OK (5B7A0E655F3C1D8A2E))
+Nov 10 00:00:03 pmg postfix/lmtp[3]: ABCDE12345: to=<b@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.7.0, status=sent (250 2.7.0 BLOCKED (5B7A0E655F3C1D8A2E))
+Nov 10 00:00:03 pmg postfix/qmgr[2]: ABCDE12345: removed
+Nov 10 00:20:00 pmg postfix/pickup[1]: BCDEF23456: uid=0 from=<root>
+";
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, before, &mut out);
+        let bytes = a.checkpoint().unwrap();
+        let mut b = Assembler::restore(&bytes, DirectionRules::default(), false).unwrap();
+        feed(&mut b, after, &mut out);
+        assert_eq!(b.pmg.len(), 0, "nothing waits 20 minutes");
+        b.finish(&mut out);
+        let t = out.iter().find(|t| t.queue_ids == ["ABCDE12345"]).unwrap();
+        assert_eq!(t.message_id.as_deref(), Some("m@a.example"));
+        let st: Vec<Status> = t.recipients.iter().map(|r| r.status).collect();
+        assert_eq!(st, vec![Status::Quarantined, Status::Discarded]);
+        assert_eq!(t.timeline.len(), 8);
+    }
+
     #[test]
     fn queue_id_reuse_starts_a_new_trace() {
         let log = "\

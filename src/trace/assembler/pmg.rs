@@ -78,6 +78,12 @@ impl Pmg {
         self.filters.retain(|_, m| !m.is_empty());
     }
 
+    /// Filter ids waiting or joined, on every host.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.filters.values().map(HashMap::len).sum()
+    }
+
     fn get(&mut self, host: &str, id: &str) -> Option<&mut Filter> {
         self.filters.get_mut(host)?.get_mut(id)
     }
