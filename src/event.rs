@@ -277,6 +277,24 @@ pub enum EventKind<'a> {
         detail: &'a str,
         end: bool,
     },
+    /// smtpd `NOQUEUE: client=name[addr]`: a session whose message goes to a before-queue
+    /// content filter (`smtpd_proxy_filter`), so it has no queue file of its own.
+    SessionClient {
+        peer: Peer<'a>,
+        sasl_method: Option<&'a str>,
+        sasl_user: Option<&'a str>,
+    },
+    /// smtpd `[QID: |NOQUEUE: ]proxy-accept: END-OF-MESSAGE: reply; from=<…> to=<…> …`: the
+    /// before-queue content filter accepted the message.
+    ProxyAccept {
+        qid: Option<&'a str>,
+        /// The filter's reply (`250 2.0.0 Ok: queued as QID2`, `250 2.5.0 OK (FILTERID)`).
+        reply: &'a str,
+        queued_as: Option<&'a str>,
+        tail: PolicyTail<'a>,
+    },
+    /// A line of Proxmox Mail Gateway (`pmg-smtp-filter`, `pmgdaemon`).
+    Pmg(crate::parse::pmg::PmgLine<'a>),
     /// A line we understood that does not change any trace (TLS, anvil, statistics, warnings).
     /// With a queue id (`QID: not authenticated`), it is still a line of that message's
     /// timeline.

@@ -11,6 +11,7 @@ pub mod exim;
 pub mod fields;
 pub mod opendkim;
 pub mod opendmarc;
+pub mod pmg;
 pub mod postfix;
 pub mod rspamd;
 pub mod spf;
@@ -29,6 +30,7 @@ pub enum Family {
     OpenDmarc,
     Spf,
     Dovecot,
+    Pmg,
     Other,
 }
 
@@ -58,6 +60,8 @@ pub fn family(program: &str) -> Family {
         Family::Rspamd
     } else if amavis::is_amavis(program) {
         Family::Amavis
+    } else if pmg::is_pmg(program) {
+        Family::Pmg
     } else if program == "exim" || program == "exim4" {
         Family::Exim
     } else {
@@ -125,6 +129,7 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
         Family::OpenDmarc => opendmarc::parse(env.message),
         Family::Rspamd => rspamd::parse(env.message),
         Family::Exim => exim_syslog_kind(env.message),
+        Family::Pmg => pmg::parse(env.program, env.message),
         // a program mailtrace does not read: its line may still name a message
         // (`QID: header …`), and joins that message's timeline when it is open
         Family::Other => match fields::queue_id(env.message) {

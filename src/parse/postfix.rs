@@ -57,6 +57,12 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
         return EventKind::Info { qid: None };
     }
     if let Some(rest) = message.strip_prefix("NOQUEUE: ") {
+        if let Some(r) = rest.strip_prefix("client=") {
+            return session_client(r);
+        }
+        if rest.starts_with("proxy-accept: ") {
+            return proxy_accept(None, rest);
+        }
         return match policy(None, rest) {
             EventKind::Unrecognised => without_qid(daemon, rest),
             ev => ev,
@@ -69,7 +75,44 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
             ev => ev,
         };
     }
+    // a before-queue filter's verdict with neither queue id nor `NOQUEUE` (Postfix 3.x)
+    if message.starts_with("proxy-accept: ") {
+        return proxy_accept(None, message);
+    }
+    if message.starts_with("proxy-reject: ") {
+        return policy(None, message);
+    }
     without_qid(daemon, message)
+}
+
+/// `NOQUEUE: client=name[addr][, sasl_method=M, sasl_username=U]`: smtpd receives a message
+/// for a before-queue content filter (no queue file of its own).
+fn session_client(rest: &str) -> EventKind<'_> {
+    match peer(rest) {
+        Some((peer, _)) => EventKind::SessionClient {
+            peer,
+            sasl_method: plain_field(rest, "sasl_method"),
+            sasl_user: plain_field(rest, "sasl_username"),
+        },
+        None => EventKind::Unrecognised,
+    }
+}
+
+/// `proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as QID2; from=<…> to=<…> proto=… helo=<…>`.
+fn proxy_accept<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
+    let body = rest.strip_prefix("proxy-accept: ").unwrap_or(rest);
+    // the SMTP stage, then the filter's reply
+    let body = body.split_once(": ").map_or(body, |(_, r)| r);
+    let (reply, tail) = match body.find("; from=<").or_else(|| body.find("; to=<")) {
+        Some(at) => (&body[..at], policy_tail(&body[at + 2..])),
+        None => (body, crate::event::PolicyTail::default()),
+    };
+    EventKind::ProxyAccept {
+        qid,
+        reply,
+        queued_as: queued_as(reply),
+        tail,
+    }
 }
 
 fn is_diagnostic(message: &str) -> bool {
@@ -152,6 +195,9 @@ fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
     }
     if let Some(ev) = notice(qid, rest) {
         return ev;
+    }
+    if rest.starts_with("proxy-accept: ") {
+        return proxy_accept(Some(qid), rest);
     }
     if let Some((word, _)) = rest.split_once(": ") {
         let action_word = word.strip_prefix("milter-").unwrap_or(word);
@@ -766,6 +812,55 @@ mod tests {
             parse("postfix/postscreen", "DISCONNECT [192.0.2.8]:5500"),
             EventKind::Screen { end: true, .. }
         ));
+    }
+
+    #[test]
+    fn before_queue_proxy_filter() {
+        let ev = parse(
+            "postfix/smtpd",
+            "NOQUEUE: client=mail.example[192.0.2.7], sasl_method=PLAIN, sasl_username=u@example.com",
+        );
+        assert!(
+            matches!(
+                ev,
+                EventKind::SessionClient {
+                    peer: Peer { addr: "192.0.2.7", .. },
+                    sasl_user: Some("u@example.com"),
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
+        for (line, qid) in [
+            ("proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as 4C2D1E0F9A; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>", None),
+            ("NOQUEUE: proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as 4C2D1E0F9A; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>", None),
+            ("3A2B1C0D9E: proxy-accept: END-OF-MESSAGE: 250 2.0.0 Ok: queued as 4C2D1E0F9A; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>", Some("3A2B1C0D9E")),
+        ] {
+            let ev = parse("postfix/smtpd", line);
+            let EventKind::ProxyAccept { qid: q, reply, queued_as, tail } = ev else {
+                panic!("{ev:?}")
+            };
+            assert_eq!(q, qid);
+            assert_eq!(reply, "250 2.0.0 Ok: queued as 4C2D1E0F9A");
+            assert_eq!(queued_as, Some("4C2D1E0F9A"));
+            assert_eq!(tail.to, Some("c@d.example"));
+            assert_eq!(tail.helo, Some("b.example"));
+        }
+        let ev = parse("postfix/smtpd", "proxy-reject: END-OF-MESSAGE: 554 5.7.1 Rejected for policy reasons (5B7A7A2B3C4D5E6F80); from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<b.example>");
+        let EventKind::Policy {
+            qid: None,
+            action: Action::Reject,
+            text,
+            dsn,
+            tail,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(text, "554 5.7.1 Rejected for policy reasons (5B7A7A2B3C4D5E6F80)");
+        assert_eq!(dsn, Some("5.7.1"));
+        assert_eq!(tail.to, Some("c@d.example"));
     }
 
     #[test]

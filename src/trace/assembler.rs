@@ -23,6 +23,8 @@ use chrono::{DateTime, Duration, Utc};
 
 mod around;
 mod exim;
+mod pmg;
+mod proxy;
 
 use super::direction::DirectionRules;
 use super::model::{FilterVerdict, Link, LinkKind, Mta, Recipient, Status, TimelineEntry, Trace};
@@ -45,6 +47,9 @@ struct Session {
     qid: Option<String>,
     /// Session lines (connect, TLS) logged before the message had a queue id.
     pending: Vec<TimelineEntry>,
+    /// The client of `NOQUEUE: client=` (a message for a before-queue content filter).
+    #[serde(default)]
+    client: Option<proxy::SessionPeer>,
 }
 
 /// Session lines kept while no message has a queue id yet (connect, TLS, a few warnings).
@@ -129,6 +134,9 @@ pub struct Assembler {
     /// Facts of the programs around the MTA waiting for their message.
     #[serde(default)]
     around: around::Around,
+    /// Proxmox Mail Gateway filter lines waiting for (or joined to) their message.
+    #[serde(default)]
+    pmg: pmg::Pmg,
     /// Trace ids merged into another trace since the last [`Assembler::take_retired`], with
     /// their first time: the store deletes what it may have written of them.
     retired: Vec<(String, DateTime<Utc>)>,
@@ -164,6 +172,7 @@ impl Assembler {
             exim_pending: None,
             noqueue_seen: (0, Vec::new()),
             around: around::Around::default(),
+            pmg: pmg::Pmg::default(),
             retired: Vec::new(),
             track_retired: true,
             rules,
@@ -304,6 +313,9 @@ impl Assembler {
             {
                 self.note_line(ev, qid);
             }
+            EventKind::SessionClient { .. } => self.session_client(ev),
+            EventKind::ProxyAccept { .. } => out.extend(self.proxy_accept(ev)),
+            EventKind::Pmg(line) => self.pmg_line(ev, line),
             EventKind::Disconnect { .. } => self.session_end(ev, None),
             EventKind::LostConnection { after, .. } => self.session_end(ev, Some(after)),
             EventKind::Connect { .. } => self.session_line(ev, true),
@@ -329,6 +341,7 @@ impl Assembler {
                     } => self.xforward(ev.host, slot, qid, parent),
                     // the sender is known: the SPF results of the client for that sender
                     EventKind::Queued { from, .. } => self.join_spf_results(slot, from),
+                    EventKind::Delivery { .. } => self.pmg_delivery(slot, ev),
                     _ => {}
                 }
             }
@@ -362,6 +375,7 @@ impl Assembler {
         self.unqueued.clear();
         self.sessions.clear();
         self.around = around::Around::default();
+        self.pmg = pmg::Pmg::default();
         self.awaited.clear();
         self.notices.clear();
     }
@@ -391,6 +405,7 @@ impl Assembler {
         }
         self.next_sweep = Some(now + Duration::seconds(10));
         self.around.sweep(now);
+        self.pmg.sweep(now);
         // forget re-injections and notices that never showed up (logged on another host, or
         // before this input began)
         let limit = Duration::seconds(LINK_WAIT_SECS);
@@ -466,6 +481,7 @@ impl Assembler {
             let session = Session {
                 qid: None,
                 pending: vec![entry],
+                client: None,
             };
             *self.session_mut(ev.host, pid) = session;
             return;
@@ -1127,6 +1143,7 @@ impl Assembler {
         r.response = Some(text.to_string());
         r.time = Some(ev.time);
         t.recipients.push(r);
+        self.proxy_reject(ev, &mut t);
         finalize(&mut t, false, &self.rules);
         Some(t)
     }
@@ -1231,10 +1248,17 @@ fn merge_recipient(t: &mut Trace, r: Recipient) {
         Some(existing) => {
             let orig = existing.orig_to.take();
             let attempts = existing.attempts;
+            // decisions taken on the way in (a filter's, per recipient) stay
+            let mut actions = std::mem::take(&mut existing.actions);
             *existing = r;
             existing.attempts += attempts;
             if existing.orig_to.is_none() {
                 existing.orig_to = orig;
+            }
+            if !actions.is_empty() {
+                actions.retain(|a| !existing.actions.contains(a));
+                actions.append(&mut existing.actions);
+                existing.actions = actions;
             }
         }
         None => t.recipients.push(r),
@@ -1457,6 +1481,39 @@ Nov 10 00:20:00 mx1 postfix/smtpd[10]: BCDEF23456: client=b.example[192.0.2.9]
         // a result nobody claimed for 20 minutes is not given to the next client from that IP
         let late = out.iter().find(|t| t.queue_ids == ["BCDEF23456"]).unwrap();
         assert!(late.spf.is_none());
+    }
+
+    /// PMG's filter lines come before the hand-off naming their id, survive a checkpoint, and
+    /// are forgotten when no Postfix line names them.
+    #[test]
+    fn pmg_filter_lines_wait_for_the_hand_off_across_a_checkpoint() {
+        let before = "\
+Nov 10 00:00:01 pmg postfix/smtpd[9]: ABCDE12345: client=a.example[192.0.2.1]
+Nov 10 00:00:01 pmg postfix/qmgr[2]: ABCDE12345: from=<s@a.example>, size=10, nrcpt=2 (queue active)
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 5B7A0E655F3C1D8A2E: new mail message-id=<m@a.example>
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 5B7A0E655F3C1D8A2E: moved mail for <q@example.com> to spam quarantine - 5B7A0F0A5B8192A3B4 (rule: spam)
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 5B7A0E655F3C1D8A2E: block mail to <b@example.com> (rule: bl)
+Nov 10 00:00:02 pmg pmg-smtp-filter[7]: 6C8B1F766A4D2E9B3F: new mail message-id=<lost@a.example>
+";
+        let after = "\
+Nov 10 00:00:03 pmg postfix/lmtp[3]: ABCDE12345: to=<q@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.5.0, status=sent (250 2.5.0 OK (5B7A0E655F3C1D8A2E))
+Nov 10 00:00:03 pmg postfix/lmtp[3]: ABCDE12345: to=<b@example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.7.0, status=sent (250 2.7.0 BLOCKED (5B7A0E655F3C1D8A2E))
+Nov 10 00:00:03 pmg postfix/qmgr[2]: ABCDE12345: removed
+Nov 10 00:20:00 pmg postfix/pickup[1]: BCDEF23456: uid=0 from=<root>
+";
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, before, &mut out);
+        let bytes = a.checkpoint().unwrap();
+        let mut b = Assembler::restore(&bytes, DirectionRules::default(), false).unwrap();
+        feed(&mut b, after, &mut out);
+        assert_eq!(b.pmg.len(), 0, "nothing waits 20 minutes");
+        b.finish(&mut out);
+        let t = out.iter().find(|t| t.queue_ids == ["ABCDE12345"]).unwrap();
+        assert_eq!(t.message_id.as_deref(), Some("m@a.example"));
+        let st: Vec<Status> = t.recipients.iter().map(|r| r.status).collect();
+        assert_eq!(st, vec![Status::Quarantined, Status::Discarded]);
+        assert_eq!(t.timeline.len(), 8);
     }
 
     #[test]
