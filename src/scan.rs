@@ -248,7 +248,6 @@ impl Pipeline {
             stop_after,
             |bytes, line, at| {
                 fs.lines += 1;
-                fs.bytes += line.len() as u64 + 1;
                 let parsed = parse_line(line, at, &mut years, &opts.zone);
                 if let Some(sink) = on_line.as_mut() {
                     let time = match &parsed {
@@ -324,6 +323,8 @@ impl Pipeline {
             },
             |n| bar.inc(n),
         )?;
+        // the bytes read of the (decoded) log: CRs and a last line without a newline included
+        fs.bytes = end.at.offset.saturating_sub(from.offset);
         stats.lines += fs.lines;
         stats.bytes += fs.bytes;
         stats.no_envelope += fs.no_envelope;

@@ -15,21 +15,95 @@ pub fn is_dovecot(program: &str) -> bool {
     matches!(program, "dovecot" | "dovecot-lda" | "deliver")
 }
 
+/// Dovecot's processes besides delivery (`imap-login`, `auth-worker`, `master`, …), and
+/// services named after a protocol (`submission-login`, `quota-status`).
+fn is_service(service: &str) -> bool {
+    const SERVICES: &[&str] = &[
+        "imap",
+        "pop3",
+        "auth",
+        "master",
+        "config",
+        "log",
+        "anvil",
+        "indexer",
+        "dict",
+        "doveadm",
+        "managesieve",
+        "submission",
+        "quota",
+        "stats",
+        "replicator",
+        "aggregator",
+        "director",
+        "ssl",
+        "dns",
+        "lmtp",
+        "lda",
+        "sieve",
+        "fts",
+        "acl",
+        "mail",
+        "dsync",
+        "old-stats",
+        "health-check",
+        "imap-hibernate",
+        "imap-urlauth",
+        "ipc",
+        "tcpwrap",
+        "userdb",
+        "passdb",
+        "lua",
+        "auth-worker",
+        "doveadm-server",
+    ];
+    let base = service.split('-').next().unwrap_or(service);
+    SERVICES.contains(&service) || SERVICES.contains(&base)
+}
+
 /// Parses a Dovecot message (after `dovecot: `).
 pub fn parse(message: &str) -> EventKind<'_> {
+    // a level before the service: `Fatal: auth(default): …`, `Error: imap(u): …`; a nested
+    // `dovecot: ` (a log relayed by the master)
+    let mut message = message;
+    for prefix in [
+        "Fatal: ",
+        "Panic: ",
+        "Error: ",
+        "Warning: ",
+        "Info: ",
+        "Debug: ",
+        "dovecot: ",
+    ] {
+        if let Some(r) = message.strip_prefix(prefix) {
+            message = r;
+        }
+    }
     // `service(args)<pid><session>: rest`, `service(args): rest` or `service: rest`
     let head_end = message.find([':', '(']).unwrap_or(message.len());
     let service = &message[..head_end];
     if service.is_empty() || service.contains(' ') || head_end == message.len() {
         // the master's own notes: `Dovecot v2.3.19 starting up …`, `Killed with signal 15 …`
-        return if message.starts_with("Dovecot v") || message.starts_with("Killed with signal") {
+        const MASTER: &[&str] = &[
+            "Dovecot v",
+            "Killed with signal",
+            "Auth process died",
+            "master process",
+            "SIGHUP received",
+            "Time moved",
+        ];
+        return if MASTER.iter().any(|m| message.starts_with(m)) {
             EventKind::Info { qid: None }
         } else {
             EventKind::Unrecognised
         };
     }
     if !matches!(service, "lmtp" | "lda" | "deliver") {
-        return EventKind::Info { qid: None };
+        return if is_service(service) {
+            EventKind::Info { qid: None }
+        } else {
+            EventKind::Unrecognised
+        };
     }
     let mut rest = &message[head_end..];
     let mut user = "";

@@ -33,10 +33,31 @@ pub fn own_log(line: &str) -> Option<(NaiveDateTime, &str)> {
     Some((time, body))
 }
 
+/// rspamd's other lines: `<tag>; module; function: text` (a task's, or `<>` for none),
+/// `(module) function: text`, `module; function: text` and the start-up and shutdown notes.
+fn is_note(message: &str) -> bool {
+    let tagged = message.starts_with('<') && message.contains(">; ");
+    let by_module = message.starts_with('(') && message.contains(") ");
+    let head = message.split(": ").next().unwrap_or("");
+    let module_function = head.split_once("; ").is_some_and(|(m, f)| is_word(m) && is_word(f));
+    const NOTES: &[&str] = &["rspamd ", "Rspamd ", "starting", "stopping", "terminating", "reloading"];
+    tagged || by_module || module_function || NOTES.iter().any(|n| message.starts_with(n))
+}
+
+fn is_word(w: &str) -> bool {
+    !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+}
+
 /// Parses an rspamd message (syslog text after `rspamd[pid]: `, or the body of its own log).
 pub fn parse(message: &str) -> EventKind<'_> {
     let Some(at) = message.find("rspamd_task_write_log: ") else {
-        return EventKind::Info { qid: None };
+        return if is_note(message) {
+            EventKind::Info { qid: None }
+        } else {
+            EventKind::Unrecognised
+        };
     };
     let text = &message[at + "rspamd_task_write_log: ".len()..];
     // the metric: `(default: F (no action): [1.20/15.00] [SYMS])`
@@ -98,6 +119,11 @@ mod tests {
             parse("<a1b2c3>; lua; greylist.lua:123: greylisted until x"),
             EventKind::Info { qid: None }
         ));
+        assert!(matches!(
+            parse("main; rspamd_main_daemon: rspamd 3.7.4 is starting"),
+            EventKind::Info { qid: None }
+        ));
+        assert!(matches!(parse("lorem ipsum dolor sit amet"), EventKind::Unrecognised));
     }
 
     #[test]

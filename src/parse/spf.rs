@@ -55,8 +55,37 @@ pub fn parse(message: &str) -> EventKind<'_> {
             sender,
         };
     }
-    EventKind::Info { qid: None }
+    if NOTES.iter().any(|n| text.starts_with(n)) {
+        return EventKind::Info { qid: None };
+    }
+    EventKind::Unrecognised
 }
+
+/// The policy servers' other lines: actions that carry no result (`DUNNO`), start-up,
+/// configuration and debug notes, checks they skipped.
+const NOTES: &[&str] = &[
+    "DUNNO",
+    "dunno",
+    "action=",
+    "defer_if_permit",
+    "Starting",
+    "starting",
+    "Config",
+    "Read line",
+    "Found the end of entry",
+    "Cached data",
+    "Not processing",
+    "SPF ",
+    "spfcheck",
+    "Exiting",
+    "Hello",
+    "handler ",
+    "Received-SPF",
+    "550 ",
+    "450 ",
+    "451 ",
+    "554 ",
+];
 
 fn auth<'a>(word: &'a str, fields: &'a str) -> EventKind<'a> {
     if word.is_empty() {

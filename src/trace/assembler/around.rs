@@ -28,11 +28,15 @@ use crate::trace::model::{is_spam_verdict, AuthResult, PolicyAction, Status, Tim
 pub(super) const FACT_WAIT_SECS: i64 = 300;
 
 /// A Dovecot outcome waiting for Postfix's delivery line.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Clone)]
 struct PendingMailbox {
     outcome: MailboxOutcome,
     detail: String,
     entry: TimelineEntry,
+    /// The other key the same outcome is kept under (an LMTP line is also kept by Message-ID
+    /// and user, for a Postfix reply whose session does not match), removed with it.
+    #[serde(default)]
+    alias: Option<String>,
 }
 
 /// An SPF result waiting for its message.
@@ -469,6 +473,11 @@ impl Assembler {
                     }
                     return;
                 }
+                // or under another session id: by Message-ID and user
+                if let Some((slot, i)) = message_id.and_then(|m| self.delivered_by_message(ev.host, m, user)) {
+                    apply_mailbox(&mut self.open_mut(slot).trace, i, *outcome, detail, entry);
+                    return;
+                }
                 s.to_string()
             }
             None => match message_id {
@@ -476,31 +485,70 @@ impl Assembler {
                 None => return,
             },
         };
-        host_entry(&mut self.around.mailbox, ev.host).insert(
-            key,
-            (
-                PendingMailbox {
-                    outcome: *outcome,
-                    detail: detail.to_string(),
-                    entry,
-                },
-                ev.time,
-            ),
-        );
+        let alias = message_id.filter(|_| session.is_some()).map(|m| lda_key(m, user));
+        let pending = PendingMailbox {
+            outcome: *outcome,
+            detail: detail.to_string(),
+            entry,
+            alias: alias.clone(),
+        };
+        let map = host_entry(&mut self.around.mailbox, ev.host);
+        if let Some(a) = alias {
+            let mut copy = pending.clone();
+            copy.alias = Some(key.clone());
+            map.insert(a, (copy, ev.time));
+        }
+        map.insert(key, (pending, ev.time));
+    }
+
+    /// An LMTP delivery Postfix logged first whose session is not Dovecot's: the one of the
+    /// message with that Message-ID to that user (slot, recipient index), taken off the list.
+    fn delivered_by_message(&mut self, host: &str, message_id: &str, user: &str) -> Option<(usize, usize)> {
+        let delivered = self.around.delivered.get(host)?;
+        let user_local = user.split('@').next().unwrap_or(user);
+        let (key, slot, i) = delivered.iter().find_map(|(key, (d, _))| {
+            let slot = *self.by_qid.get(host)?.get(&d.qid)?;
+            let t = &self.slots[slot].as_ref()?.trace;
+            if t.message_id.as_deref() != Some(message_id) {
+                return None;
+            }
+            let same_user = d.recipient.eq_ignore_ascii_case(user)
+                || (!user.contains('@')
+                    && d.recipient
+                        .split('@')
+                        .next()
+                        .is_some_and(|l| l.eq_ignore_ascii_case(user_local)));
+            if !same_user {
+                return None;
+            }
+            let i = t
+                .recipients
+                .iter()
+                .position(|r| r.address.eq_ignore_ascii_case(&d.recipient))?;
+            Some((key.clone(), slot, i))
+        })?;
+        self.around.delivered.get_mut(host)?.remove(&key);
+        Some((slot, i))
     }
 
     /// Postfix delivered recipient `to` of `slot` to a local agent: Dovecot's outcome for it,
     /// logged before, joins it; an LMTP session not seen yet is remembered for Dovecot's line.
     pub(super) fn local_delivered(&mut self, slot: usize, host: &str, qid: &str, to: &str, response: &str) {
         let session = crate::parse::dovecot::session_in_reply(response);
-        let pending = self.around.mailbox.get_mut(host).and_then(|m| match session {
-            Some(s) => m.remove(s),
-            None => {
-                let t = &self.slots[slot].as_ref()?.trace;
-                let mid = t.message_id.as_deref()?;
+        let mid = self.slots[slot].as_ref().and_then(|o| o.trace.message_id.clone());
+        let pending = self.around.mailbox.get_mut(host).and_then(|m| {
+            // by the session Postfix's reply names, else (LDA, or a session that does not
+            // match) by Message-ID and user
+            let by_message = |m: &mut HashMap<String, (PendingMailbox, DateTime<Utc>)>| {
+                let mid = mid.as_deref()?;
                 let local = to.split('@').next().unwrap_or(to);
                 m.remove(&lda_key(mid, to)).or_else(|| m.remove(&lda_key(mid, local)))
+            };
+            let found = session.and_then(|s| m.remove(s)).or_else(|| by_message(m));
+            if let Some(a) = found.as_ref().and_then(|(p, _)| p.alias.as_ref()) {
+                m.remove(a);
             }
+            found
         });
         let fresh = |since: DateTime<Utc>| {
             self.clock
