@@ -261,7 +261,10 @@ impl Pipeline {
                                 ev.host = h;
                             }
                         }
-                        let unrecognised = matches!(ev.kind, EventKind::Unrecognised);
+                        // an Exim line about a message whose text is not understood is counted
+                        // as unrecognised, yet still joins that message's timeline
+                        let exim_unknown = matches!(&ev.kind, EventKind::Exim(l) if !l.understood());
+                        let unrecognised = matches!(ev.kind, EventKind::Unrecognised) || exim_unknown;
                         // consecutive lines often share a program: check the last one first
                         let idx = match *last_program {
                             Some(i) if programs[i].0 == ev.program => i,
@@ -297,7 +300,7 @@ impl Pipeline {
                             }
                             _ => {}
                         }
-                        if !unrecognised {
+                        if !unrecognised || exim_unknown {
                             assembler.push(&ev, done);
                             stats.peak_open = stats.peak_open.max(assembler.open_count());
                             for t in done.drain(..) {

@@ -91,6 +91,8 @@ fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
             let ok = match (parse(s.body), flag) {
                 (EximLine::Arrival { arrival, .. }, "<=") => arrival.protocol.is_some() || arrival.bounce_of.is_some(),
                 (EximLine::Delivery { attempt, .. }, "=>" | "->" | ">>" | "*>") => !attempt.to.is_empty(),
+                // `=> blackhole (RCPT ACL discarded recipients)`: no address, every recipient dropped
+                (EximLine::AclDiscard { text, .. }, "=>") => text.ends_with("discarded recipients"),
                 (EximLine::Deferred { attempt, .. }, "==") | (EximLine::Failed { attempt, .. }, "**") => {
                     !attempt.to.is_empty()
                 }

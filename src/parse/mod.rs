@@ -171,6 +171,7 @@ fn without_stamp(message: &str) -> &str {
 fn exim_kind(body: &str) -> EventKind<'_> {
     match exim::parse(body) {
         exim::EximLine::Info => EventKind::Info { qid: None },
+        exim::EximLine::Unknown => EventKind::Unrecognised,
         line => EventKind::Exim(line),
     }
 }
