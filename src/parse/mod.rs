@@ -102,6 +102,12 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
                 None => Parsed::NoEnvelope,
             };
         };
+        // a stamped line with no message id that is none of Exim's known lines (`CRIT:
+        // Banning …` of another program) cannot be told to be Exim's
+        let kind = exim_kind(s.body);
+        if matches!(kind, EventKind::Unrecognised) {
+            return Parsed::NoEnvelope;
+        }
         return Parsed::Event(
             Event {
                 time: s.time,
@@ -110,7 +116,7 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
                 pid: s.pid,
                 line: at,
                 raw: line,
-                kind: exim_kind(s.body),
+                kind,
             },
             Family::Exim,
         );
