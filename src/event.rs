@@ -366,11 +366,12 @@ impl EventKind<'_> {
 
     /// Whether the line's text was not understood (what `stats` counts as unrecognised).
     pub fn is_unrecognised(&self) -> bool {
-        matches!(
-            self,
+        match self {
             EventKind::Unrecognised
-                | EventKind::UnrecognisedFor { .. }
-                | EventKind::FilterTask { understood: false, .. }
-        )
+            | EventKind::UnrecognisedFor { .. }
+            | EventKind::FilterTask { understood: false, .. } => true,
+            EventKind::Exim(line) => !line.understood(),
+            _ => false,
+        }
     }
 }

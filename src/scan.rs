@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::event::{EventKind, LineRef};
+use crate::parse::exim::{EximLine, HeaderLine};
 use crate::parse::{parse_line, Family, Parsed};
 use crate::source::{Input, Position, ReadEnd};
 use crate::syslog::{YearGuess, Zone};
@@ -242,6 +243,9 @@ impl Pipeline {
             content_ids,
             bar,
         } = self;
+        // whether the last line was an Exim reject or a line of its header block: only then is a
+        // line that merely begins with whitespace a folded header line
+        let mut after_reject = false;
         let end = input.for_each_raw_line_from(
             from,
             hold_partial,
@@ -257,6 +261,12 @@ impl Pipeline {
                     };
                     sink(bytes, at, time);
                 }
+                let stray = matches!(
+                    &parsed,
+                    Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Header(HeaderLine::Continuation(_)))) && !after_reject
+                );
+                after_reject = matches!(&parsed, Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Rejected(_) | EximLine::Header(_))));
+                let parsed = if stray { Parsed::NoEnvelope } else { parsed };
                 match parsed {
                     Parsed::NoEnvelope => {
                         fs.no_envelope += 1;

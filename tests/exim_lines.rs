@@ -91,6 +91,8 @@ fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
             let ok = match (parse(s.body), flag) {
                 (EximLine::Arrival { arrival, .. }, "<=") => arrival.protocol.is_some() || arrival.bounce_of.is_some(),
                 (EximLine::Delivery { attempt, .. }, "=>" | "->" | ">>" | "*>") => !attempt.to.is_empty(),
+                // `=> blackhole (RCPT ACL discarded recipients)`: no address, every recipient dropped
+                (EximLine::AclDiscard { text, .. }, "=>") => text.ends_with("discarded recipients"),
                 (EximLine::Deferred { attempt, .. }, "==") | (EximLine::Failed { attempt, .. }, "**") => {
                     !attempt.to.is_empty()
                 }
@@ -148,4 +150,29 @@ fn every_line_of_the_corpus_reject_logs_is_read() {
         rejects > 30 && headers >= 15,
         "{rejects} rejects, {headers} header lines"
     );
+}
+
+/// Honest counts: text behind `exim[pid]:` that is none of Exim's lines is unrecognised; an
+/// unknown line about a message is unrecognised yet on that message's timeline; a stamped
+/// `CRIT: Banning …` line and a line that merely begins with whitespace (no reject before it)
+/// are not Exim lines at all.
+#[test]
+fn garbage_is_counted_unrecognised() {
+    use mailtrace::scan::{scan, ScanOptions};
+    use mailtrace::source::Input;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/exim-garbage/mixed.log");
+    let opts = ScanOptions {
+        year: Some(2026),
+        zone: Zone::Utc,
+        ..ScanOptions::default()
+    };
+    let mut traces = Vec::new();
+    let stats = scan(&[Input::open(&path, 0).unwrap()], &opts, |t| traces.push(t)).unwrap();
+    let f = &stats.files[0];
+    assert_eq!(
+        (f.lines, f.exim_lines, f.exim_unrecognised, f.no_envelope),
+        (9, 7, 3, 2)
+    );
+    assert_eq!(traces.len(), 1);
+    assert_eq!(traces[0].timeline.len(), 3, "the unknown line joins its message");
 }

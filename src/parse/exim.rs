@@ -118,6 +118,8 @@ pub struct Arrival<'a> {
     pub bounce_of: Option<&'a str>,
     /// `for a b c` (`+received_recipients`).
     pub recipients: Vec<&'a str>,
+    /// `DKIM=domain`: the domain of a signature that verified.
+    pub dkim: Option<&'a str>,
 }
 
 /// Which kind of delivery line.
@@ -147,6 +149,9 @@ pub struct Attempt<'a> {
     pub confirmation: Option<String>,
     /// After `: ` on a deferral or failure: why.
     pub error: Option<&'a str>,
+    /// A pipe (`|/usr/bin/x`) or file (`/home/u/mbox`, `save mbox`) a filter or alias
+    /// delivered to; `to` is then the address it was made for.
+    pub target: Option<&'a str>,
 }
 
 /// A connection, sender or recipient refused during the SMTP dialogue (a message id only when
@@ -215,7 +220,51 @@ pub enum EximLine<'a> {
         id: &'a str,
         text: &'a str,
     },
-    /// Another line about a message (`host [ip] Connection timed out`, `Spool file is locked`…).
+    /// `host [ip] Connection timed out` (or another error of that connection): the host the
+    /// next deferral is about.
+    HostError {
+        id: &'a str,
+        name: &'a str,
+        ip: &'a str,
+    },
+    /// `DKIM: d=… s=… […]`: one signature's verification.
+    Dkim {
+        id: &'a str,
+        /// `pass`, `fail`, `temperror`, `permerror` or `none`.
+        result: &'static str,
+        domain: Option<&'a str>,
+    },
+    /// `PRDR R=<to> acceptance|refusal|temporary refusal`: one recipient's answer after DATA.
+    Prdr {
+        id: &'a str,
+        to: &'a str,
+        accepted: bool,
+        temporary: bool,
+    },
+    /// The message was never accepted, and nothing was refused: `SMTP data timeout (message
+    /// abandoned) on connection from …`, `SMTP connection from … lost while reading message
+    /// data`.
+    Abandoned {
+        id: &'a str,
+        host: Option<Host<'a>>,
+        from: Option<&'a str>,
+        text: &'a str,
+    },
+    /// `=> blackhole (RCPT ACL discarded recipients)`: every recipient was dropped by a
+    /// `discard` ACL; the text in parentheses.
+    AclDiscard {
+        id: &'a str,
+        text: &'a str,
+    },
+    /// A known line about a message that changes nothing in it (on its timeline): OCSP,
+    /// `event …`, `Accept non-SMTP`, `NOTQUIT reason:`, TLS and authenticator failures of a
+    /// delivery, `sender address changed`, `Spool file is locked`…
+    Logged {
+        id: &'a str,
+        text: &'a str,
+    },
+    /// A line about a message that is not understood (an ACL `logwrite`, or a shape this
+    /// reader does not know): on the message's timeline, counted as unrecognised.
     Other {
         id: &'a str,
         text: &'a str,
@@ -227,6 +276,43 @@ pub enum EximLine<'a> {
     /// About no message: queue runs, connections, TLS errors, daemon start, ACL warnings
     /// during the dialogue, VRFY/ETRN refusals, the paniclog's errors.
     Info,
+    /// Text with no message id that is none of Exim's known lines (garbage behind
+    /// `exim[pid]:`, an ACL `logwrite` outside a message): unrecognised.
+    Unknown,
+}
+
+impl EximLine<'_> {
+    /// Whether anything in the line was understood (an [`EximLine::Other`] or
+    /// [`EximLine::Unknown`] line counts as unrecognised, though `Other` still joins its
+    /// message's timeline).
+    pub fn understood(&self) -> bool {
+        !matches!(self, EximLine::Other { .. } | EximLine::Unknown)
+    }
+
+    /// The message id the line names, if any.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            EximLine::Arrival { id, .. }
+            | EximLine::Delivery { id, .. }
+            | EximLine::Deferred { id, .. }
+            | EximLine::Failed { id, .. }
+            | EximLine::Completed { id }
+            | EximLine::Frozen { id }
+            | EximLine::Unfrozen { id }
+            | EximLine::Cancelled { id, .. }
+            | EximLine::Removed { id, .. }
+            | EximLine::Note { id, .. }
+            | EximLine::HostError { id, .. }
+            | EximLine::Dkim { id, .. }
+            | EximLine::Prdr { id, .. }
+            | EximLine::Abandoned { id, .. }
+            | EximLine::AclDiscard { id, .. }
+            | EximLine::Logged { id, .. }
+            | EximLine::Other { id, .. } => Some(id),
+            EximLine::Rejected(r) => r.id,
+            EximLine::Header(_) | EximLine::Info | EximLine::Unknown => None,
+        }
+    }
 }
 
 /// One line of a reject log's header block.
@@ -296,10 +382,15 @@ pub fn parse(body: &str) -> EximLine<'_> {
         }
         // everything else Exim writes without a message id is about no message: queue runs,
         // connections, `H=… Warning: …`, and the paniclog's errors (`failed to open …`)
-        return EximLine::Info;
+        return if about_no_message(body) {
+            EximLine::Info
+        } else {
+            EximLine::Unknown
+        };
     }
     let id = first;
-    if rest.starts_with("H=") || rest.starts_with("U=") {
+    if rest.starts_with("H=") || rest.starts_with("U=") || rest.starts_with("F=") || rest.starts_with("rejected from <")
+    {
         if let Some(r) = rejection(rest) {
             return EximLine::Rejected(Reject { id: Some(id), ..r });
         }
@@ -309,6 +400,11 @@ pub fn parse(body: &str) -> EximLine<'_> {
         "<=" => EximLine::Arrival {
             id,
             arrival: arrival(tail),
+        },
+        // `=> blackhole (RCPT ACL discarded recipients)` (or DATA ACL): no address at all
+        "=>" if tail.starts_with("blackhole (") && tail.ends_with("discarded recipients)") => EximLine::AclDiscard {
+            id,
+            text: &tail["blackhole (".len()..tail.len() - 1],
         },
         "=>" | "->" | ">>" | "*>" => EximLine::Delivery {
             id,
@@ -329,6 +425,16 @@ pub fn parse(body: &str) -> EximLine<'_> {
             attempt: attempt(tail),
         },
         "Completed" => EximLine::Completed { id },
+        "DKIM:" => dkim(id, tail),
+        "PRDR" if tail.starts_with("R=<") => {
+            let (to, verdict) = tail[2..].split_once(' ').unwrap_or((&tail[2..], ""));
+            EximLine::Prdr {
+                id,
+                to: bare(to),
+                accepted: verdict == "acceptance",
+                temporary: verdict.starts_with("temporary"),
+            }
+        }
         // `Message is frozen`, `frozen by root` (-Mf), `Frozen (delivery error message)`
         _ if rest.starts_with("Message is frozen")
             || rest == "frozen"
@@ -344,14 +450,169 @@ pub fn parse(body: &str) -> EximLine<'_> {
             id,
             by: rest["removed by ".len()..].trim_end(),
         },
+        // `local_scan() function timed out - message temporarily rejected (size N)`, and its
+        // `crashed with signal N` sibling: refused (4xx) after DATA
+        _ if rest.starts_with("local_scan() function ") => EximLine::Rejected(Reject {
+            id: Some(id),
+            stage: "DATA",
+            temporary: true,
+            reason: rest,
+            ..Reject::default()
+        }),
+        _ if rest.starts_with("SMTP data timeout (message abandoned)")
+            || (rest.starts_with("SMTP connection from ") && rest.contains(" lost while reading message data")) =>
+        {
+            abandoned(id, rest)
+        }
         _ if rest.starts_with("SA: ")
             || rest.starts_with("Warning: ")
-            || rest.starts_with("SMTP data timeout")
             || (rest.starts_with("H=") && rest.contains(" Warning: ")) =>
         {
             EximLine::Note { id, text: rest }
         }
-        _ => EximLine::Other { id, text: rest },
+        _ if known_message_line(rest) => EximLine::Logged { id, text: rest },
+        _ => match host_error(rest) {
+            Some((name, ip)) => EximLine::HostError { id, name, ip },
+            None => EximLine::Other { id, text: rest },
+        },
+    }
+}
+
+/// `host [ip] …`: an error of the connection to that host.
+fn host_error(text: &str) -> Option<(&str, &str)> {
+    let (name, rest) = text.split_once(" [")?;
+    let (ip, _) = rest.split_once(']')?;
+    (!name.is_empty() && !name.contains(' ') && !name.contains('=') && ip.parse::<std::net::IpAddr>().is_ok())
+        .then_some((name, ip))
+}
+
+/// Lines Exim writes about a message that change nothing in its trace.
+fn known_message_line(text: &str) -> bool {
+    const PREFIXES: [&str; 11] = [
+        "client claims: ",
+        "event ",
+        "Accept non-SMTP",
+        "NOTQUIT reason: ",
+        "sender address changed",
+        "Spool file is locked",
+        "Spool file for ",
+        "Message is locked",
+        "no immediate delivery",
+        "SMTP connection from ",
+        "SMTP error from remote mail server",
+    ];
+    let lower = text.to_ascii_lowercase();
+    PREFIXES.iter().any(|p| text.starts_with(p))
+        || lower.starts_with("client claims: ocsp")
+        || text.contains(" authenticator failed ")
+        || text.contains("a TLS session is required")
+        || text.contains("TLS error on connection")
+        || text.contains(" transport output: ")
+}
+
+/// Exim's lines about no message (everything else without an id is unrecognised).
+fn about_no_message(body: &str) -> bool {
+    const PREFIXES: [&str; 40] = [
+        "Start queue run",
+        "End queue run",
+        "Start ODMR",
+        "exim ",
+        "daemon ",
+        "Daemon ",
+        "SMTP connection from ",
+        "SMTP call from ",
+        "SMTP protocol ",
+        "SMTP command timeout",
+        "SMTP data timeout",
+        "SMTP syntax error",
+        "SMTP connection lost",
+        "no MAIL in SMTP connection",
+        "no host name found for IP address",
+        "no IP address found for host",
+        "unexpected disconnection while reading SMTP command",
+        "TLS error on connection",
+        "TLS recv error",
+        "TLS send error",
+        "TLS client disconnected",
+        "failed to ",
+        "Failed to ",
+        "Connection from ",
+        "Connection refused",
+        "refused connection from ",
+        "rejected connection from ",
+        "too many connections",
+        "expansion of ",
+        "Exim configuration error",
+        "cannot ",
+        "Cannot ",
+        "spam acl condition:",
+        "malware acl condition:",
+        "lowest numbered MX record points to local host",
+        "ETRN ",
+        "ATRN ",
+        "DKIM: ",
+        "DNS list ",
+        "Warning: ",
+    ];
+    let b = body.trim_start();
+    PREFIXES.iter().any(|p| b.starts_with(p))
+        || b.contains(" authenticator failed for ")
+        || b.contains(" authenticator failed H=")
+        || (b.starts_with("H=") || b.starts_with("U=") || b.starts_with("F="))
+        || b.starts_with("ALERT: ")
+        || b.starts_with("LOG: ")
+        || b.starts_with("PANIC")
+        || b.contains("retry database")
+        || b.contains(" DB file ")
+}
+
+/// `DKIM: d=dom s=sel c=… a=… b=… [verification succeeded]` and its failures.
+fn dkim<'a>(id: &'a str, tail: &'a str) -> EximLine<'a> {
+    let domain = tail
+        .split(' ')
+        .find_map(|w| w.strip_prefix("d="))
+        .filter(|d| !d.is_empty());
+    let verdict = tail
+        .rfind('[')
+        .map(|i| tail[i + 1..].trim_end_matches(']'))
+        .unwrap_or("");
+    let result = if verdict.starts_with("verification succeeded") {
+        "pass"
+    } else if verdict.starts_with("verification failed") {
+        "fail"
+    } else if verdict.starts_with("invalid - public key record (currently?) unavailable") {
+        "temperror"
+    } else if verdict.starts_with("invalid") || verdict.starts_with("failed key import") {
+        "permerror"
+    } else {
+        "none"
+    };
+    EximLine::Dkim { id, result, domain }
+}
+
+/// `SMTP data timeout (message abandoned) on connection from H [F=<s>] …` and `SMTP
+/// connection from H lost while reading message data`.
+fn abandoned<'a>(id: &'a str, text: &'a str) -> EximLine<'a> {
+    let peer = text.split_once("connection from ").map_or("", |(_, p)| p);
+    let peer = peer.split(" lost while reading").next().unwrap_or(peer);
+    let mut words = Words::new(peer).peekable();
+    let mut host_found = None;
+    if let Some(first) = words.next() {
+        if !first.contains('=') {
+            host_found = Some(host(first, &mut words));
+        }
+    }
+    let mut from = None;
+    each_field(&mut words, None, |k, v| {
+        if k == "F" {
+            from = Some(bare(v));
+        }
+    });
+    EximLine::Abandoned {
+        id,
+        host: host_found.filter(|h| h.ip.is_some()),
+        from,
+        text,
     }
 }
 
@@ -523,6 +784,7 @@ fn arrival(tail: &str) -> Arrival<'_> {
         "id" => a.message_id = Some(bare(v)),
         "T" => a.subject = Some(unquote(v)),
         "R" => a.bounce_of = Some(v),
+        "DKIM" => a.dkim = Some(v),
         _ => {}
     });
     a.recipients = w.map(bare).collect();
@@ -533,6 +795,13 @@ fn attempt(tail: &str) -> Attempt<'_> {
     // `address [<original>] K=v … [: error]`; the address may itself hold `: ` (`:blackhole:`),
     // so the error is looked for after it
     let mut a = Attempt::default();
+    if let Some((target, to, orig, rest)) = pipe_or_file(tail) {
+        a.target = Some(target);
+        a.to = to;
+        a.orig_to = orig;
+        attempt_fields(&mut a, rest);
+        return a;
+    }
     let (to, mut rest) = tail.split_once(' ').unwrap_or((tail, ""));
     // `** a@b: retry timeout exceeded`: the error right after the address
     if let Some(address) = to.strip_suffix(':').filter(|t| !t.starts_with(':')) {
@@ -547,6 +816,12 @@ fn attempt(tail: &str) -> Attempt<'_> {
             rest = inner[end + 1..].trim_start();
         }
     }
+    attempt_fields(&mut a, rest);
+    a
+}
+
+/// The `K=v` fields of a delivery line and the error after `: `.
+fn attempt_fields<'a>(a: &mut Attempt<'a>, rest: &'a str) {
     let fields = match find_unquoted(rest, ": ") {
         Some(p) => {
             a.error = Some(&rest[p + 2..]);
@@ -560,14 +835,70 @@ fn attempt(tail: &str) -> Attempt<'_> {
         "C" => a.confirmation = Some(unquote(v)),
         _ => {}
     });
-    a
+}
+
+/// A delivery to a pipe or a file: `|/usr/bin/cmd args [(parent)] <top> …`, `/home/u/mbox
+/// <top> …`, `save mbox <top>` (a path the transport completes). Returns the target, the
+/// address it was made for (the parent, else the top address), the top address when a parent
+/// is named, and the rest of the line. The command may hold spaces: the target ends at the
+/// first `<address>` word followed by a field, `:` or the end.
+fn pipe_or_file(tail: &str) -> Option<(&str, &str, Option<&str>, &str)> {
+    if !(tail.starts_with('|') || tail.starts_with('/') || tail.starts_with("save ")) {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(i) = tail[from..].find(" <").map(|i| i + from) {
+        from = i + 2;
+        let Some(end) = tail[i + 2..].find('>').map(|e| e + i + 2) else {
+            break;
+        };
+        let after = &tail[end + 1..];
+        if !(after.is_empty() || after.starts_with(' ') || after.starts_with(':')) {
+            continue;
+        }
+        let top = &tail[i + 2..end];
+        if top.contains(' ') {
+            continue;
+        }
+        let mut target = &tail[..i];
+        let mut parent = None;
+        if target.ends_with(')') {
+            if let Some(p) = target.rfind(" (") {
+                parent = Some(&target[p + 2..target.len() - 1]);
+                target = &target[..p];
+            }
+        }
+        let rest = after.trim_start();
+        return Some(match parent {
+            Some(p) => (target, p, Some(top), rest),
+            None => (target, top, None, rest),
+        });
+    }
+    None
 }
 
 /// `H=… [F=<…>] rejected RCPT <to>: reason`, its `temporarily rejected`, MAIL, after-DATA,
 /// EHLO and connection forms, and `H=… RCPT <to>: discarded by RCPT ACL`.
 fn rejection(body: &str) -> Option<Reject<'_>> {
     let mut r = Reject::default();
-    let (head, tail) = if let Some(at) = body.find(" temporarily rejected ") {
+    // `rejected from <sender> H=… U=…: message too large: …` / `: Non-CRLF-terminated
+    // header, under CHUNKING: message abandoned`: the message refused while it was received
+    if let Some(rest) = body.strip_prefix("rejected from <") {
+        let (from, rest) = rest.split_once('>')?;
+        let (fields, reason) = rest.split_once(": ").unwrap_or((rest, ""));
+        r.stage = "DATA";
+        r.from = Some(from);
+        r.reason = reason;
+        r.host = each_field(&mut Words::new(fields.trim()).peekable(), None, |_, _| {});
+        return Some(r);
+    }
+    let stage_tmp_cutthrough = body.contains(" tmp-reject from cutthrough after DATA");
+    let (head, tail) = if let Some(at) = body.find(" tmp-reject from cutthrough after DATA") {
+        // a cutthrough delivery's 4xx after DATA, given to the client: `H=… addr F=<s>
+        // tmp-reject from cutthrough after DATA: R=… T=… H=… C="…"`
+        r.temporary = true;
+        (&body[..at], &body[at + " tmp-reject from cutthrough ".len()..])
+    } else if let Some(at) = body.find(" temporarily rejected ") {
         r.temporary = true;
         (&body[..at], &body[at + " temporarily rejected ".len()..])
     } else if let Some(at) = body.find(" rejected ") {
@@ -581,7 +912,7 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         r.discarded = true;
         (&body[..at], tail)
     };
-    if !head.starts_with("H=") && !head.starts_with("U=") {
+    if !head.starts_with("H=") && !head.starts_with("U=") && !head.starts_with("F=") {
         return None;
     }
     let (stage, after) = tail.split_once(' ').unwrap_or((tail, ""));
@@ -619,6 +950,15 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         _ => {}
     }
     r.reason = reason;
+    if stage_tmp_cutthrough {
+        // the recipient is the word of the head that is an address; the reason the `C=` reply
+        r.to = head
+            .split(' ')
+            .find(|w| w.contains('@') && !w.contains('=') && !w.starts_with('(') && !w.starts_with('['));
+        if let Some(c) = reason.find("C=\"") {
+            r.reason = reason[c + 3..].trim_end().trim_end_matches('"');
+        }
+    }
     Some(r)
 }
 
@@ -844,10 +1184,11 @@ mod tests {
             ),
             EximLine::Note { .. }
         ));
-        assert!(matches!(
-            body("2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 SMTP data timeout (message abandoned) on connection from (t) [192.0.2.1] F=<a@b.example>"),
-            EximLine::Note { .. }
-        ));
+        let EximLine::Abandoned { host, from, .. } = body("2026-11-10 00:03:19 1yAbCd-0001Xy-Q1 SMTP data timeout (message abandoned) on connection from (t) [192.0.2.1] F=<a@b.example> D=5m")
+        else {
+            panic!()
+        };
+        assert_eq!((host.unwrap().ip, from), (Some("192.0.2.1"), Some("a@b.example")));
         assert_eq!(
             header_line("Envelope-to: <a@test.example>"),
             Some(HeaderLine::EnvelopeTo(vec!["a@test.example"]))

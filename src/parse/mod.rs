@@ -106,6 +106,12 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
                 None => Parsed::NoEnvelope,
             };
         };
+        // a stamped line with no message id that is none of Exim's known lines (`CRIT:
+        // Banning …` of another program) cannot be told to be Exim's
+        let kind = exim_kind(s.body);
+        if matches!(kind, EventKind::Unrecognised) {
+            return Parsed::NoEnvelope;
+        }
         return Parsed::Event(
             Event {
                 time: s.time,
@@ -114,7 +120,7 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
                 pid: s.pid,
                 line: at,
                 raw: line,
-                kind: exim_kind(s.body),
+                kind,
             },
             Family::Exim,
         );
@@ -181,6 +187,7 @@ fn without_stamp(message: &str) -> &str {
 fn exim_kind(body: &str) -> EventKind<'_> {
     match exim::parse(body) {
         exim::EximLine::Info => EventKind::Info { qid: None },
+        exim::EximLine::Unknown => EventKind::Unrecognised,
         line => EventKind::Exim(line),
     }
 }

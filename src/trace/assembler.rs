@@ -1330,6 +1330,40 @@ mod tests {
         out
     }
 
+    /// Exim lines held before `<=` wait in their trace; with no arrival they are handed out an
+    /// hour of log time after their last line (memory holds only messages in flight), and a
+    /// held trace survives a checkpoint.
+    #[test]
+    fn exim_lines_before_arrival_are_held_then_released() {
+        let early = "\
+2026-11-10 00:00:01 1yAaAa-0001Aa-A1 DKIM: d=a.example s=s [verification succeeded]
+2026-11-10 00:00:01 1yAaBb-0001Ab-B2 PRDR R=<x@example.com> temporary refusal
+";
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, early, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(a.open_count(), 2);
+        let mut a = Assembler::restore(&a.checkpoint().unwrap(), DirectionRules::default(), false).unwrap();
+        feed(
+            &mut a,
+            "2026-11-10 00:00:02 1yAaAa-0001Aa-A1 <= s@a.example H=(a) [192.0.2.1] P=esmtp S=10 for r@example.com\n",
+            &mut out,
+        );
+        assert!(out.is_empty());
+        feed(&mut a, "2026-11-10 01:00:03 Start queue run: pid=1\n", &mut out);
+        assert_eq!(out.len(), 1, "the message with no arrival is handed out");
+        assert_eq!(out[0].queue_ids, vec!["1yAaBb-0001Ab-B2"]);
+        assert_eq!(out[0].recipients[0].status, Status::Rejected);
+        assert_eq!(a.open_count(), 1, "the arrived one stays until Completed");
+        let traces = run(&format!(
+            "{early}2026-11-10 00:00:02 1yAaAa-0001Aa-A1 <= s@a.example P=local S=10\n"
+        ));
+        let arrived = traces.iter().find(|t| t.queue_ids == ["1yAaAa-0001Aa-A1"]).unwrap();
+        assert_eq!(arrived.timeline.len(), 2);
+        assert_eq!(arrived.dkim.as_ref().map(|d| d.result.as_str()), Some("pass"));
+    }
+
     /// The re-injected chain is merged into the first: the store hears of the merged id, a scan
     /// that asked not to keep them holds none (it would hold every one of a long file).
     #[test]

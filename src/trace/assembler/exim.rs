@@ -13,11 +13,17 @@
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::{finalize, trace_id, Assembler};
+use chrono::Duration;
+
+use super::{finalize, trace_id, Assembler, Closing};
 use crate::event::Event;
 use crate::parse::exim::{Arrival, Attempt, DeliveryKind, EximLine, HeaderLine, Host, Reject};
 use crate::parse::fields::dsn_in;
-use crate::trace::model::{Link, LinkKind, Mta, Recipient, Status, Trace};
+use crate::trace::model::{AuthResult, Link, LinkKind, Mta, Recipient, Status, Trace};
+
+/// How long (log time) the lines of a message whose arrival is not logged wait for it: Exim
+/// logs them while it receives the message's data, moments before `<=`.
+const EXIM_HOLD_SECS: i64 = 3600;
 
 /// A reject waiting for its header block.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,11 +53,8 @@ impl Assembler {
             }
             EximLine::Cancelled { id, text } => self.exim_give_up(ev, id, Status::Expired, text),
             EximLine::Note { id, text } => {
-                // sa-exim scans before the arrival is logged: its verdict opens the message
-                if self.exim_known(ev, id) || text.starts_with("SA: ") {
-                    let slot = self.exim_line(ev, id, false);
-                    self.open_mut(slot).trace.actions.push((*text).to_string());
-                }
+                let slot = self.exim_line(ev, id, false);
+                self.open_mut(slot).trace.actions.push((*text).to_string());
             }
             EximLine::Arrival { id, arrival } => self.exim_arrival(ev, id, arrival),
             EximLine::Delivery { id, attempt, kind } => {
@@ -77,6 +80,10 @@ impl Assembler {
                         }
                     }
                 }
+                if !self.open_mut(slot).queued && t_is_bare(&self.open_mut(slot).trace) {
+                    let t = &mut self.open_mut(slot).trace;
+                    t.add_action("exim", "completed", "no arrival logged (it came before the log began)");
+                }
                 self.end_all(slot, ev.time);
             }
             EximLine::Frozen { id } => {
@@ -87,33 +94,125 @@ impl Assembler {
                 let slot = self.exim_line(ev, id, false);
                 self.open_mut(slot).held = false;
             }
-            EximLine::Other { id, text } => {
-                if self.exim_known(ev, id) {
-                    let slot = self.exim_line(ev, id, false);
-                    // `host [ip] Connection timed out`: the host the next deferral is about
-                    if let Some((name, rest)) = text.split_once(" [") {
-                        if let Some((ip, _)) = rest.split_once(']') {
-                            if !name.contains(' ') && ip.parse::<std::net::IpAddr>().is_ok() {
-                                self.open_mut(slot).exim_host = Some(format!("{name} [{ip}]"));
-                            }
-                        }
-                    }
+            EximLine::HostError { id, name, ip } => {
+                // `host [ip] Connection timed out`: the host the next deferral is about
+                let slot = self.exim_line(ev, id, false);
+                self.open_mut(slot).exim_host = Some(format!("{name} [{ip}]"));
+            }
+            EximLine::Dkim { id, result, domain } => {
+                let slot = self.exim_line(ev, id, false);
+                let t = &mut self.open_mut(slot).trace;
+                // one line per signature: a signature that verified stands
+                if t.dkim.as_ref().is_none_or(|d| d.result != "pass") {
+                    t.dkim = Some(AuthResult {
+                        result: (*result).to_string(),
+                        domain: domain.map(str::to_string),
+                    });
                 }
             }
-            EximLine::Info => {}
+            EximLine::Prdr {
+                id,
+                to,
+                accepted,
+                temporary,
+            } => {
+                let slot = self.exim_line(ev, id, false);
+                let t = &mut self.open_mut(slot).trace;
+                let i = match t.recipients.iter().position(|r| r.address.eq_ignore_ascii_case(to)) {
+                    Some(i) => i,
+                    None => {
+                        t.recipients.push(Recipient::new(to));
+                        t.recipients.len() - 1
+                    }
+                };
+                if !accepted {
+                    let r = &mut t.recipients[i];
+                    r.status = Status::Rejected;
+                    r.time = Some(ev.time);
+                    r.response = Some(if *temporary {
+                        "PRDR temporary refusal".to_string()
+                    } else {
+                        "PRDR refusal".to_string()
+                    });
+                }
+            }
+            EximLine::Abandoned { id, host, from, text } => {
+                let slot = self.exim_line(ev, id, false);
+                let t = &mut self.open_mut(slot).trace;
+                if t.from.is_none() {
+                    t.from = from.map(str::to_string);
+                }
+                if let (Some(h), None) = (host, &t.client.ip) {
+                    set_client(t, *h);
+                }
+                t.actions.push((*text).to_string());
+                t.add_action("exim", "abandoned", text);
+                self.end_all(slot, ev.time);
+            }
+            EximLine::AclDiscard { id, text } => {
+                let slot = self.exim_line(ev, id, false);
+                let t = &mut self.open_mut(slot).trace;
+                if !t.recipients.iter().any(|r| r.status == Status::InProgress) {
+                    t.recipients.push(Recipient::new(""));
+                }
+                for r in &mut t.recipients {
+                    if r.status == Status::InProgress {
+                        r.status = Status::Discarded;
+                        r.response = Some((*text).to_string());
+                        r.time = Some(ev.time);
+                    }
+                }
+                t.add_action("exim", "discard", text);
+            }
+            EximLine::Logged { id, .. } | EximLine::Other { id, .. } => {
+                self.exim_line(ev, id, false);
+            }
+            EximLine::Info | EximLine::Unknown => {}
         }
+        if let Some(id) = line.id().filter(|_| !matches!(line, EximLine::Rejected(_))) {
+            self.exim_hold(ev, id);
+        }
+    }
+
+    /// A message whose arrival is not logged yet (DKIM, ACL, PRDR lines come before `<=`):
+    /// its lines wait, in its trace, for the arrival or an ending. Without either, it is
+    /// handed out [`EXIM_HOLD_SECS`] of log time after its last line (or at the end of the
+    /// input), so memory holds only messages in flight.
+    fn exim_hold(&mut self, ev: &Event<'_>, id: &str) {
+        let Some(&slot) = self.by_qid.get(ev.host).and_then(|m| m.get(id)) else {
+            return;
+        };
+        self.tickets += 1;
+        let ticket = self.tickets;
+        let Some(o) = self.slots[slot].as_mut() else { return };
+        if o.queued || o.live.is_empty() {
+            return;
+        }
+        o.closed = Some(ticket);
+        self.unqueued.push_back(Closing {
+            slot,
+            ticket,
+            deadline: ev.time + Duration::seconds(EXIM_HOLD_SECS),
+        });
     }
 
     /// The message left the queue undelivered (removed by the admin, or frozen too long): its
     /// recipients still waiting end as `status`, with `why` as their response and an action.
     fn exim_give_up(&mut self, ev: &Event<'_>, id: &str, status: Status, why: &str) {
-        if !self.exim_known(ev, id) {
-            return;
-        }
         let slot = self.exim_line(ev, id, false);
         let o = self.open_mut(slot);
         o.held = false;
         o.trace.actions.push(why.to_string());
+        let action = if status == Status::Expired {
+            "cancelled"
+        } else {
+            "removed"
+        };
+        o.trace.add_action("exim", action, why);
+        // a message whose arrival was not logged (it came before the log began)
+        if o.trace.recipients.is_empty() {
+            o.trace.recipients.push(Recipient::new(""));
+        }
         for r in &mut o.trace.recipients {
             if matches!(r.status, Status::InProgress | Status::Deferred | Status::Quarantined) {
                 r.status = status;
@@ -121,12 +220,6 @@ impl Assembler {
                 r.time = Some(ev.time);
             }
         }
-    }
-
-    /// Whether message `id` is open (a line about a message whose arrival was not logged, or
-    /// was logged before the input began, opens nothing).
-    fn exim_known(&self, ev: &Event<'_>, id: &str) -> bool {
-        self.by_qid.get(ev.host).is_some_and(|m| m.contains_key(id))
     }
 
     /// Hands out the waiting reject unless `ev` is a copy of it or a line of its header block.
@@ -200,9 +293,16 @@ impl Assembler {
     /// The trace of message `id` (opened if new; with `arrival`, a new one if the id was used
     /// before), with this line on its timeline.
     fn exim_line(&mut self, ev: &Event<'_>, id: &str, arrival: bool) -> usize {
-        let slot = self.slot_for(ev, id, arrival);
+        // Exim logs nothing about a message after `Completed`: a line after it (of another
+        // log of the same id, or the id used again) begins a new trace
+        let _ = arrival;
+        let slot = self.slot_for(ev, id, true);
         let entry = self.entry(ev);
         let o = self.open_mut(slot);
+        // the line ends the wait of a message not arrived yet ([`Assembler::exim_hold`])
+        if !o.queued && !o.live.is_empty() {
+            o.closed = None;
+        }
         o.trace.mta = Mta::Exim;
         o.trace.timeline.push(entry);
         o.trace.first_time = o.trace.first_time.min(ev.time);
@@ -225,6 +325,15 @@ impl Assembler {
         }
         if let Some(h) = a.host {
             set_client(t, h);
+        }
+        // `DKIM=domain`: a signature of that domain verified
+        if let Some(d) = a.dkim {
+            if t.dkim.as_ref().is_none_or(|x| x.result != "pass") {
+                t.dkim = Some(AuthResult {
+                    result: "pass".into(),
+                    domain: Some(d.to_string()),
+                });
+            }
         }
         if let Some(auth) = a.auth {
             let (method, user) = auth.split_once(':').unwrap_or((auth, ""));
@@ -275,6 +384,8 @@ impl Assembler {
         // the alias's domain); `=> bob@x <alias@y>`: the final address, then the original
         let blackhole = a.to == ":blackhole:";
         let address = match a.orig_to {
+            // a pipe or file: `to` is already the address it was made for
+            _ if a.target.is_some() => a.to.to_string(),
             Some(o) if blackhole => o.to_string(),
             Some(o) if !a.to.contains('@') => match o.rsplit_once('@') {
                 Some((_, domain)) => format!("{}@{domain}", a.to),
@@ -292,10 +403,8 @@ impl Assembler {
                 !(r.status == Status::InProgress && r.orig_to.is_none() && r.address.eq_ignore_ascii_case(o))
             });
         }
-        if t.recipient_mut(&address).is_none() {
-            t.recipients.push(Recipient::new(&address));
-        }
-        let r = t.recipient_mut(&address).expect("added above");
+        let i = recipient_row(t, &address, a.target);
+        let r = &mut t.recipients[i];
         if let Some(o) = orig {
             r.orig_to = Some(o.to_string());
         }
@@ -303,6 +412,7 @@ impl Assembler {
         // a deferral without `H=` is about the host of the connection that failed just
         // before; a failure without a host (`retry timeout exceeded`) keeps the last relay
         match (a.host, outcome) {
+            _ if a.target.is_some() => r.relay = a.target.map(str::to_string),
             (Some(h), _) => r.relay = Some(relay(h)),
             (None, Outcome::Delivered | Outcome::Suppressed) => r.relay = None,
             (None, Outcome::Deferred) => r.relay = tried.or(r.relay.take()),
@@ -369,12 +479,17 @@ impl Assembler {
         }
         out.extend(self.exim_take_pending());
         let mut t = Trace::new(id, ev.host, ev.time);
-        // lines logged under the message id before it was refused (sa-exim's verdict)
+        let mut early_recipients = Vec::new();
+        // lines logged under the message id before it was refused (sa-exim's verdict, DKIM,
+        // PRDR answers, ACL lines)
         if let Some(slot) = r.id.and_then(|i| self.by_qid.get(ev.host)?.get(i).copied()) {
             let early = self.release(slot);
             t.timeline = early.timeline;
             t.actions = early.actions;
+            t.policy_actions = early.policy_actions;
+            t.dkim = early.dkim;
             t.first_time = early.first_time.min(ev.time);
+            early_recipients = early.recipients;
         }
         t.mta = Mta::Exim;
         t.content_id = true;
@@ -393,12 +508,63 @@ impl Assembler {
         rcpt.response = Some(r.reason).filter(|x| !x.is_empty()).map(str::to_string);
         rcpt.dsn = dsn_in(r.reason).map(str::to_string);
         rcpt.time = Some(ev.time);
-        t.recipients.push(rcpt);
+        // recipients named before the refusal (PRDR): each refused by it, unless PRDR
+        // refused it already
+        if early_recipients.is_empty() || r.to.is_some() {
+            t.recipients.push(rcpt.clone());
+        }
+        for mut e in early_recipients {
+            if e.status == Status::InProgress {
+                e.status = rcpt.status;
+                e.response.clone_from(&rcpt.response);
+                e.dsn.clone_from(&rcpt.dsn);
+                e.time = rcpt.time;
+            }
+            if t.recipient_mut(&e.address).is_none() {
+                t.recipients.push(e);
+            }
+        }
         self.exim_pending = Some(PendingReject {
             trace: t,
             in_envelope_to: false,
         });
     }
+}
+
+/// Whether a trace holds nothing but its lines (no recipient, no action).
+fn t_is_bare(t: &Trace) -> bool {
+    t.recipients.is_empty() && t.actions.is_empty() && t.policy_actions.is_empty()
+}
+
+/// The row of `address` a delivery line is about: a pipe or file delivery has a row of its
+/// own (by its target), and so has a copy delivered after the address already ended (an
+/// `unseen` router's second delivery); the row announced at arrival, or still waiting, is
+/// taken first. A new row is added when none fits.
+fn recipient_row(t: &mut Trace, address: &str, target: Option<&str>) -> usize {
+    let is_target = |r: &Recipient| {
+        r.relay
+            .as_deref()
+            .is_some_and(|x| x.starts_with('|') || x.starts_with('/'))
+    };
+    let ended = |r: &Recipient| {
+        matches!(
+            r.status,
+            Status::Delivered | Status::Bounced | Status::Discarded | Status::Expired | Status::Rejected
+        )
+    };
+    let same = |r: &Recipient| r.address.eq_ignore_ascii_case(address);
+    let found = match target {
+        Some(tg) => t
+            .recipients
+            .iter()
+            .position(|r| same(r) && r.relay.as_deref() == Some(tg))
+            .or_else(|| t.recipients.iter().position(|r| same(r) && !ended(r) && !is_target(r))),
+        None => t.recipients.iter().position(|r| same(r) && !ended(r) && !is_target(r)),
+    };
+    found.unwrap_or_else(|| {
+        t.recipients.push(Recipient::new(address));
+        t.recipients.len() - 1
+    })
 }
 
 /// A reject's trace id: its message id when refused after DATA, else a hash of what it says
