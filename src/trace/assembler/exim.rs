@@ -53,7 +53,7 @@ impl Assembler {
             }
             EximLine::Cancelled { id, text } => self.exim_give_up(ev, id, Status::Expired, text),
             EximLine::Note { id, text } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 self.open_mut(slot).trace.actions.push((*text).to_string());
             }
             EximLine::Arrival { id, arrival } => self.exim_arrival(ev, id, arrival),
@@ -67,7 +67,7 @@ impl Assembler {
             EximLine::Deferred { id, attempt } => self.exim_attempt(ev, id, attempt, Outcome::Deferred),
             EximLine::Failed { id, attempt } => self.exim_attempt(ev, id, attempt, Outcome::Failed),
             EximLine::Completed { id } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 let t = &mut self.open_mut(slot).trace;
                 // sa-exim's `silently tossed message`: accepted, then dropped undelivered
                 if let Some(toss) = t.actions.iter().find(|a| a.starts_with("SA: Action: silently tossed")) {
@@ -87,20 +87,20 @@ impl Assembler {
                 self.end_all(slot, ev.time);
             }
             EximLine::Frozen { id } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 self.open_mut(slot).held = true;
             }
             EximLine::Unfrozen { id } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 self.open_mut(slot).held = false;
             }
             EximLine::HostError { id, name, ip } => {
                 // `host [ip] Connection timed out`: the host the next deferral is about
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 self.open_mut(slot).exim_host = Some(format!("{name} [{ip}]"));
             }
             EximLine::Dkim { id, result, domain } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 let t = &mut self.open_mut(slot).trace;
                 // one line per signature: a signature that verified stands
                 if t.dkim.as_ref().is_none_or(|d| d.result != "pass") {
@@ -116,7 +116,7 @@ impl Assembler {
                 accepted,
                 temporary,
             } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 let t = &mut self.open_mut(slot).trace;
                 let i = match t.recipients.iter().position(|r| r.address.eq_ignore_ascii_case(to)) {
                     Some(i) => i,
@@ -137,7 +137,7 @@ impl Assembler {
                 }
             }
             EximLine::Abandoned { id, host, from, text } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 let t = &mut self.open_mut(slot).trace;
                 if t.from.is_none() {
                     t.from = from.map(str::to_string);
@@ -150,7 +150,7 @@ impl Assembler {
                 self.end_all(slot, ev.time);
             }
             EximLine::AclDiscard { id, text } => {
-                let slot = self.exim_line(ev, id, false);
+                let slot = self.exim_line(ev, id);
                 let t = &mut self.open_mut(slot).trace;
                 if !t.recipients.iter().any(|r| r.status == Status::InProgress) {
                     t.recipients.push(Recipient::new(""));
@@ -165,7 +165,7 @@ impl Assembler {
                 t.add_action("exim", "discard", text);
             }
             EximLine::Logged { id, .. } | EximLine::Other { id, .. } => {
-                self.exim_line(ev, id, false);
+                self.exim_line(ev, id);
             }
             EximLine::Info | EximLine::Unknown => {}
         }
@@ -199,7 +199,7 @@ impl Assembler {
     /// The message left the queue undelivered (removed by the admin, or frozen too long): its
     /// recipients still waiting end as `status`, with `why` as their response and an action.
     fn exim_give_up(&mut self, ev: &Event<'_>, id: &str, status: Status, why: &str) {
-        let slot = self.exim_line(ev, id, false);
+        let slot = self.exim_line(ev, id);
         let o = self.open_mut(slot);
         o.held = false;
         o.trace.actions.push(why.to_string());
@@ -290,12 +290,10 @@ impl Assembler {
         }
     }
 
-    /// The trace of message `id` (opened if new; with `arrival`, a new one if the id was used
-    /// before), with this line on its timeline.
-    fn exim_line(&mut self, ev: &Event<'_>, id: &str, arrival: bool) -> usize {
-        // Exim logs nothing about a message after `Completed`: a line after it (of another
-        // log of the same id, or the id used again) begins a new trace
-        let _ = arrival;
+    /// The trace of message `id` (opened if new), with this line on its timeline. Exim logs
+    /// nothing about a message after `Completed`: a line after it (of another log of the same
+    /// id, or the id used again) begins a new trace.
+    fn exim_line(&mut self, ev: &Event<'_>, id: &str) -> usize {
         let slot = self.slot_for(ev, id, true);
         let entry = self.entry(ev);
         let o = self.open_mut(slot);
@@ -311,7 +309,7 @@ impl Assembler {
     }
 
     fn exim_arrival(&mut self, ev: &Event<'_>, id: &str, a: &Arrival<'_>) {
-        let slot = self.exim_line(ev, id, true);
+        let slot = self.exim_line(ev, id);
         let o = self.open_mut(slot);
         o.queued = true;
         let t = &mut o.trace;
@@ -365,7 +363,7 @@ impl Assembler {
     }
 
     fn exim_attempt(&mut self, ev: &Event<'_>, id: &str, a: &Attempt<'_>, outcome: Outcome) {
-        let slot = self.exim_line(ev, id, false);
+        let slot = self.exim_line(ev, id);
         let address = self.exim_delivery(ev, slot, a, outcome);
         // Dovecot's line about the copy (LMTP session in the reply, LDA by Message-ID and user)
         let to_dovecot = a.host.is_none()
