@@ -249,15 +249,21 @@ fn client<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
     let Some((client, _)) = peer(rest) else {
         return EventKind::Unrecognised;
     };
+    // the fields after the client (SASL, XFORWARD's `orig_*`), if any: most lines have none
+    let xforward = rest
+        .find(',')
+        .and_then(|c| rest[c..].find(", orig_").map(|at| &rest[c + at..]));
     EventKind::Client {
         qid,
         peer: client,
         sasl_method: plain_field(rest, "sasl_method"),
         sasl_user: plain_field(rest, "sasl_username"),
-        orig_queue_id: plain_field(rest, "orig_queue_id").filter(|q| super::fields::is_queue_id(q)),
-        orig_client: rest
-            .find("orig_client=")
-            .and_then(|at| peer(&rest[at + "orig_client=".len()..]))
+        orig_queue_id: xforward
+            .and_then(|x| plain_field(x, "orig_queue_id"))
+            .filter(|q| super::fields::is_queue_id(q)),
+        orig_client: xforward
+            .and_then(|x| x.find("orig_client=").map(|at| &x[at + "orig_client=".len()..]))
+            .and_then(|c| peer(c))
             .map(|(p, _)| p)
             .filter(|p| !p.addr.is_empty() && p.addr != "unknown"),
     }

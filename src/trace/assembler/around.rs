@@ -73,6 +73,11 @@ fn connection_key(addr: &str, port: Option<u16>) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(addr.as_bytes(), u64::from(port.unwrap_or(0)))
 }
 
+/// An amavis task of a host as a number (a hash: no allocation per verdict).
+fn task_key(host: &str, task: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(task.as_bytes(), xxhash_rust::xxh3::xxh3_64(host.as_bytes()))
+}
+
 /// An LMTP delivery whose Dovecot line has not come yet.
 #[derive(Serialize, Deserialize)]
 struct Delivered {
@@ -95,9 +100,13 @@ const TASK_LINES: usize = 64;
 /// dropped [`FACT_WAIT_SECS`] later.
 #[derive(Default, Serialize, Deserialize)]
 pub(super) struct Around {
-    /// amavis task id → its lines or its message.
+    /// amavis task (host and task id, as [`task_key`]) → its lines or its message, and since
+    /// when.
     #[serde(default)]
-    tasks: PerHost<Task>,
+    tasks: HashMap<u64, (Task, DateTime<Utc>)>,
+    /// The tasks in the order they were last touched, to forget them without a scan of all.
+    #[serde(default)]
+    task_order: std::collections::VecDeque<(u64, DateTime<Utc>)>,
     /// LMTP session (or LDA Message-ID and user) → Dovecot's outcome.
     mailbox: PerHost<PendingMailbox>,
     /// LMTP session → the delivery Postfix logged first.
@@ -123,8 +132,15 @@ impl Around {
         for m in self.screens.values_mut() {
             m.retain(|_, (_, t)| fresh(t));
         }
-        for m in self.tasks.values_mut() {
-            m.retain(|_, (_, t)| fresh(t));
+        while let Some(&(key, since)) = self.task_order.front() {
+            if fresh(&since) {
+                break;
+            }
+            self.task_order.pop_front();
+            // touched again since: a later entry of the queue stands for it
+            if self.tasks.get(&key).is_some_and(|(_, t)| *t == since) {
+                self.tasks.remove(&key);
+            }
         }
     }
 }
@@ -315,20 +331,22 @@ impl Assembler {
     /// it, held until then.
     fn task_line(&mut self, ev: &Event<'_>, task: &str) {
         let entry = self.entry(ev);
+        let key = task_key(ev.host, task);
         let slot = self
             .around
             .tasks
-            .get(ev.host)
-            .and_then(|m| m.get(task))
+            .get(&key)
             .and_then(|(t, _)| t.qid.as_deref())
             .and_then(|q| self.open_slot(ev.host, q));
         if let Some(slot) = slot {
             self.open_mut(slot).trace.timeline.push(entry);
             return;
         }
-        let (t, _) = host_entry(&mut self.around.tasks, ev.host)
-            .entry(task.to_string())
-            .or_insert_with(|| (Task::default(), ev.time));
+        let around = &mut self.around;
+        let (t, _) = around.tasks.entry(key).or_insert_with(|| {
+            around.task_order.push_back((key, ev.time));
+            (Task::default(), ev.time)
+        });
         if t.entries.len() < TASK_LINES {
             t.entries.push(entry);
         }
@@ -338,10 +356,10 @@ impl Assembler {
     /// and later ones will.
     pub(super) fn task_verdict(&mut self, host: &str, task: &str, qid: &str, slot: usize) {
         let now = self.clock.unwrap_or_default();
-        let (t, since) = host_entry(&mut self.around.tasks, host)
-            .entry(task.to_string())
-            .or_insert_with(|| (Task::default(), now));
+        let key = task_key(host, task);
+        let (t, since) = self.around.tasks.entry(key).or_insert_with(|| (Task::default(), now));
         *since = now;
+        self.around.task_order.push_back((key, now));
         t.qid = Some(qid.to_string());
         let entries = std::mem::take(&mut t.entries);
         self.open_mut(slot).trace.timeline.extend(entries);
@@ -382,11 +400,13 @@ impl Assembler {
     /// client and that sender join it.
     pub(super) fn join_spf_results(&mut self, slot: usize, from: &str) {
         let Some(o) = self.slots[slot].as_ref() else { return };
-        let Some(ip) = o.trace.client.ip.clone() else { return };
-        if self.around.spf.is_empty() {
+        // most messages have no result waiting: no allocation for them
+        if o.trace.client.ip.is_none() || self.around.spf.get(&o.trace.host).is_none_or(Vec::is_empty) {
             return;
         }
-        let host = o.trace.host.clone();
+        let (Some(ip), host) = (o.trace.client.ip.clone(), o.trace.host.clone()) else {
+            return;
+        };
         let found = self.take_spf(&host, &ip, Some(from));
         join_spf(&mut self.open_mut(slot).trace, found);
     }
@@ -535,12 +555,12 @@ impl Assembler {
     /// logged before, joins it; an LMTP session not seen yet is remembered for Dovecot's line.
     pub(super) fn local_delivered(&mut self, slot: usize, host: &str, qid: &str, to: &str, response: &str) {
         let session = crate::parse::dovecot::session_in_reply(response);
-        let mid = self.slots[slot].as_ref().and_then(|o| o.trace.message_id.clone());
+        let mid = self.slots[slot].as_ref().and_then(|o| o.trace.message_id.as_deref());
         let pending = self.around.mailbox.get_mut(host).and_then(|m| {
             // by the session Postfix's reply names, else (LDA, or a session that does not
             // match) by Message-ID and user
             let by_message = |m: &mut HashMap<String, (PendingMailbox, DateTime<Utc>)>| {
-                let mid = mid.as_deref()?;
+                let mid = mid?;
                 let local = to.split('@').next().unwrap_or(to);
                 m.remove(&lda_key(mid, to)).or_else(|| m.remove(&lda_key(mid, local)))
             };
