@@ -501,9 +501,10 @@ fn known_message_line(text: &str) -> bool {
         "SMTP connection from ",
         "SMTP error from remote mail server",
     ];
-    let lower = text.to_ascii_lowercase();
     PREFIXES.iter().any(|p| text.starts_with(p))
-        || lower.starts_with("client claims: ocsp")
+        || text
+            .get(.."client claims: ocsp".len())
+            .is_some_and(|p| p.eq_ignore_ascii_case("client claims: ocsp"))
         || text.contains(" authenticator failed ")
         || text.contains("a TLS session is required")
         || text.contains("TLS error on connection")
@@ -892,8 +893,15 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         r.host = each_field(&mut Words::new(fields.trim()).peekable(), None, |_, _| {});
         return Some(r);
     }
-    let stage_tmp_cutthrough = body.contains(" tmp-reject from cutthrough after DATA");
-    let (head, tail) = if let Some(at) = body.find(" tmp-reject from cutthrough after DATA") {
+    // every shape below says `reject` or `discarded by`: most lines are ruled out by one
+    // vectorised search
+    let bytes = body.as_bytes();
+    if memchr::memmem::find(bytes, b"reject").is_none() && memchr::memmem::find(bytes, b"discarded by ").is_none() {
+        return None;
+    }
+    let cutthrough = body.find(" tmp-reject from cutthrough after DATA");
+    let stage_tmp_cutthrough = cutthrough.is_some();
+    let (head, tail) = if let Some(at) = cutthrough {
         // a cutthrough delivery's 4xx after DATA, given to the client: `H=… addr F=<s>
         // tmp-reject from cutthrough after DATA: R=… T=… H=… C="…"`
         r.temporary = true;
