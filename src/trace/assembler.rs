@@ -1231,11 +1231,14 @@ fn notice_word(k: NoticeKind) -> &'static str {
 
 /// A relay on this machine: loopback address or `localhost`.
 fn is_loopback_relay(relay: &str) -> bool {
-    let host = relay
-        .split('[')
-        .nth(1)
-        .and_then(|r| r.split(']').next())
-        .unwrap_or(relay);
+    // `name[addr]:port`: the address between the brackets
+    let host = match relay.find('[') {
+        Some(open) => {
+            let r = &relay[open + 1..];
+            r.find(']').map_or(r, |close| &r[..close])
+        }
+        None => relay,
+    };
     host.starts_with("127.")
         || host == "::1"
         || host.eq_ignore_ascii_case("localhost")

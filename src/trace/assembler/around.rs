@@ -28,15 +28,27 @@ use crate::trace::model::{is_spam_verdict, AuthResult, PolicyAction, Status, Tim
 pub(super) const FACT_WAIT_SECS: i64 = 300;
 
 /// A Dovecot outcome waiting for Postfix's delivery line.
-#[derive(Serialize, Deserialize, Clone)]
+#[derive(Serialize, Deserialize)]
 struct PendingMailbox {
     outcome: MailboxOutcome,
     detail: String,
     entry: TimelineEntry,
-    /// The other key the same outcome is kept under (an LMTP line is also kept by Message-ID
-    /// and user, for a Postfix reply whose session does not match), removed with it.
+    /// An LMTP line's Message-ID and user as [`message_user_hash`] (0: no Message-ID), to find
+    /// it when Postfix's reply names another session.
     #[serde(default)]
-    alias: Option<String>,
+    by_message: u64,
+}
+
+/// Message-ID and user (lowercased) as a number, without a copy of either.
+fn message_user_hash(message_id: &str, user: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(message_id.as_bytes());
+    h.write_u8(0);
+    for b in user.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish() | 1
 }
 
 /// An SPF result waiting for its message.
@@ -83,6 +95,10 @@ fn task_key(host: &str, task: &str) -> u64 {
 struct Delivered {
     qid: String,
     recipient: String,
+    /// The message's Message-ID with the recipient, and with its local part, as
+    /// [`message_user_hash`] (0: no Message-ID), for a Dovecot line of another session id.
+    #[serde(default)]
+    by_message: [u64; 2],
 }
 
 /// The lines of one amavis task (`(11412-17)`): held until its verdict names the queue id,
@@ -505,49 +521,34 @@ impl Assembler {
                 None => return,
             },
         };
-        let alias = message_id.filter(|_| session.is_some()).map(|m| lda_key(m, user));
         let pending = PendingMailbox {
             outcome: *outcome,
             detail: detail.to_string(),
             entry,
-            alias: alias.clone(),
+            by_message: match (session, message_id) {
+                (Some(_), Some(m)) => message_user_hash(m, user),
+                _ => 0,
+            },
         };
-        let map = host_entry(&mut self.around.mailbox, ev.host);
-        if let Some(a) = alias {
-            let mut copy = pending.clone();
-            copy.alias = Some(key.clone());
-            map.insert(a, (copy, ev.time));
-        }
-        map.insert(key, (pending, ev.time));
+        host_entry(&mut self.around.mailbox, ev.host).insert(key, (pending, ev.time));
     }
 
     /// An LMTP delivery Postfix logged first whose session is not Dovecot's: the one of the
     /// message with that Message-ID to that user (slot, recipient index), taken off the list.
     fn delivered_by_message(&mut self, host: &str, message_id: &str, user: &str) -> Option<(usize, usize)> {
-        let delivered = self.around.delivered.get(host)?;
-        let user_local = user.split('@').next().unwrap_or(user);
-        let (key, slot, i) = delivered.iter().find_map(|(key, (d, _))| {
-            let slot = *self.by_qid.get(host)?.get(&d.qid)?;
-            let t = &self.slots[slot].as_ref()?.trace;
-            if t.message_id.as_deref() != Some(message_id) {
-                return None;
-            }
-            let same_user = d.recipient.eq_ignore_ascii_case(user)
-                || (!user.contains('@')
-                    && d.recipient
-                        .split('@')
-                        .next()
-                        .is_some_and(|l| l.eq_ignore_ascii_case(user_local)));
-            if !same_user {
-                return None;
-            }
-            let i = t
-                .recipients
-                .iter()
-                .position(|r| r.address.eq_ignore_ascii_case(&d.recipient))?;
-            Some((key.clone(), slot, i))
-        })?;
-        self.around.delivered.get_mut(host)?.remove(&key);
+        let wanted = message_user_hash(message_id, user);
+        let delivered = self.around.delivered.get_mut(host)?;
+        let key = delivered
+            .iter()
+            .find(|(_, (d, _))| d.by_message.contains(&wanted))
+            .map(|(k, _)| k.clone())?;
+        let (d, _) = delivered.remove(&key)?;
+        let slot = *self.by_qid.get(host)?.get(&d.qid)?;
+        let t = &self.slots[slot].as_ref()?.trace;
+        let i = t
+            .recipients
+            .iter()
+            .position(|r| r.address.eq_ignore_ascii_case(&d.recipient))?;
         Some((slot, i))
     }
 
@@ -557,18 +558,23 @@ impl Assembler {
         let session = crate::parse::dovecot::session_in_reply(response);
         let mid = self.slots[slot].as_ref().and_then(|o| o.trace.message_id.as_deref());
         let pending = self.around.mailbox.get_mut(host).and_then(|m| {
-            // by the session Postfix's reply names, else (LDA, or a session that does not
-            // match) by Message-ID and user
-            let by_message = |m: &mut HashMap<String, (PendingMailbox, DateTime<Utc>)>| {
-                let mid = mid?;
-                let local = to.split('@').next().unwrap_or(to);
-                m.remove(&lda_key(mid, to)).or_else(|| m.remove(&lda_key(mid, local)))
-            };
-            let found = session.and_then(|s| m.remove(s)).or_else(|| by_message(m));
-            if let Some(a) = found.as_ref().and_then(|(p, _)| p.alias.as_ref()) {
-                m.remove(a);
+            let local = to.split('@').next().unwrap_or(to);
+            // by the session Postfix's reply names; else an LDA line by Message-ID and user;
+            // else an LMTP line of another session id (a proxy's) with that Message-ID and user
+            match session {
+                Some(s) => m.remove(s).or_else(|| {
+                    let wanted = [message_user_hash(mid?, to), message_user_hash(mid?, local)];
+                    let key = m
+                        .iter()
+                        .find(|(_, (p, _))| wanted.contains(&p.by_message))
+                        .map(|(k, _)| k.clone())?;
+                    m.remove(&key)
+                }),
+                None => {
+                    let mid = mid?;
+                    m.remove(&lda_key(mid, to)).or_else(|| m.remove(&lda_key(mid, local)))
+                }
             }
-            found
         });
         let fresh = |since: DateTime<Utc>| {
             self.clock
@@ -588,6 +594,10 @@ impl Assembler {
                         Delivered {
                             qid: qid.to_string(),
                             recipient: to.to_string(),
+                            by_message: mid.map_or([0; 2], |m| {
+                                let local = to.split('@').next().unwrap_or(to);
+                                [message_user_hash(m, to), message_user_hash(m, local)]
+                            }),
                         },
                         self.clock.unwrap_or_default(),
                     ),

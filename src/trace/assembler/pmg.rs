@@ -291,10 +291,11 @@ impl Assembler {
         else {
             return;
         };
+        // the reply names the filter id: most do not, and that is the cheaper test
+        let Some(id) = filter_id_in_reply(response) else { return };
         if !super::is_loopback_relay(relay) {
             return;
         }
-        let Some(id) = filter_id_in_reply(response) else { return };
         let decided = self
             .pmg
             .get(ev.host, id)
