@@ -339,8 +339,13 @@ impl Assembler {
                         orig_queue_id: Some(parent),
                         ..
                     } => self.xforward(ev.host, slot, qid, parent),
-                    // the sender is known: the SPF results of the client for that sender
-                    EventKind::Queued { from, .. } => self.join_spf_results(slot, from),
+                    // the sender is known: the SPF results of the client for that sender (a
+                    // message a milter or header check refuses never reaches qmgr)
+                    EventKind::Queued { from, .. }
+                    | EventKind::Policy {
+                        tail: PolicyTail { from: Some(from), .. },
+                        ..
+                    } => self.join_spf_results(slot, from),
                     EventKind::Delivery { .. } => self.pmg_delivery(slot, ev),
                     _ => {}
                 }
