@@ -447,7 +447,7 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     for f in &stats.files {
         writeln!(
             out,
-            "  {}  lines={} postfix={} postfix-unrecognised={} ({:.2}%) exim={} exim-unrecognised={} no-envelope={}",
+            "  {}  lines={} postfix={} postfix-unrecognised={} ({:.2}%) exim={} exim-unrecognised={} no-envelope={} other-programs={}",
             f.path,
             f.lines,
             f.postfix_lines,
@@ -455,7 +455,8 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
             f.postfix_unrecognised_pct(),
             f.exim_lines,
             f.exim_unrecognised,
-            f.no_envelope
+            f.no_envelope,
+            f.other_lines
         )?;
     }
     writeln!(out, "\nRecipient rows per status")?;
