@@ -95,6 +95,10 @@ struct Open {
     /// hand-off to the filter that logs no `queued as` still leads to it.
     #[serde(default)]
     xforward_child: Option<String>,
+    /// A line of the MTA itself named the message (not only a program around it: see
+    /// `around::fact_slot`).
+    #[serde(default = "yes")]
+    mta_seen: bool,
 }
 
 /// Folds events into traces. Feed events with [`Assembler::push`], collect finished traces
@@ -210,6 +214,7 @@ impl Assembler {
             .flatten()
             .map(|o| {
                 let mut t = o.trace.clone();
+                note_partial(&mut t, o.mta_seen);
                 finalize(&mut t, o.held, &self.rules);
                 t
             })
@@ -531,6 +536,7 @@ impl Assembler {
             closed: None,
             exim_host: None,
             xforward_child: None,
+            mta_seen: false,
         };
         let slot = match self.free.pop() {
             Some(i) => {
@@ -743,6 +749,7 @@ impl Assembler {
             m.retain(|_, a| a.parent != slot);
         }
         let mut t = o.trace;
+        note_partial(&mut t, o.mta_seen);
         finalize(&mut t, o.held, &self.rules);
         t
     }
@@ -752,6 +759,7 @@ impl Assembler {
         {
             let entry = self.entry(ev);
             let o = self.open_mut(slot);
+            o.mta_seen |= !matches!(ev.kind, EventKind::ContentFilter { .. });
             let t = &mut o.trace;
             t.timeline.push(entry);
             t.first_time = t.first_time.min(ev.time);
@@ -1274,6 +1282,19 @@ fn merge_recipient(t: &mut Trace, r: Recipient) {
 }
 
 /// Final touches when a trace leaves the assembler.
+/// A message known only from the programs around the MTA (OpenDKIM, OpenDMARC, rspamd, …):
+/// its MTA lines are in another file (syslog's `mail.warn` beside `mail.log`) or before the
+/// logs read. Said as a policy action, so its row explains why it has no recipient.
+fn note_partial(t: &mut Trace, mta_seen: bool) {
+    if !mta_seen {
+        t.add_action(
+            "mailtrace",
+            "partial",
+            "no line of the MTA names this message in the logs read, only programs around it",
+        );
+    }
+}
+
 fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
     // Handed on with `250 … queued as X`: if X joined this trace, the copy is still in flight;
     // if X never appeared on this host, the next hop (a remote or unlogged filter) accepted it.

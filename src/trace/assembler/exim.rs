@@ -297,6 +297,7 @@ impl Assembler {
         let slot = self.slot_for(ev, id, true);
         let entry = self.entry(ev);
         let o = self.open_mut(slot);
+        o.mta_seen = true;
         // the line ends the wait of a message not arrived yet ([`Assembler::exim_hold`])
         if !o.queued && !o.live.is_empty() {
             o.closed = None;
