@@ -39,6 +39,8 @@ const UNQUEUED_WAIT_SECS: i64 = 3600;
 const NOT_QUEUED: &str = " before the message was queued";
 /// How long an expected re-injected queue id is waited for.
 const LINK_WAIT_SECS: i64 = 600;
+/// Waiting facts are forgotten every 10 s of log time, or at the latest every this many events.
+const SWEEP_EVERY: u32 = 16_384;
 
 /// An smtpd process's current SMTP session.
 #[derive(Default, Serialize, Deserialize)]
@@ -121,6 +123,10 @@ pub struct Assembler {
     tickets: u64,
     /// When `awaited` is next swept for ids that never showed up.
     next_sweep: Option<DateTime<Utc>>,
+    /// Events until the next sweep regardless of log time: when the input's time goes back
+    /// (logs given out of order), the clock stands still and facts would pile up unswept.
+    #[serde(skip)]
+    sweep_countdown: u32,
     awaited: HashMap<String, HashMap<String, Awaited>>,
     /// Notice queue ids announced by bounce/defer/trace but not seen yet → (the queue id
     /// they report on, when announced).
@@ -168,6 +174,7 @@ impl Assembler {
             closing: VecDeque::new(),
             unqueued: VecDeque::new(),
             next_sweep: None,
+            sweep_countdown: SWEEP_EVERY,
             tickets: 0,
             awaited: HashMap::default(),
             notices: HashMap::default(),
@@ -410,9 +417,11 @@ impl Assembler {
                 }
             }
         }
-        if self.next_sweep.is_some_and(|t| now < t) {
+        self.sweep_countdown = self.sweep_countdown.saturating_sub(1);
+        if self.next_sweep.is_some_and(|t| now < t) && self.sweep_countdown > 0 {
             return;
         }
+        self.sweep_countdown = SWEEP_EVERY;
         self.next_sweep = Some(now + Duration::seconds(10));
         self.around.sweep(now);
         self.pmg.sweep(now);
@@ -1544,6 +1553,24 @@ Nov 10 00:20:00 mx1 postfix/smtpd[10]: BCDEF23456: client=b.example[192.0.2.9]
         // a result nobody claimed for 20 minutes is not given to the next client from that IP
         let late = out.iter().find(|t| t.queue_ids == ["BCDEF23456"]).unwrap();
         assert!(late.spf.is_none());
+    }
+
+    /// When the input's time goes back (logs given out of order), the clock stands still: facts
+    /// waiting for their message are still forgotten, by count of events.
+    #[test]
+    fn waiting_facts_are_forgotten_when_time_goes_back() {
+        let mut log = String::from("Nov 11 00:00:00 mx1 postfix/qmgr[2]: ABCDE12345: removed\n");
+        for i in 0..40_000 {
+            log.push_str(&format!(
+                "Nov 10 00:00:00 mx1 policyd-spf[7]: prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.{}; helo=h; envelope-from=s{i}@b.example; receiver=r@example.com\n",
+                i % 250
+            ));
+        }
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, &log, &mut out);
+        let waiting = a.around.spf_waiting();
+        assert!(waiting <= SWEEP_EVERY as usize, "{waiting} SPF results still waiting");
     }
 
     /// PMG's filter lines come before the hand-off naming their id, survive a checkpoint, and

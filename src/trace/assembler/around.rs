@@ -133,6 +133,12 @@ pub(super) struct Around {
 }
 
 impl Around {
+    /// SPF results waiting for their message, on every host.
+    #[cfg(test)]
+    pub(super) fn spf_waiting(&self) -> usize {
+        self.spf.values().map(Vec::len).sum()
+    }
+
     /// Drops facts older than [`FACT_WAIT_SECS`].
     pub(super) fn sweep(&mut self, now: DateTime<Utc>) {
         let fresh = |since: &DateTime<Utc>| now - *since <= Duration::seconds(FACT_WAIT_SECS);
