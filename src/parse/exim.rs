@@ -45,7 +45,7 @@ pub fn stamp<'a>(line: &'a str, zone: &Zone) -> Option<Stamp<'a>> {
     let num = |r: std::ops::Range<usize>| line.get(r)?.parse::<u32>().ok();
     let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
     let mut micros = 0u32;
-    let mut rest = &line[19..];
+    let mut rest = line.get(19..)?;
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 || digits > 6 {
@@ -976,6 +976,14 @@ mod tests {
 
     fn body(line: &str) -> EximLine<'_> {
         parse(stamp(line, &Zone::Utc).expect("a main-log line").body)
+    }
+
+    /// A time stamp cut by a multi-byte character is no stamp (it was a panic: found by
+    /// mutating corpus lines).
+    #[test]
+    fn a_stamp_cut_by_a_multibyte_character_is_none() {
+        assert_eq!(stamp("1999-03-02 09:44:3é3 bits\t256", &Zone::Utc), None);
+        assert_eq!(stamp("2026-11-10 07:56:€40 1xQgie-0007LN-83 ", &Zone::Utc), None);
     }
 
     #[test]
