@@ -42,6 +42,57 @@ fn feed(lines: &[String]) {
     a.finish(&mut out);
 }
 
+/// Every line of the crafted cases and the shipped sample: real shapes of every family, to
+/// mutate.
+fn real_lines() -> &'static [String] {
+    static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let mut files = vec![root.join("sample/mail.log")];
+        for group in ["cases", "exim"] {
+            for e in std::fs::read_dir(root.join(group)).unwrap() {
+                let dir = e.unwrap().path();
+                if let Ok(inner) = std::fs::read_dir(&dir) {
+                    files.extend(
+                        inner
+                            .map(|f| f.unwrap().path())
+                            .filter(|p| p.extension().is_none_or(|x| x == "log")),
+                    );
+                }
+            }
+        }
+        files
+            .iter()
+            .filter_map(|f| std::fs::read(f).ok())
+            .flat_map(|b| {
+                String::from_utf8_lossy(&b)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+}
+
+/// A real line cut, or with a character put in, or with another real line's tail spliced in,
+/// at the `at`-th character.
+fn mutate(line: &str, at: usize, c: char, how: u8, other: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let at = at % (chars.len() + 1);
+    let head: String = chars[..at].iter().collect();
+    let tail: String = chars[at..].iter().collect();
+    match how {
+        0 => head,
+        1 => format!("{head}{c}{tail}"),
+        _ => {
+            let o: Vec<char> = other.chars().collect();
+            let from = at % (o.len() + 1);
+            format!("{head}{}", o[from..].iter().collect::<String>())
+        }
+    }
+}
+
 proptest! {
     // PROPTEST_CASES overrides the default of 2000 (`just fuzz` runs 100000)
     #![proptest_config(ProptestConfig::with_cases(
@@ -56,6 +107,18 @@ proptest! {
     #[test]
     fn arbitrary_line_sequences_never_panic(lines in proptest::collection::vec((0..PREFIXES.len(), "[ -~]{0,80}"), 1..40)) {
         let lines: Vec<String> = lines.into_iter().map(|(p, t)| format!("{}{}", PREFIXES[p], t)).collect();
+        feed(&lines);
+    }
+
+    /// Real lines of every family, damaged: cut short, a character put in (multi-byte ones
+    /// too), another line's tail spliced in.
+    #[test]
+    fn damaged_real_lines_never_panic(edits in proptest::collection::vec((any::<prop::sample::Index>(), 0..400usize, any::<char>(), 0..3u8, any::<prop::sample::Index>()), 1..60)) {
+        let pool = real_lines();
+        let lines: Vec<String> = edits
+            .iter()
+            .map(|(i, at, c, how, j)| mutate(i.get::<String>(pool), *at, *c, *how, j.get::<String>(pool)))
+            .collect();
         feed(&lines);
     }
 
