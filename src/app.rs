@@ -422,6 +422,8 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
         writeln!(out)?;
         return Ok(exit::FOUND);
     }
+    // the examples are log lines: no control codes to the terminal
+    let out: &mut dyn Write = &mut crate::output::terminal::Printable::new(out);
     writeln!(out, "Lines read:        {} ({} bytes)", stats.lines, stats.bytes)?;
     writeln!(
         out,

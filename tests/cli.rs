@@ -277,3 +277,40 @@ fn default_host_for_a_main_log() {
     let (_, out, _) = mailtrace(&["search", "--format", "ndjson", "--default-host", "mx9"]);
     assert!(out.lines().all(|l| l.contains("\"host\":\"mx1\"")), "{out}");
 }
+
+/// Log text is data: a subject or line holding terminal escapes reaches the table, `show` and
+/// `stats` as visible `\x1b`, never as the control code; JSON keeps the text as logged.
+#[test]
+fn terminal_escapes_in_log_text_are_neutralised() {
+    let log = "\
+Nov 10 00:04:42 mx1 postfix/smtpd[1]: C60B248DF85: client=evil.example[192.0.2.66]
+Nov 10 00:04:44 mx1 postfix/cleanup[2]: C60B248DF85: warning: header Subject: \u{1b}[2J\u{1b}]0;owned\u{7}hi\r from evil.example[192.0.2.66]; from=<a@evil.example> to=<ines@example.com> proto=ESMTP helo=<evil.example>
+Nov 10 00:04:44 mx1 postfix/qmgr[3]: C60B248DF85: from=<a@evil.example>, size=100, nrcpt=1 (queue active)
+Nov 10 00:04:45 mx1 postfix/qmgr[3]: C60B248DF85: \u{1b}[31mnot a postfix shape\u{9b}0m
+";
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(log.as_bytes()).unwrap();
+    let path = f.path().to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--log", &path, "--year", "2026", "--timezone", "UTC"]);
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(&all)
+            .output()
+            .unwrap();
+        out.stdout
+    };
+    for args in [&["search"][..], &["show", "C60B248DF85"], &["stats"]] {
+        let out = run(args);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            !out.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r') && !text.contains('\u{9b}'),
+            "{args:?} printed a control code:\n{text}"
+        );
+    }
+    let shown = String::from_utf8(run(&["show", "C60B248DF85"])).unwrap();
+    assert!(shown.contains("\\x1b[2J\\x1b]0;owned\\x07hi\\x0d"), "{shown}");
+    let json = run(&["search", "--format", "ndjson"]);
+    let row: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(row["subject"], "\u{1b}[2J\u{1b}]0;owned\u{7}hi\r");
+}

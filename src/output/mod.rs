@@ -4,6 +4,7 @@
 //! (message, recipient), always with the same keys in the same order, `null` where unknown.
 
 pub mod table;
+pub mod terminal;
 pub mod timeline;
 
 use std::io::Write;

@@ -9,6 +9,8 @@ use super::Row;
 
 /// Writes `rows` as a table; `cut` is the number of rows left out by `--limit`.
 pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>) -> Result<()> {
+    // log text (subjects, replies, addresses) must not reach the terminal as control codes
+    let out = &mut super::terminal::Printable::new(out);
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)

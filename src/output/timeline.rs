@@ -63,6 +63,8 @@ pub fn write_json(out: &mut dyn Write, traces: &[Trace], files: FileNames) -> Re
 }
 
 pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()> {
+    // log text must not reach the terminal as control codes
+    let out: &mut dyn Write = &mut super::terminal::Printable::new(out);
     let qid = t.queue_id().unwrap_or("NOQUEUE (rejected before queueing)");
     let dir = t.direction.map_or("", |d| d.as_str());
     // an Exim main log names no host
@@ -204,7 +206,7 @@ pub fn write_text(out: &mut dyn Write, t: &Trace, files: FileNames) -> Result<()
         let name = std::path::Path::new(&l.file)
             .file_name()
             .map_or(l.file.clone(), |n| n.to_string_lossy().into_owned());
-        writeln!(out, "  {name}:{}  {}", l.line, l.text)?;
+        writeln!(out, "  {name}:{}  {}", l.line, l.text.trim_end_matches('\r'))?;
     }
     Ok(())
 }
