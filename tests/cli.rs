@@ -15,20 +15,25 @@ Nov 10 00:08:21 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from unknown[91.104.
 ";
 
 fn mailtrace(args: &[&str]) -> (i32, String, String) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(LOG.as_bytes()).unwrap();
-    let path = f.path().to_str().unwrap().to_string();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--log", &path, "--year", "2026", "--timezone", "UTC"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-        .args(&all)
-        .output()
-        .unwrap();
+    let out = mailtrace_on(LOG, args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The binary with `args`, reading `log` (year 2026, UTC).
+fn mailtrace_on(log: &str, args: &[&str]) -> std::process::Output {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(log.as_bytes()).unwrap();
+    let path = f.path().to_str().unwrap().to_string();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--log", &path, "--year", "2026", "--timezone", "UTC"]);
+    Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(&all)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -288,18 +293,7 @@ Nov 10 00:04:44 mx1 postfix/cleanup[2]: C60B248DF85: warning: header Subject: \u
 Nov 10 00:04:44 mx1 postfix/qmgr[3]: C60B248DF85: from=<a@evil.example>, size=100, nrcpt=1 (queue active)
 Nov 10 00:04:45 mx1 postfix/qmgr[3]: C60B248DF85: \u{1b}[31mnot a postfix shape\u{9b}0m
 ";
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
-    let path = f.path().to_str().unwrap().to_string();
-    let run = |args: &[&str]| {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--log", &path, "--year", "2026", "--timezone", "UTC"]);
-        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-            .args(&all)
-            .output()
-            .unwrap();
-        out.stdout
-    };
+    let run = |args: &[&str]| mailtrace_on(log, args).stdout;
     for args in [&["search"][..], &["show", "C60B248DF85"], &["stats"]] {
         let out = run(args);
         let text = String::from_utf8_lossy(&out);

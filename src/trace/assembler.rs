@@ -370,7 +370,7 @@ impl Assembler {
     /// from by XFORWARD (`orig_queue_id=PARENT`): when that message is open on this host, the
     /// copy joins it as its re-injection, whether or not the hand-off logs `queued as`.
     fn xforward(&mut self, host: &str, slot: usize, qid: &str, parent: &str) {
-        let Some(p) = self.by_qid.get(host).and_then(|m| m.get(parent)).copied() else {
+        let Some(p) = self.open_slot(host, parent) else {
             return;
         };
         if p == slot {
@@ -1290,7 +1290,6 @@ fn merge_recipient(t: &mut Trace, r: Recipient) {
     }
 }
 
-/// Final touches when a trace leaves the assembler.
 /// A message known only from the programs around the MTA (OpenDKIM, OpenDMARC, rspamd, …):
 /// its MTA lines are in another file (syslog's `mail.warn` beside `mail.log`) or before the
 /// logs read. Said as a policy action, so its row explains why it has no recipient.
@@ -1304,6 +1303,7 @@ fn note_partial(t: &mut Trace, mta_seen: bool) {
     }
 }
 
+/// Final touches when a trace leaves the assembler.
 fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
     // Handed on with `250 … queued as X`: if X joined this trace, the copy is still in flight;
     // if X never appeared on this host, the next hop (a remote or unlogged filter) accepted it.

@@ -73,7 +73,7 @@ struct Screening {
 type PerHost<T, K = String> = HashMap<String, HashMap<K, (T, DateTime<Utc>)>>;
 
 /// The map of `host`, created the first time the host is seen (the name is copied only then).
-fn host_entry<'m, V: Default>(map: &'m mut HashMap<String, V>, host: &str) -> &'m mut V {
+pub(super) fn host_entry<'m, V: Default>(map: &'m mut HashMap<String, V>, host: &str) -> &'m mut V {
     if !map.contains_key(host) {
         map.insert(host.to_string(), V::default());
     }
@@ -219,7 +219,7 @@ fn apply_mailbox(t: &mut Trace, i: usize, outcome: MailboxOutcome, detail: &str,
 
 impl Assembler {
     /// The open trace of `qid` on `host` (any host for a line without one: rspamd's own log).
-    fn open_slot(&self, host: &str, qid: &str) -> Option<usize> {
+    pub(super) fn open_slot(&self, host: &str, qid: &str) -> Option<usize> {
         if host.is_empty() {
             return self.by_qid.values().find_map(|m| m.get(qid).copied());
         }

@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
-use super::around::FACT_WAIT_SECS;
+use super::around::{host_entry, FACT_WAIT_SECS};
 use super::Assembler;
 use crate::event::{Event, EventKind};
 use crate::parse::pmg::{filter_id_in_reply, FilterFact, PmgLine};
@@ -204,14 +204,7 @@ impl Assembler {
 
     fn filter_line(&mut self, ev: &Event<'_>, id: &str, fact: &FilterFact<'_>) {
         let entry = self.entry(ev);
-        if !self.pmg.filters.contains_key(ev.host) {
-            self.pmg.filters.insert(ev.host.to_string(), HashMap::default());
-        }
-        let f = self
-            .pmg
-            .filters
-            .get_mut(ev.host)
-            .expect("inserted above")
+        let f = host_entry(&mut self.pmg.filters, ev.host)
             .entry(id.to_string())
             .or_insert_with(|| Filter {
                 entries: Vec::new(),
@@ -248,7 +241,7 @@ impl Assembler {
         // a line after Postfix named the filter id: straight to the message
         let Some(qid) = f.joined.clone() else { return };
         let mut f = f.clone();
-        let Some(slot) = self.slot_of(ev.host, &qid) else {
+        let Some(slot) = self.open_slot(ev.host, &qid) else {
             return;
         };
         let last = f.outcomes.last().cloned().filter(|_| {
@@ -275,7 +268,7 @@ impl Assembler {
     pub(super) fn pmg_accepted_slot(&self, host: &str, id: &str) -> Option<usize> {
         let f = self.pmg.filters.get(host)?.get(id)?;
         f.outcomes.iter().find_map(|o| match &o.decision {
-            Decision::Accept(q) => self.slot_of(host, q),
+            Decision::Accept(q) => self.open_slot(host, q),
             _ => None,
         })
     }
@@ -397,10 +390,7 @@ impl Assembler {
             .filter(|o| {
                 let t = &o.trace;
                 t.host == ev.host
-                    && t.client
-                        .ip
-                        .as_deref()
-                        .is_some_and(|ip| ip.starts_with("127.") || ip == "::1")
+                    && t.client.ip.as_deref().is_some_and(super::is_loopback_relay)
                     && ev.time >= t.first_time
                     && ev.time - t.first_time <= recent
                     && t.from.as_deref().is_none_or(|f| f.starts_with("postmaster"))

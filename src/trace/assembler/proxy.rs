@@ -31,17 +31,13 @@ pub(super) struct SessionPeer {
     sasl_method: Option<String>,
 }
 
-/// Whether a client address is this machine (a filter re-injecting).
-fn is_loopback(ip: &str) -> bool {
-    ip.starts_with("127.") || ip == "::1"
-}
-
 impl SessionPeer {
     /// The session's client becomes the message's, unless the message already names a client
     /// from outside (a re-injected copy's client is the filter on the loopback).
     /// Whether it did.
     fn give(&self, t: &mut Trace) -> bool {
-        if t.client.ip.as_deref().is_some_and(|ip| !is_loopback(ip)) {
+        // a client on this machine is a filter re-injecting
+        if t.client.ip.as_deref().is_some_and(|ip| !super::is_loopback_relay(ip)) {
             return false;
         }
         t.client.ip = Some(self.addr.clone());
@@ -53,11 +49,6 @@ impl SessionPeer {
 }
 
 impl Assembler {
-    /// The open trace of `qid` on `host`.
-    pub(super) fn slot_of(&self, host: &str, qid: &str) -> Option<usize> {
-        self.by_qid.get(host).and_then(|m| m.get(qid)).copied()
-    }
-
     /// smtpd `NOQUEUE: client=…`: a new message of the session, for a before-queue filter.
     pub(super) fn session_client(&mut self, ev: &Event<'_>) {
         let (
@@ -100,9 +91,9 @@ impl Assembler {
         let filter_id = filter_id_in_reply(reply);
         let session_qid = ev.pid.and_then(|p| self.sessions.get(host)?.get(&p)?.qid.clone());
         let slot = queued_as
-            .and_then(|q| self.slot_of(host, q))
-            .or_else(|| qid.and_then(|q| self.slot_of(host, q)))
-            .or_else(|| session_qid.and_then(|q| self.slot_of(host, &q)))
+            .and_then(|q| self.open_slot(host, q))
+            .or_else(|| qid.and_then(|q| self.open_slot(host, q)))
+            .or_else(|| session_qid.and_then(|q| self.open_slot(host, &q)))
             .or_else(|| filter_id.and_then(|f| self.pmg_accepted_slot(host, f)));
         let entry = self.entry(ev);
         let (client, pending) = match ev.pid.and_then(|p| self.sessions.get_mut(host)?.get_mut(&p)) {
