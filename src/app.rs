@@ -48,6 +48,8 @@ pub struct Common {
     pub config: Option<PathBuf>,
     /// The host of lines that name none (`--default-host`: Exim's own main log).
     pub default_host: Option<String>,
+    /// Threads that parse (`--threads`; 0: one per core).
+    pub threads: usize,
 }
 
 impl Common {
@@ -137,6 +139,8 @@ impl Common {
             progress: std::io::stderr().is_terminal(),
             keep_text: false,
             default_host: self.default_host.clone().filter(|h| !h.trim().is_empty()),
+            threads: self.threads,
+            block_bytes: 0,
         })
     }
 

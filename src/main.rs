@@ -336,6 +336,10 @@ struct ReadArgs {
     /// goes in the `host` column and the trace ids
     #[arg(long, value_name = "NAME")]
     default_host: Option<String>,
+    /// Threads that parse log lines while one more assembles messages (default: one per
+    /// core; 1 reads on one thread)
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -478,6 +482,7 @@ impl ReadArgs {
             historical: false,
             now: None,
             default_host: self.default_host,
+            threads: self.threads.unwrap_or(0),
         };
         if let Some(text) = now_text {
             let zone = c.zone()?;

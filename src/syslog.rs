@@ -95,6 +95,8 @@ pub struct YearGuess {
     /// The last whole-second BSD stamp and its UTC time: most lines share their second with
     /// the line before, and zone conversion is the costly part.
     last: Option<(u64, DateTime<Utc>)>,
+    /// The month, day and year of the first BSD stamp read, for [`YearGuess::join`].
+    first_seen: Option<(u32, u32, i32)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -111,6 +113,7 @@ impl YearGuess {
             first: FirstYear::Given(year),
             current: None,
             last: None,
+            first_seen: None,
         }
     }
 
@@ -120,7 +123,40 @@ impl YearGuess {
             first: FirstYear::NotAfter(mtime.year(), mtime.month(), mtime.day()),
             current: None,
             last: None,
+            first_seen: None,
         }
+    }
+
+    /// A guess for a later part of the same file, read on another thread before the lines
+    /// before it: it starts from `hint`, the year and month of some earlier line (or from the
+    /// file's first year without one). [`YearGuess::join`] tells whether it guessed right.
+    pub fn fork(&self, hint: Option<(i32, u32)>) -> YearGuess {
+        YearGuess {
+            first: self.first,
+            current: hint.or(self.current),
+            last: None,
+            first_seen: None,
+        }
+    }
+
+    /// The year and month of the last BSD stamp read, a hint for [`YearGuess::fork`].
+    pub fn hint(&self) -> Option<(i32, u32)> {
+        self.current
+    }
+
+    /// Takes on the state of `fork` after it read the lines that follow this guess's, when it
+    /// gave their first BSD stamp the year this guess would have given it (then it gave every
+    /// later one the same year too); otherwise returns false and stays as it is, and those
+    /// lines must be read again with this guess.
+    pub fn join(&mut self, fork: &YearGuess) -> bool {
+        if let Some((month, day, year)) = fork.first_seen {
+            if self.clone().year_for(month, day) != year {
+                return false;
+            }
+            self.current = fork.current;
+            self.last = fork.last;
+        }
+        true
     }
 
     /// The year of a line dated `month`/`day`.
@@ -145,6 +181,7 @@ impl YearGuess {
             }
         };
         self.current = Some((year, month));
+        self.first_seen.get_or_insert((month, day, year));
         year
     }
 }
@@ -328,6 +365,31 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_fork_joins_only_when_it_guessed_the_year() {
+        // the reader forks every block from the file's first state; the lines are read in order
+        let start = YearGuess::given(2025);
+        let mut truth = start.clone();
+        // a fork of the first lines: December, then January
+        let mut dec = start.fork(None);
+        assert_eq!(dec.year_for(12, 31), 2025);
+        assert_eq!(dec.year_for(1, 1), 2026);
+        // a fork of the lines after them, without a hint, guessed 2025 for January: wrong
+        let mut jan = start.fork(None);
+        assert_eq!(jan.year_for(1, 1), 2025);
+        assert!(truth.join(&dec));
+        assert_eq!(truth.hint(), Some((2026, 1)));
+        assert!(!truth.join(&jan));
+        assert_eq!(truth.hint(), Some((2026, 1)), "a wrong fork changes nothing");
+        // with the hint of the lines before, the guess is right
+        let mut hinted = start.fork(truth.hint());
+        assert_eq!(hinted.year_for(1, 2), 2026);
+        assert!(truth.join(&hinted));
+        // a fork that read no BSD stamp joins and changes nothing
+        assert!(truth.join(&start.fork(None)));
+        assert_eq!(truth.hint(), Some((2026, 1)));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! damaged or cut short, every line before it has been handed out and the read ends with a
 //! [`ReadEnd::damage`] naming the place, not an error: the rest of the input is still read.
 
+pub mod block;
 pub mod decode;
 pub mod journal;
 pub mod set;
@@ -25,6 +26,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 use crate::event::LineRef;
+pub use block::{Block, BlockLine, NotText};
 pub use decode::Compression;
 
 const BLOCK: usize = 1 << 20;
@@ -245,124 +247,160 @@ impl Input {
         hold_partial: bool,
         stop_after: Option<u64>,
         mut f: impl FnMut(&[u8], &str, LineRef),
-        mut progress: impl FnMut(u64),
+        progress: impl FnMut(u64),
     ) -> Result<ReadEnd> {
+        let mut line_no = start.line;
+        let mut not_text = NotText::default();
+        let end = self.read_blocks_from(start, hold_partial, stop_after, BLOCK, progress, |mut block| {
+            let found = block.check_text();
+            not_text.lines += found.lines;
+            not_text.first = not_text.first.or(found.first);
+            for l in block.lines(line_no + 1) {
+                line_no = l.at.line;
+                f(l.bytes, l.text, l.at);
+            }
+        })?;
+        Ok(end.with_lines(line_no, not_text))
+    }
+
+    /// Reads the log from `start` in [`Block`]s of whole lines of about `target` bytes (at most
+    /// 1 MiB; a "line" without a newline in 1 MiB is handed out in 1 MiB pieces, each a block of
+    /// its own), handing each to `on_block` in order. `hold_partial` and `stop_after` are as in
+    /// [`Input::for_each_line_from`]; the returned end knows no line numbers (see
+    /// [`BlocksEnd::with_lines`]).
+    pub fn read_blocks_from(
+        &self,
+        start: Position,
+        hold_partial: bool,
+        stop_after: Option<u64>,
+        target: usize,
+        mut progress: impl FnMut(u64),
+        mut on_block: impl FnMut(Block),
+    ) -> Result<BlocksEnd> {
+        let target = target.clamp(1, BLOCK);
         let first = start.offset;
         let path = self.path.display();
         let (mut reader, compressed) = self.stream(start)?;
         let mut counted = compressed.as_ref().map_or(0, |c| c.load(Ordering::Relaxed));
         progress(counted);
-        let mut buf = vec![0u8; BLOCK];
+        let mut buf: Vec<u8> = Vec::with_capacity(target);
         let mut head = Vec::new();
         let mut oddities = Oddities::default();
-        let mut filled = 0usize;
-        let mut base: u64 = start.offset; // file offset of buf[0]
-        let mut line_no: u64 = start.line;
+        let mut base: u64 = start.offset; // log offset of buf[0]
         loop {
-            if filled == buf.len() {
+            if buf.len() == BLOCK {
                 // no newline in a whole block (corrupt or binary input): hand the block out
                 // as one line, so memory stays bounded whatever the input
-                line_no += 1;
                 oddities.too_long += 1;
                 oddities.first_too_long.get_or_insert(base);
-                emit(&buf[..filled], base, line_no, self.index, &mut oddities, &mut f);
-                base += filled as u64;
-                filled = 0;
+                let piece = std::mem::replace(&mut buf, Vec::with_capacity(target));
+                on_block(Block::new(piece, base, self.index));
+                base += BLOCK as u64;
             }
+            // fill up to the target, or on to the 1 MiB limit when a line is longer than that
+            let filled_before = buf.len();
+            let goal = if buf.len() < target { target } else { BLOCK };
             // (a decoder is read a little at a time by its read-ahead thread, which hands out
             // what it decoded before damage)
-            let until = buf.len();
-            let (n, damage) = match read_some(&mut reader, &mut buf[filled..until]) {
-                Ok(n) => (n, None),
+            let (eof, damage) = match fill(&mut reader, &mut buf, goal) {
+                Ok(eof) => (eof, None),
                 // the data of a compressed file or a journal export damaged: what came before
                 // it is read, and so is the rest of the input
                 Err(e) if self.compression.is_some() || (self.journal && e.kind() == io::ErrorKind::UnexpectedEof) => {
                     let c = compressed.as_ref().map_or(0, |c| c.load(Ordering::Relaxed));
                     let what = self.compression.map_or("journal", Compression::name);
                     (
-                        0,
+                        true,
                         Some(format!(
                             "{path}: the {what} data is damaged or cut short near {}byte {c} (log byte {}): \
                              {e}; the lines before it were read",
                             if self.compression.is_some() { "compressed " } else { "" },
-                            base + filled as u64
+                            base + buf.len() as u64
                         )),
                     )
                 }
                 Err(e) => {
-                    return Err(e).with_context(|| format!("read error in {path} at byte {}", base + filled as u64))
+                    return Err(e).with_context(|| format!("read error in {path} at byte {}", base + buf.len() as u64))
                 }
             };
-            let eof = n == 0;
             // the log's first bytes, by which the store knows standard input again
-            let at = base + filled as u64;
+            let at = base + filled_before as u64;
             if first == 0 && at < HEAD_BYTES as u64 {
-                let take = n.min(HEAD_BYTES - at as usize);
-                head.extend_from_slice(&buf[filled..filled + take]);
+                let take = (buf.len() - filled_before).min(HEAD_BYTES - at as usize);
+                head.extend_from_slice(&buf[filled_before..filled_before + take]);
             }
-            filled += n;
             match &compressed {
                 Some(c) => {
                     let now = c.load(Ordering::Relaxed);
                     progress(now - counted);
                     counted = now;
                 }
-                None => progress(n as u64),
+                None => progress((buf.len() - filled_before) as u64),
             }
-            let mut start = 0usize;
-            for nl in memchr::memchr_iter(b'\n', &buf[..filled]) {
-                line_no += 1;
-                emit(
-                    &buf[start..nl],
-                    base + start as u64,
-                    line_no,
-                    self.index,
-                    &mut oddities,
-                    &mut f,
-                );
-                start = nl + 1;
+            // hand out the whole lines; a last line without its newline too at the end
+            let cut = if eof && !hold_partial {
+                buf.len()
+            } else {
+                memchr::memrchr(b'\n', &buf).map_or(0, |nl| nl + 1)
+            };
+            if cut > 0 {
+                let mut rest = Vec::with_capacity(target.max(buf.len() - cut));
+                rest.extend_from_slice(&buf[cut..]);
+                let mut lines = std::mem::replace(&mut buf, rest);
+                lines.truncate(cut);
+                on_block(Block::new(lines, base, self.index));
+                base += cut as u64;
             }
             if eof {
-                if start < filled && !hold_partial {
-                    line_no += 1;
-                    emit(
-                        &buf[start..filled],
-                        base + start as u64,
-                        line_no,
-                        self.index,
-                        &mut oddities,
-                        &mut f,
-                    );
-                    start = filled;
-                }
-                let at = Position {
-                    offset: base + start as u64,
-                    line: line_no,
-                };
-                return Ok(ReadEnd {
-                    at,
+                return Ok(BlocksEnd {
+                    offset: base,
                     eof: true,
                     damage,
                     head,
                     oddities,
                 });
             }
-            if stop_after.is_some_and(|n| base + start as u64 - first >= n) {
-                let at = Position {
-                    offset: base + start as u64,
-                    line: line_no,
-                };
-                return Ok(ReadEnd {
-                    at,
+            if stop_after.is_some_and(|n| base - first >= n) {
+                return Ok(BlocksEnd {
+                    offset: base,
                     eof: false,
                     damage: None,
                     head,
                     oddities,
                 });
             }
-            buf.copy_within(start..filled, 0);
-            filled -= start;
-            base += start as u64;
+        }
+    }
+}
+
+/// Where [`Input::read_blocks_from`] stopped: a [`ReadEnd`] without the line count, which
+/// only the one who split the blocks into lines knows.
+#[derive(Debug, Clone)]
+pub struct BlocksEnd {
+    pub offset: u64,
+    pub eof: bool,
+    pub damage: Option<String>,
+    pub head: Vec<u8>,
+    /// The over-long pieces (lines that are not UTF-8 are found in the blocks).
+    pub oddities: Oddities,
+}
+
+impl BlocksEnd {
+    /// The end of a read that handed out lines up to number `line`, `not_text` of them not
+    /// UTF-8.
+    pub fn with_lines(self, line: u64, not_text: NotText) -> ReadEnd {
+        let mut oddities = self.oddities;
+        oddities.not_utf8 += not_text.lines;
+        oddities.first_not_utf8 = oddities.first_not_utf8.or(not_text.first);
+        ReadEnd {
+            at: Position {
+                offset: self.offset,
+                line,
+            },
+            eof: self.eof,
+            damage: self.damage,
+            head: self.head,
+            oddities,
         }
     }
 }
@@ -375,31 +413,23 @@ pub struct Position {
     pub line: u64,
 }
 
-fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match reader.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
+/// Reads into `buf` until it holds `goal` bytes or the input ends; returns whether it ended.
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, goal: usize) -> io::Result<bool> {
+    let mut filled = buf.len();
+    buf.resize(goal.max(filled), 0);
+    let result = loop {
+        if filled == buf.len() {
+            break Ok(false);
         }
-    }
-}
-
-fn emit(bytes: &[u8], offset: u64, line: u64, file: u32, odd: &mut Oddities, f: &mut impl FnMut(&[u8], &str, LineRef)) {
-    let raw = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    let at = LineRef {
-        file,
-        offset,
-        line,
-        len: raw.len() as u32,
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break Ok(true),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
     };
-    match simdutf8::basic::from_utf8(raw) {
-        Ok(s) => f(bytes, s, at),
-        Err(_) => {
-            odd.not_utf8 += 1;
-            odd.first_not_utf8.get_or_insert(offset);
-            f(bytes, &String::from_utf8_lossy(raw), at)
-        }
-    }
+    buf.truncate(filled);
+    result
 }
 
 #[cfg(test)]
@@ -495,9 +525,6 @@ mod tests {
                 line: 4
             }
         );
-        assert_eq!(
-            chunks,
-            vec![vec![(BLOCK, 1)], vec![(BLOCK, 2), (10, 3), (5, 4)], vec![]]
-        );
+        assert_eq!(chunks, vec![vec![(BLOCK, 1)], vec![(BLOCK, 2), (10, 3), (5, 4)]]);
     }
 }

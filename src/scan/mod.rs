@@ -16,6 +16,9 @@ use crate::source::{Input, Position, ReadEnd};
 use crate::syslog::{YearGuess, Zone};
 use crate::trace::{Assembler, DirectionRules, Status, Trace};
 
+mod parallel;
+pub use parallel::Threads;
+
 /// How to read the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -29,6 +32,38 @@ pub struct ScanOptions {
     pub keep_text: bool,
     /// The host of lines that name none (Exim's own main log), instead of an empty one.
     pub default_host: Option<String>,
+    /// Threads that parse while this one assembles: 0 for one per core, 1 to read on this
+    /// thread alone.
+    pub threads: usize,
+    /// The size of the blocks handed to the parsing threads (0: 64 KiB); small ones only in
+    /// tests, to cut small inputs into many blocks.
+    pub block_bytes: usize,
+}
+
+/// The size of the blocks handed to the parsing threads: small enough that the blocks in
+/// flight take a few MiB, large enough that handing one over costs little.
+const BLOCK_BYTES: usize = 64 << 10;
+
+impl ScanOptions {
+    /// How to read `input` from `from`: on several threads, or (`None`) on this one.
+    fn parallel_for(&self, input: &Input, from: Position) -> Option<Threads> {
+        let workers = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let block = match self.block_bytes {
+            0 => BLOCK_BYTES,
+            n => n,
+        };
+        let left = if input.transformed() {
+            u64::MAX
+        } else {
+            input.len.saturating_sub(from.offset)
+        };
+        // less than a few blocks to read (`follow` reads a few lines at a time): starting
+        // threads would cost more than it gains
+        (workers > 1 && left >= 4 * block as u64).then_some(Threads { workers, block })
+    }
 }
 
 /// Counts for one program (syslog tag).
@@ -216,7 +251,7 @@ impl Pipeline {
         hold_partial: bool,
         stop_after: Option<u64>,
         on_trace: &mut dyn FnMut(Trace),
-        mut on_line: Option<&mut LineSink<'_>>,
+        on_line: Option<&mut LineSink<'_>>,
     ) -> Result<ReadEnd> {
         self.bar.set_message(input.path.display().to_string());
         let mut years = match (self.opts.year, input.modified) {
@@ -232,6 +267,7 @@ impl Pipeline {
             },
             ..FileStats::default()
         };
+        let threads = self.opts.parallel_for(input, from);
         let Pipeline {
             opts,
             stats,
@@ -243,96 +279,47 @@ impl Pipeline {
             content_ids,
             bar,
         } = self;
-        // whether the last line was an Exim reject or a line of its header block: only then is a
-        // line that merely begins with whitespace a folded header line
-        let mut after_reject = false;
-        let end = input.for_each_raw_line_from(
-            from,
-            hold_partial,
-            stop_after,
-            |bytes, line, at| {
-                fs.lines += 1;
-                let parsed = parse_line(line, at, &mut years, &opts.zone);
-                if let Some(sink) = on_line.as_mut() {
-                    let time = match &parsed {
-                        // a reject log's header line has no time of its own
-                        Parsed::Event(ev, _) if ev.time != DateTime::UNIX_EPOCH => Some(ev.time),
-                        _ => None,
-                    };
-                    sink(bytes, at, time);
-                }
-                let stray = matches!(
-                    &parsed,
-                    Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Header(HeaderLine::Continuation(_)))) && !after_reject
-                );
-                after_reject = matches!(&parsed, Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Rejected(_) | EximLine::Header(_))));
-                let parsed = if stray { Parsed::NoEnvelope } else { parsed };
-                match parsed {
-                    Parsed::NoEnvelope => {
-                        fs.no_envelope += 1;
-                        if stats.no_envelope_examples.len() < 3 && !line.trim().is_empty() {
-                            stats.no_envelope_examples.push(line.to_string());
-                        }
-                    }
-                    Parsed::Event(mut ev, family) => {
-                        if ev.host.is_empty() {
-                            if let Some(h) = &opts.default_host {
-                                ev.host = h;
-                            }
-                        }
-                        // lines of programs mailtrace does not read are counted apart
-                        let other = family == Family::Other;
-                        let unrecognised = !other && ev.kind.is_unrecognised();
-                        // consecutive lines often share a program: check the last one first
-                        let idx = match *last_program {
-                            Some(i) if programs[i].0 == ev.program => i,
-                            _ => {
-                                let i = match program_index.get(ev.program) {
-                                    Some(&i) => i,
-                                    None => {
-                                        programs.push((ev.program.to_string(), ProgramStats::default()));
-                                        program_index.insert(ev.program.to_string(), programs.len() - 1);
-                                        programs.len() - 1
-                                    }
-                                };
-                                *last_program = Some(i);
-                                i
-                            }
-                        };
-                        let p = &mut programs[idx].1;
-                        p.lines += 1;
-                        p.read = !other;
-                        fs.other_lines += u64::from(other);
-                        if unrecognised {
-                            p.unrecognised += 1;
-                            if p.examples.len() < 3 {
-                                p.examples.push(line.to_string());
-                            }
-                        }
-                        match family {
-                            Family::Postfix => {
-                                fs.postfix_lines += 1;
-                                fs.postfix_unrecognised += u64::from(unrecognised);
-                            }
-                            Family::Exim => {
-                                fs.exim_lines += 1;
-                                fs.exim_unrecognised += u64::from(unrecognised);
-                            }
-                            _ => {}
-                        }
-                        // a line not understood but about a message still joins its timeline
-                        if !matches!(ev.kind, EventKind::Unrecognised) {
-                            assembler.push(&ev, done);
-                            stats.peak_open = stats.peak_open.max(assembler.open_count());
-                            for t in done.drain(..) {
-                                emit(stats, content_ids, t, on_trace);
-                            }
-                        }
-                    }
-                }
-            },
-            |n| bar.inc(n),
-        )?;
+        let opts = &*opts;
+        let mut lines = Lines {
+            opts,
+            stats,
+            programs,
+            program_index,
+            last_program,
+            assembler,
+            done,
+            content_ids,
+            fs: &mut fs,
+            after_reject: false,
+            on_trace,
+            on_line,
+        };
+        let end = match threads {
+            Some(threads) => {
+                let bar = bar.clone();
+                parallel::read(
+                    input,
+                    from,
+                    hold_partial,
+                    stop_after,
+                    &mut years,
+                    &opts.zone,
+                    threads,
+                    move |n| bar.inc(n),
+                    |bytes, line, at, parsed| lines.line(bytes, line, at, parsed),
+                )?
+            }
+            None => input.for_each_raw_line_from(
+                from,
+                hold_partial,
+                stop_after,
+                |bytes, line, at| {
+                    let parsed = parse_line(line, at, &mut years, &opts.zone);
+                    lines.line(bytes, line, at, parsed)
+                },
+                |n| bar.inc(n),
+            )?,
+        };
         // the bytes read of the (decoded) log: CRs and a last line without a newline included
         fs.bytes = end.at.offset.saturating_sub(from.offset);
         stats.lines += fs.lines;
@@ -374,6 +361,122 @@ impl Pipeline {
         self.bar.finish_and_clear();
         self.stats.programs.extend(std::mem::take(&mut self.programs));
         (self.assembler, self.stats)
+    }
+}
+
+/// What happens to each parsed line, in order: it is counted, handed to the line sink, and
+/// pushed into the assembler; finished traces go out.
+struct Lines<'p, 'f, 's> {
+    opts: &'p ScanOptions,
+    stats: &'p mut ScanStats,
+    programs: &'p mut Vec<(String, ProgramStats)>,
+    program_index: &'p mut rustc_hash::FxHashMap<String, usize>,
+    last_program: &'p mut Option<usize>,
+    assembler: &'p mut Assembler,
+    done: &'p mut Vec<Trace>,
+    content_ids: &'p mut rustc_hash::FxHashSet<u64>,
+    fs: &'p mut FileStats,
+    /// Whether the last line was an Exim reject or a line of its header block: only then is a
+    /// line that merely begins with whitespace a folded header line.
+    after_reject: bool,
+    on_trace: &'f mut dyn FnMut(Trace),
+    on_line: Option<&'f mut LineSink<'s>>,
+}
+
+impl Lines<'_, '_, '_> {
+    fn line(&mut self, bytes: &[u8], line: &str, at: LineRef, parsed: Parsed<'_>) {
+        let Lines {
+            opts,
+            stats,
+            programs,
+            program_index,
+            last_program,
+            assembler,
+            done,
+            content_ids,
+            fs,
+            after_reject,
+            on_trace,
+            on_line,
+        } = self;
+        fs.lines += 1;
+        if let Some(sink) = on_line.as_mut() {
+            let time = match &parsed {
+                // a reject log's header line has no time of its own
+                Parsed::Event(ev, _) if ev.time != DateTime::UNIX_EPOCH => Some(ev.time),
+                _ => None,
+            };
+            sink(bytes, at, time);
+        }
+        let stray = matches!(
+            &parsed,
+            Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Header(HeaderLine::Continuation(_)))) && !*after_reject
+        );
+        *after_reject = matches!(&parsed, Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Rejected(_) | EximLine::Header(_))));
+        let parsed = if stray { Parsed::NoEnvelope } else { parsed };
+        match parsed {
+            Parsed::NoEnvelope => {
+                fs.no_envelope += 1;
+                if stats.no_envelope_examples.len() < 3 && !line.trim().is_empty() {
+                    stats.no_envelope_examples.push(line.to_string());
+                }
+            }
+            Parsed::Event(mut ev, family) => {
+                if ev.host.is_empty() {
+                    if let Some(h) = opts.default_host.as_deref() {
+                        ev.host = h;
+                    }
+                }
+                // lines of programs mailtrace does not read are counted apart
+                let other = family == Family::Other;
+                let unrecognised = !other && ev.kind.is_unrecognised();
+                // consecutive lines often share a program: check the last one first
+                let idx = match **last_program {
+                    Some(i) if programs[i].0 == ev.program => i,
+                    _ => {
+                        let i = match program_index.get(ev.program) {
+                            Some(&i) => i,
+                            None => {
+                                programs.push((ev.program.to_string(), ProgramStats::default()));
+                                program_index.insert(ev.program.to_string(), programs.len() - 1);
+                                programs.len() - 1
+                            }
+                        };
+                        **last_program = Some(i);
+                        i
+                    }
+                };
+                let p = &mut programs[idx].1;
+                p.lines += 1;
+                p.read = !other;
+                fs.other_lines += u64::from(other);
+                if unrecognised {
+                    p.unrecognised += 1;
+                    if p.examples.len() < 3 {
+                        p.examples.push(line.to_string());
+                    }
+                }
+                match family {
+                    Family::Postfix => {
+                        fs.postfix_lines += 1;
+                        fs.postfix_unrecognised += u64::from(unrecognised);
+                    }
+                    Family::Exim => {
+                        fs.exim_lines += 1;
+                        fs.exim_unrecognised += u64::from(unrecognised);
+                    }
+                    _ => {}
+                }
+                // a line not understood but about a message still joins its timeline
+                if !matches!(ev.kind, EventKind::Unrecognised) {
+                    assembler.push(&ev, done);
+                    stats.peak_open = stats.peak_open.max(assembler.open_count());
+                    for t in done.drain(..) {
+                        emit(stats, content_ids, t, *on_trace);
+                    }
+                }
+            }
+        }
     }
 }
 
