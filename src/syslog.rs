@@ -197,21 +197,34 @@ const MONTHS: [&[u8]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-fn month(input: &[u8]) -> IResult<&[u8], u32> {
-    let (rest, name) = take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic())(input)?;
-    match MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)) {
-        Some(i) => Ok((rest, i as u32 + 1)),
-        None => Err(nom::Err::Error(nom::error::Error::new(
-            input,
-            nom::error::ErrorKind::Tag,
-        ))),
+/// A month name: three letters, any case.
+fn month(name: &[u8]) -> Option<u32> {
+    let exact = match name {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => 0,
+    };
+    if exact > 0 {
+        return Some(exact);
     }
+    MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(name))
+        .map(|i| i as u32 + 1)
 }
 
-/// A day of the month: one or two digits.
-fn number(input: &[u8]) -> IResult<&[u8], u32> {
-    let (rest, d) = take_while_m_n(1, 2, |c: u8| c.is_ascii_digit())(input)?;
-    Ok((rest, d.iter().fold(0, |n, c| n * 10 + u32::from(c - b'0'))))
+fn digit(b: Option<&u8>) -> Option<u32> {
+    b.filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'))
 }
 
 fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
@@ -234,25 +247,52 @@ fn fraction(input: &[u8]) -> IResult<&[u8], u32> {
     Ok((rest, nanos as u32))
 }
 
+/// `hh:mm:ss`, two digits each.
 fn hms(input: &[u8]) -> IResult<&[u8], (u32, u32, u32)> {
-    let (input, h) = two_digits(input)?;
-    let (input, _) = char(':')(input)?;
-    let (input, m) = two_digits(input)?;
-    let (input, _) = char(':')(input)?;
-    let (input, s) = two_digits(input)?;
-    Ok((input, (h, m, s)))
+    let two = |a: u8, b: u8| {
+        (a.is_ascii_digit() && b.is_ascii_digit()).then(|| u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+    };
+    match input {
+        [h1, h2, b':', m1, m2, b':', s1, s2, rest @ ..] => match (two(*h1, *h2), two(*m1, *m2), two(*s1, *s2)) {
+            (Some(h), Some(m), Some(s)) => Ok((rest, (h, m, s))),
+            _ => Err(nom::Err::Error(nom::error::Error::new(
+                input,
+                nom::error::ErrorKind::Digit,
+            ))),
+        },
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Char,
+        ))),
+    }
 }
 
-/// `Nov 23 02:56:39[.ffffff]` → (month, day, h, m, s, nanos)
+/// `Nov 23 02:56:39[.ffffff]` → (month, day, h, m, s, nanos): the month, one or more spaces,
+/// a day of one or two digits, a space, `hh:mm:ss` and an optional fraction. Read byte by
+/// byte: it is in front of every line.
 #[allow(clippy::type_complexity)]
-fn bsd_stamp(input: &[u8]) -> IResult<&[u8], (u32, u32, u32, u32, u32, u32)> {
-    let (input, mon) = month(input)?;
-    let (input, _) = take_while1(|c| c == b' ')(input)?;
-    let (input, day) = number(input)?;
-    let (input, _) = char(' ')(input)?;
-    let (input, (h, m, s)) = hms(input)?;
-    let (input, frac) = opt(fraction)(input)?;
-    Ok((input, (mon, day, h, m, s, frac.unwrap_or(0))))
+fn bsd_stamp(input: &[u8]) -> Option<(&[u8], (u32, u32, u32, u32, u32, u32))> {
+    let mon = month(input.get(..3)?)?;
+    let spaces = input[3..].iter().take_while(|&&c| c == b' ').count();
+    if spaces == 0 {
+        return None;
+    }
+    let mut i = 3 + spaces;
+    let mut day = digit(input.get(i))?;
+    i += 1;
+    if let Some(d) = digit(input.get(i)) {
+        day = day * 10 + d;
+        i += 1;
+    }
+    if input.get(i) != Some(&b' ') {
+        return None;
+    }
+    let (rest, (h, m, s)) = hms(&input[i + 1..]).ok()?;
+    let (rest, frac) = match fraction(rest) {
+        Ok((rest, f)) => (rest, f),
+        Err(_) => (rest, 0),
+    };
+    Some((rest, (mon, day, h, m, s, frac)))
 }
 
 /// `2026-11-23T02:56:39.123456+01:00` (or `Z`).
@@ -292,6 +332,22 @@ fn zone_offset(input: &[u8]) -> IResult<&[u8], i32> {
     Ok((input, if sign == '-' { -secs } else { secs }))
 }
 
+/// A pid: decimal digits (an optional `+` first), as `str::parse::<u32>` reads them.
+fn pid(text: &[u8]) -> Option<u32> {
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+    }
+    Some(n)
+}
+
 /// The tag: `program[pid]:` or `program:`. Programs are printable without spaces, `[` or `:`.
 fn tag_part(input: &str) -> Option<(&str, Option<u32>, &str)> {
     let end = input.bytes().position(|b| matches!(b, b' ' | b'[' | b':'))?;
@@ -301,8 +357,8 @@ fn tag_part(input: &str) -> Option<(&str, Option<u32>, &str)> {
     let program = &input[..end];
     let rest = &input[end..];
     if let Some(after) = rest.strip_prefix('[') {
-        let close = memchr::memchr(b']', after.as_bytes())?;
-        let pid = after[..close].parse::<u32>().ok();
+        let close = after.bytes().position(|b| b == b']')?;
+        let pid = pid(&after.as_bytes()[..close]);
         let rest = after[close + 1..].strip_prefix(':')?;
         Some((program, pid, rest.strip_prefix(' ').unwrap_or(rest)))
     } else if let Some(rest) = rest.strip_prefix(':') {
@@ -319,7 +375,7 @@ pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> 
         let (rest, t) = rfc3339_stamp(bytes).ok()?;
         (t.with_timezone(&Utc), rest, Stamp::Rfc3339)
     } else {
-        let (rest, (mon, day, h, m, s, nanos)) = bsd_stamp(bytes).ok()?;
+        let (rest, (mon, day, h, m, s, nanos)) = bsd_stamp(bytes)?;
         let key =
             (u64::from(mon) << 32) | (u64::from(day) << 24) | (u64::from(h) << 16) | (u64::from(m) << 8) | u64::from(s);
         let whole = match years.last {
@@ -344,7 +400,8 @@ pub fn parse_envelope<'a>(line: &'a str, years: &mut YearGuess, zone: &Zone) -> 
     // `rest` is a suffix of `line`; slice the str so we keep UTF-8 boundaries.
     let rest = &line[line.len() - rest.len()..];
     let rest = rest.strip_prefix(' ')?;
-    let host_end = memchr::memchr(b' ', rest.as_bytes())?;
+    // (host names are short: a plain loop beats a vectorised search here)
+    let host_end = rest.bytes().position(|b| b == b' ')?;
     let host = &rest[..host_end];
     let (program, pid, message) = tag_part(&rest[host_end + 1..])?;
     Some((

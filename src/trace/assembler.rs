@@ -1109,7 +1109,7 @@ impl Assembler {
     fn noqueue_id(&mut self, ev: &Event<'_>) -> String {
         let secs = ev.time.timestamp();
         // from the program name on: the same line read from journald has another time stamp
-        let tail = ev.raw.find(ev.program).map_or(ev.raw, |i| &ev.raw[i..]);
+        let tail = memchr::memmem::find(ev.raw.as_bytes(), ev.program.as_bytes()).map_or(ev.raw, |i| &ev.raw[i..]);
         let hash = xxhash_rust::xxh3::xxh3_64(tail.as_bytes());
         let (at, seen) = &mut self.noqueue_seen;
         if *at != secs {
