@@ -6,6 +6,7 @@
 //! per-task trace lines (`ESMTP`, `Checking`, `TIMING`, `p001 …`, `… FWD from …`) and its
 //! process notes are understood and change nothing; anything else is counted unrecognised.
 
+use super::text::StrFind;
 use crate::event::EventKind;
 
 /// Whether a syslog program name is amavis.
@@ -16,7 +17,7 @@ pub fn is_amavis(program: &str) -> bool {
 /// Parses an amavis message: `(29309-01) Passed CLEAN {RelayedInbound}, [ip]:port [ip] <from> -> <a>,<b>, Queue-ID: …`.
 pub fn parse(message: &str) -> EventKind<'_> {
     let rest = match message.strip_prefix('(') {
-        Some(r) => r.split_once(") ").map_or(r, |(_, r)| r),
+        Some(r) => r.split_once_str(") ").map_or(r, |(_, r)| r),
         None => message,
     };
     let task = task_id(message);
@@ -38,22 +39,22 @@ pub fn parse(message: &str) -> EventKind<'_> {
     // `INFECTED (Eicar-Test-Signature)`, `BANNED (multipart/mixed | application/x-msdownload,.exe)`
     let mut detail = None;
     if let Some(r) = after.strip_prefix('(') {
-        if let Some(end) = r.find(") ").or_else(|| r.find("),")) {
+        if let Some(end) = r.find_str(") ").or_else(|| r.find_str("),")) {
             detail = Some(&r[..end]);
             after = r[end + 1..].trim_start();
         }
     }
     let tags = after
         .strip_prefix('{')
-        .and_then(|t| t.split_once('}'))
+        .and_then(|t| t.split_once_byte(b'}'))
         .map_or("", |(t, _)| t);
     let recipients = rest
-        .split_once(" -> ")
+        .split_once_str(" -> ")
         .map(|(_, r)| {
             let mut list = Vec::new();
             let mut s = r;
             while let Some(after) = s.strip_prefix('<') {
-                let Some(end) = after.find('>') else { break };
+                let Some(end) = after.find_byte(b'>') else { break };
                 list.push(&after[..end]);
                 s = &after[end + 1..];
                 match s.strip_prefix(',') {
@@ -81,7 +82,7 @@ pub fn parse(message: &str) -> EventKind<'_> {
 
 /// The `(pid-n)` log id a line of one amavis task starts with (`(11412-17)`, `(29309-01-2)`).
 fn task_id(message: &str) -> Option<&str> {
-    let (id, _) = message.strip_prefix('(')?.split_once(") ")?;
+    let (id, _) = message.strip_prefix('(')?.split_once_str(") ")?;
     let digits_and_dashes = id.bytes().all(|b| b.is_ascii_digit() || b == b'-');
     (digits_and_dashes && id.contains('-') && id.as_bytes()[0].is_ascii_digit()).then_some(id)
 }
@@ -157,7 +158,7 @@ fn is_known_note(message: &str, rest: &str) -> bool {
             return true;
         }
         // `p001 1/1 Content-Type: …` (MIME parts), `C8nxh_lSIJmK FWD from …` (forwarding)
-        let (first, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let (first, tail) = rest.split_once_byte(b' ').unwrap_or((rest, ""));
         let part = first.len() == 4 && first.starts_with('p') && first[1..].bytes().all(|b| b.is_ascii_digit());
         return part || tail.starts_with("FWD ") || tail.starts_with("RCPT ");
     }
@@ -168,7 +169,7 @@ fn is_known_note(message: &str, rest: &str) -> bool {
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let at = text.find(key)? + key.len();
     let v = &text[at..];
-    let end = v.find(',').unwrap_or(v.len());
+    let end = v.find_byte(b',').unwrap_or(v.len());
     Some(v[..end].trim())
 }
 
@@ -187,7 +188,7 @@ fn field_list<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
 fn angle_field_colon<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let at = text.find(key)? + key.len();
     let v = text[at..].strip_prefix('<')?;
-    Some(&v[..v.find('>')?])
+    Some(&v[..v.find_byte(b'>')?])
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! session id, if any, is not one Postfix knows). Every other Dovecot line (IMAP/POP3 logins, `Connect from local`, `master: …`) is
 //! understood and changes nothing.
 
+use super::text::StrFind;
 use crate::event::{EventKind, MailboxOutcome};
 
 /// Whether a syslog program name is Dovecot.
@@ -108,7 +109,7 @@ pub fn parse(message: &str) -> EventKind<'_> {
     let mut rest = &message[head_end..];
     let mut user = "";
     if let Some(r) = rest.strip_prefix('(') {
-        let Some(end) = r.find(')') else {
+        let Some(end) = r.find_byte(b')') else {
             return EventKind::Unrecognised;
         };
         user = &r[..end];
@@ -117,8 +118,8 @@ pub fn parse(message: &str) -> EventKind<'_> {
     // `<pid><session>` (Dovecot 2.3)
     let mut session = None;
     if let Some(r) = rest.strip_prefix('<') {
-        if let Some((_pid, after)) = r.split_once("><") {
-            if let Some((sess, after)) = after.split_once('>') {
+        if let Some((_pid, after)) = r.split_once_str("><") {
+            if let Some((sess, after)) = after.split_once_byte(b'>') {
                 session = Some(sess).filter(|s| !s.is_empty());
                 rest = after;
             }
@@ -138,18 +139,18 @@ pub fn parse(message: &str) -> EventKind<'_> {
         return EventKind::Info { qid: None };
     };
     let (message_id, text) = match after.strip_prefix('<') {
-        Some(r) => match r.split_once(">: ") {
+        Some(r) => match r.split_once_str(">: ") {
             Some((id, t)) => (Some(id).filter(|i| !i.is_empty()), t),
             None => return EventKind::Info { qid: None },
         },
         // `msgid=unspecified: …`
-        None => match after.split_once(": ") {
+        None => match after.split_once_str(": ") {
             Some((_, t)) => (None, t),
             None => return EventKind::Info { qid: None },
         },
     };
     // Pigeonhole 0.5 names the action first: `fileinto action: stored mail into mailbox 'X'`
-    let text = match text.split_once(" action: ") {
+    let text = match text.split_once_str(" action: ") {
         Some((action, t)) if !action.contains(' ') => t,
         _ => text,
     };
@@ -191,8 +192,8 @@ fn unquote(folder: &str) -> &str {
 /// The LMTP session id in Postfix's reply from Dovecot: `250 2.0.0 <user> SESSION Saved`.
 pub fn session_in_reply(response: &str) -> Option<&str> {
     let rest = response.strip_prefix("250 ")?;
-    let rest = rest.split_once("> ")?.1;
-    let (session, tail) = rest.split_once(' ')?;
+    let rest = rest.split_once_str("> ")?.1;
+    let (session, tail) = rest.split_once_byte(b' ')?;
     (tail.starts_with("Saved") && !session.is_empty()).then_some(session)
 }
 

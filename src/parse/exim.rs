@@ -12,6 +12,7 @@
 //! This module only reads lines into [`EximLine`] (and a reject log's header lines into
 //! [`HeaderLine`]); `trace::assembler` folds them into traces.
 
+use super::text::StrFind;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use crate::syslog::Zone;
@@ -74,7 +75,7 @@ pub fn stamp<'a>(line: &'a str, zone: &Zone) -> Option<Stamp<'a>> {
     // +pid: `[1234] `
     let mut pid = None;
     if let Some(p) = rest.strip_prefix('[') {
-        if let Some(end) = p.find("] ") {
+        if let Some(end) = p.find_str("] ") {
             if let Ok(n) = p[..end].parse() {
                 pid = Some(n);
                 rest = &p[end + 2..];
@@ -344,7 +345,7 @@ pub fn header_line(line: &str) -> Option<HeaderLine<'_>> {
     // a header as the spool writes it: a flag (` ` or one of `*BCFIPRST`), a space, `Name:`
     if b.len() > 3 && b"*BCFIPRST ".contains(&b[0]) && b[1] == b' ' {
         let header = &line[2..];
-        if let Some(end) = header.find(':') {
+        if let Some(end) = header.find_byte(b':') {
             let (name, value) = (&header[..end], header[end + 1..].trim());
             if end > 0 && name.bytes().all(|c| c.is_ascii_graphic()) {
                 return Some(if name.eq_ignore_ascii_case("Message-ID") {
@@ -375,7 +376,7 @@ fn addresses(text: &str) -> Vec<&str> {
 
 /// Reads the body of a main-log line (after [`stamp`], or a syslog envelope's message).
 pub fn parse(body: &str) -> EximLine<'_> {
-    let (first, rest) = body.split_once(' ').unwrap_or((body, ""));
+    let (first, rest) = body.split_once_byte(b' ').unwrap_or((body, ""));
     if !is_message_id(first) {
         if let Some(r) = rejection(body) {
             return EximLine::Rejected(r);
@@ -395,7 +396,7 @@ pub fn parse(body: &str) -> EximLine<'_> {
             return EximLine::Rejected(Reject { id: Some(id), ..r });
         }
     }
-    let (flag, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (flag, tail) = rest.split_once_byte(b' ').unwrap_or((rest, ""));
     match flag {
         "<=" => EximLine::Arrival {
             id,
@@ -427,7 +428,7 @@ pub fn parse(body: &str) -> EximLine<'_> {
         "Completed" => EximLine::Completed { id },
         "DKIM:" => dkim(id, tail),
         "PRDR" if tail.starts_with("R=<") => {
-            let (to, verdict) = tail[2..].split_once(' ').unwrap_or((&tail[2..], ""));
+            let (to, verdict) = tail[2..].split_once_byte(b' ').unwrap_or((&tail[2..], ""));
             EximLine::Prdr {
                 id,
                 to: bare(to),
@@ -480,8 +481,8 @@ pub fn parse(body: &str) -> EximLine<'_> {
 
 /// `host [ip] …`: an error of the connection to that host.
 fn host_error(text: &str) -> Option<(&str, &str)> {
-    let (name, rest) = text.split_once(" [")?;
-    let (ip, _) = rest.split_once(']')?;
+    let (name, rest) = text.split_once_str(" [")?;
+    let (ip, _) = rest.split_once_byte(b']')?;
     (!name.is_empty() && !name.contains(' ') && !name.contains('=') && ip.parse::<std::net::IpAddr>().is_ok())
         .then_some((name, ip))
 }
@@ -594,7 +595,7 @@ fn dkim<'a>(id: &'a str, tail: &'a str) -> EximLine<'a> {
 /// `SMTP data timeout (message abandoned) on connection from H [F=<s>] …` and `SMTP
 /// connection from H lost while reading message data`.
 fn abandoned<'a>(id: &'a str, text: &'a str) -> EximLine<'a> {
-    let peer = text.split_once("connection from ").map_or("", |(_, p)| p);
+    let peer = text.split_once_str("connection from ").map_or("", |(_, p)| p);
     let peer = peer.split(" lost while reading").next().unwrap_or(peer);
     let mut words = Words::new(peer).peekable();
     let mut host_found = None;
@@ -733,7 +734,7 @@ fn host<'a>(first: &'a str, more: &mut std::iter::Peekable<Words<'a>>) -> Host<'
     }
     if let Some(w) = word {
         if let Some(addr) = w.strip_prefix('[') {
-            if let Some((ip, port)) = addr.split_once(']') {
+            if let Some((ip, port)) = addr.split_once_byte(b']') {
                 h.ip = Some(ip);
                 h.port = port
                     .strip_prefix(':')
@@ -754,7 +755,7 @@ fn each_field<'a>(
 ) -> Option<Host<'a>> {
     let mut found = None;
     while let Some(word) = words.next() {
-        match word.split_once('=') {
+        match word.split_once_byte(b'=') {
             Some(("H", v)) => found = Some(host(v, words)),
             Some((k, v)) => field(k, v),
             None if Some(word) == stop => break,
@@ -803,7 +804,7 @@ fn attempt(tail: &str) -> Attempt<'_> {
         attempt_fields(&mut a, rest);
         return a;
     }
-    let (to, mut rest) = tail.split_once(' ').unwrap_or((tail, ""));
+    let (to, mut rest) = tail.split_once_byte(b' ').unwrap_or((tail, ""));
     // `** a@b: retry timeout exceeded`: the error right after the address
     if let Some(address) = to.strip_suffix(':').filter(|t| !t.starts_with(':')) {
         a.to = bare(address);
@@ -812,7 +813,7 @@ fn attempt(tail: &str) -> Attempt<'_> {
     }
     a.to = bare(to);
     if let Some(inner) = rest.strip_prefix('<') {
-        if let Some(end) = inner.find('>') {
+        if let Some(end) = inner.find_byte(b'>') {
             a.orig_to = Some(&inner[..end]);
             rest = inner[end + 1..].trim_start();
         }
@@ -848,9 +849,9 @@ fn pipe_or_file(tail: &str) -> Option<(&str, &str, Option<&str>, &str)> {
         return None;
     }
     let mut from = 0;
-    while let Some(i) = tail[from..].find(" <").map(|i| i + from) {
+    while let Some(i) = tail[from..].find_str(" <").map(|i| i + from) {
         from = i + 2;
-        let Some(end) = tail[i + 2..].find('>').map(|e| e + i + 2) else {
+        let Some(end) = tail[i + 2..].find_byte(b'>').map(|e| e + i + 2) else {
             break;
         };
         let after = &tail[end + 1..];
@@ -864,7 +865,7 @@ fn pipe_or_file(tail: &str) -> Option<(&str, &str, Option<&str>, &str)> {
         let mut target = &tail[..i];
         let mut parent = None;
         if target.ends_with(')') {
-            if let Some(p) = target.rfind(" (") {
+            if let Some(p) = target.rfind_str(" (") {
                 parent = Some(&target[p + 2..target.len() - 1]);
                 target = &target[..p];
             }
@@ -885,8 +886,8 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
     // `rejected from <sender> H=… U=…: message too large: …` / `: Non-CRLF-terminated
     // header, under CHUNKING: message abandoned`: the message refused while it was received
     if let Some(rest) = body.strip_prefix("rejected from <") {
-        let (from, rest) = rest.split_once('>')?;
-        let (fields, reason) = rest.split_once(": ").unwrap_or((rest, ""));
+        let (from, rest) = rest.split_once_byte(b'>')?;
+        let (fields, reason) = rest.split_once_str(": ").unwrap_or((rest, ""));
         r.stage = "DATA";
         r.from = Some(from);
         r.reason = reason;
@@ -899,20 +900,20 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
     if memchr::memmem::find(bytes, b"reject").is_none() && memchr::memmem::find(bytes, b"discarded by ").is_none() {
         return None;
     }
-    let cutthrough = body.find(" tmp-reject from cutthrough after DATA");
+    let cutthrough = body.find_str(" tmp-reject from cutthrough after DATA");
     let stage_tmp_cutthrough = cutthrough.is_some();
     let (head, tail) = if let Some(at) = cutthrough {
         // a cutthrough delivery's 4xx after DATA, given to the client: `H=… addr F=<s>
         // tmp-reject from cutthrough after DATA: R=… T=… H=… C="…"`
         r.temporary = true;
         (&body[..at], &body[at + " tmp-reject from cutthrough ".len()..])
-    } else if let Some(at) = body.find(" temporarily rejected ") {
+    } else if let Some(at) = body.find_str(" temporarily rejected ") {
         r.temporary = true;
         (&body[..at], &body[at + " temporarily rejected ".len()..])
-    } else if let Some(at) = body.find(" rejected ") {
+    } else if let Some(at) = body.find_str(" rejected ") {
         (&body[..at], &body[at + " rejected ".len()..])
     } else {
-        let at = body.find(" RCPT <")?;
+        let at = body.find_str(" RCPT <")?;
         let tail = &body[at + 1..];
         if !tail.contains(">: discarded by ") {
             return None;
@@ -923,7 +924,7 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
     if !head.starts_with("H=") && !head.starts_with("U=") && !head.starts_with("F=") {
         return None;
     }
-    let (stage, after) = tail.split_once(' ').unwrap_or((tail, ""));
+    let (stage, after) = tail.split_once_byte(b' ').unwrap_or((tail, ""));
     r.stage = match stage {
         "RCPT" | "MAIL" | "EHLO" | "HELO" => stage,
         "after" if after.starts_with("DATA") => "DATA",
@@ -946,7 +947,7 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         }
     });
     // `RCPT <x>: why`; `RCPT <x>` when the ACL gave no text; `connection in "connect" ACL`
-    let (target, reason) = match after.split_once(": ") {
+    let (target, reason) = match after.split_once_str(": ") {
         Some((t, reason)) => (t, reason),
         None if matches!(r.stage, "RCPT" | "MAIL") => (after, ""),
         None => ("", after.trim_start_matches(':').trim()),
@@ -963,7 +964,7 @@ fn rejection(body: &str) -> Option<Reject<'_>> {
         r.to = head
             .split(' ')
             .find(|w| w.contains('@') && !w.contains('=') && !w.starts_with('(') && !w.starts_with('['));
-        if let Some(c) = reason.find("C=\"") {
+        if let Some(c) = reason.find_str("C=\"") {
             r.reason = reason[c + 3..].trim_end().trim_end_matches('"');
         }
     }

@@ -1,6 +1,7 @@
 //! Small pieces that many Postfix messages share: queue ids, `name[addr]:port` peers,
 //! `key=<value>` and `key=value,` fields, DSN codes.
 
+use super::text::StrFind;
 use memchr::memmem;
 
 use crate::event::{Delays, Peer, PolicyTail};
@@ -35,12 +36,12 @@ pub fn is_queue_id(word: &str) -> bool {
 
 /// Parses `name[addr]` or `name[addr]:port`, returning the peer and the rest.
 pub fn peer(input: &str) -> Option<(Peer<'_>, &str)> {
-    let open = input.find('[')?;
+    let open = input.find_byte(b'[')?;
     let name = &input[..open];
     if name.contains(' ') {
         return None;
     }
-    let close = open + input[open..].find(']')?;
+    let close = open + input[open..].find_byte(b']')?;
     let addr = &input[open + 1..close];
     let mut rest = &input[close + 1..];
     let mut port = None;
@@ -57,7 +58,7 @@ pub fn peer(input: &str) -> Option<(Peer<'_>, &str)> {
 /// The value of `key=<value>` (angle brackets) anywhere in `text`.
 pub fn angle_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let from = find_key(text, key, true)?;
-    let end = from + text[from..].find('>')?;
+    let end = from + text[from..].find_byte(b'>')?;
     Some(&text[from..end])
 }
 

@@ -15,9 +15,11 @@ pub mod pmg;
 pub mod postfix;
 pub mod rspamd;
 pub mod spf;
+pub mod text;
 
 use crate::event::{Event, EventKind, LineRef};
 use crate::syslog::{parse_envelope, YearGuess, Zone};
+use text::StrFind;
 
 /// The program families mailtrace knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,7 +164,7 @@ pub fn parse_line<'a>(line: &'a str, at: LineRef, years: &mut YearGuess, zone: &
 fn exim_syslog_kind(message: &str) -> EventKind<'_> {
     if let Some((part, rest)) = message
         .strip_prefix('[')
-        .and_then(|m| m.split_once("] "))
+        .and_then(|m| m.split_once_str("] "))
         .and_then(|(nm, rest)| Some((nm.split_once('\\')?.0.parse::<u32>().ok()?, rest)))
     {
         if part > 1 {

@@ -9,6 +9,7 @@
 //! (still on the timeline when it names a queue id).
 
 use super::fields::queue_id;
+use super::text::StrFind;
 use crate::event::{AuthMethod, EventKind};
 
 /// Parses an OpenDKIM message (after `opendkim[pid]: `).
@@ -56,7 +57,7 @@ pub fn parse(message: &str) -> EventKind<'_> {
     }
     if let Some(r) = text.strip_prefix("key retrieval failed") {
         let domain = r
-            .split_once("d=")
+            .split_once_str("d=")
             .map(|(_, d)| d.split([')', ',', ' ']).next().unwrap_or(d));
         return auth("temperror", domain);
     }

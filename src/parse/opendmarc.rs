@@ -6,6 +6,7 @@
 //! returned status N`, `ignoring connection from …`, start-up) are understood and change nothing.
 
 use super::fields::{is_queue_id, queue_id};
+use super::text::StrFind;
 use crate::event::{AuthMethod, EventKind};
 
 /// The result words DMARC and SPF checks log.
@@ -29,7 +30,7 @@ fn is_result(word: &str) -> bool {
 pub fn parse(message: &str) -> EventKind<'_> {
     let Some((qid, text)) = queue_id(message) else {
         // `QID ignoring Authentication-Results at 6 from host` (no colon after the id)
-        if let Some((qid, rest)) = message.split_once(' ') {
+        if let Some((qid, rest)) = message.split_once_byte(b' ') {
             if is_queue_id(qid) && rest.starts_with("ignoring ") {
                 return EventKind::Info { qid: Some(qid) };
             }
@@ -41,10 +42,10 @@ pub fn parse(message: &str) -> EventKind<'_> {
         };
     };
     let (method, text) = match text.strip_prefix("SPF(") {
-        Some(r) => (AuthMethod::Spf, r.split_once("): ").map_or("", |(_, t)| t)),
+        Some(r) => (AuthMethod::Spf, r.split_once_str("): ").map_or("", |(_, t)| t)),
         None => (AuthMethod::Dmarc, text),
     };
-    match text.split_once(' ') {
+    match text.split_once_byte(b' ') {
         Some((domain, result)) if is_result(result) && !domain.contains(['(', '=']) => EventKind::Auth {
             qid: Some(qid),
             method,

@@ -10,6 +10,7 @@
 //! understood (it goes on the timeline); the filter's process lines are understood and change
 //! nothing; anything else is counted unrecognised.
 
+use super::text::StrFind;
 use crate::event::EventKind;
 
 /// Whether a syslog program name belongs to the gateway.
@@ -73,7 +74,7 @@ pub fn parse<'a>(program: &str, message: &'a str) -> EventKind<'a> {
     if program == "pmgdaemon" {
         return daemon(message);
     }
-    if let Some((id, rest)) = message.split_once(": ") {
+    if let Some((id, rest)) = message.split_once_str(": ") {
         if is_filter_id(id) {
             return EventKind::Pmg(PmgLine::Filter { id, fact: fact(rest) });
         }
@@ -89,13 +90,13 @@ fn fact(rest: &str) -> FilterFact<'_> {
     if let Some(r) = rest.strip_prefix("new mail message-id=") {
         let id = r
             .strip_prefix('<')
-            .and_then(|r| r.split_once('>'))
+            .and_then(|r| r.split_once_byte(b'>'))
             .map_or(r, |(id, _)| id);
         return FilterFact::NewMail { message_id: id };
     }
     if let Some(r) = rest.strip_prefix("SA score=") {
         let word = r.split(' ').next().unwrap_or("");
-        let (score, required) = word.split_once('/').unwrap_or((word, ""));
+        let (score, required) = word.split_once_byte(b'/').unwrap_or((word, ""));
         if let Ok(score) = score.parse() {
             return FilterFact::Score {
                 score,
@@ -105,13 +106,13 @@ fn fact(rest: &str) -> FilterFact<'_> {
         return FilterFact::Note;
     }
     if let Some(r) = rest.strip_prefix("virus detected: ") {
-        let name = r.rsplit_once(" (").map_or(r, |(n, _)| n);
+        let name = r.rsplit_once_str(" (").map_or(r, |(n, _)| n);
         return FilterFact::Virus { name };
     }
     if let Some(r) = rest.strip_prefix("accept mail to <") {
         // `x@y> (QID) (rule: R)`
-        if let Some((to, r)) = r.split_once("> (") {
-            if let Some((qid, r)) = r.split_once(')') {
+        if let Some((to, r)) = r.split_once_str("> (") {
+            if let Some((qid, r)) = r.split_once_byte(b')') {
                 return FilterFact::Accept {
                     to,
                     qid,
@@ -123,8 +124,8 @@ fn fact(rest: &str) -> FilterFact<'_> {
     }
     if let Some(r) = rest.strip_prefix("moved mail for <") {
         // `x@y> to spam quarantine - ID (rule: R)`
-        if let Some((to, r)) = r.split_once("> to ") {
-            if let Some((kind, r)) = r.split_once(" quarantine - ") {
+        if let Some((to, r)) = r.split_once_str("> to ") {
+            if let Some((kind, r)) = r.split_once_str(" quarantine - ") {
                 let id = r.split(' ').next().unwrap_or(r);
                 return FilterFact::Quarantine {
                     to,
@@ -137,7 +138,7 @@ fn fact(rest: &str) -> FilterFact<'_> {
         return FilterFact::Note;
     }
     if let Some(r) = rest.strip_prefix("block mail to <") {
-        if let Some((to, r)) = r.split_once('>') {
+        if let Some((to, r)) = r.split_once_byte(b'>') {
             return FilterFact::Block { to, rule: rule_of(r) };
         }
     }
@@ -146,7 +147,7 @@ fn fact(rest: &str) -> FilterFact<'_> {
 
 /// `… (rule: NAME)` → NAME.
 fn rule_of(text: &str) -> &str {
-    text.rsplit_once("(rule: ")
+    text.rsplit_once_str("(rule: ")
         .map_or("", |(_, r)| r.strip_suffix(')').unwrap_or(r))
 }
 
@@ -192,7 +193,7 @@ fn daemon(message: &str) -> EventKind<'_> {
         if let Some(r) = message.strip_prefix(prefix) {
             // `'C1R2T3' (/var/spool/pmg/spam/5F/ID)`, `'C1R2T3' as deleted (/…/ID)`
             if let Some(path) = r
-                .rsplit_once(" (")
+                .rsplit_once_str(" (")
                 .and_then(|(_, p)| p.strip_suffix(')'))
                 .filter(|p| !p.contains(' '))
             {

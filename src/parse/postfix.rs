@@ -9,6 +9,7 @@
 //! Every function returns [`EventKind::Unrecognised`] rather than failing: no line is dropped.
 
 use super::fields::{address_field, delays_from, dsn_in, peer, plain_field, policy_tail, queue_id, queued_as};
+use super::text::StrFind;
 use crate::event::{Action, AdminAction, DeliveryStatus, EventKind, NoticeKind, PolicyStage};
 
 /// Whether a syslog program name belongs to Postfix.
@@ -102,8 +103,8 @@ fn session_client(rest: &str) -> EventKind<'_> {
 fn proxy_accept<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
     let body = rest.strip_prefix("proxy-accept: ").unwrap_or(rest);
     // the SMTP stage, then the filter's reply
-    let body = body.split_once(": ").map_or(body, |(_, r)| r);
-    let (reply, tail) = match body.find("; from=<").or_else(|| body.find("; to=<")) {
+    let body = body.split_once_str(": ").map_or(body, |(_, r)| r);
+    let (reply, tail) = match body.find_str("; from=<").or_else(|| body.find_str("; to=<")) {
         Some(at) => (&body[..at], policy_tail(&body[at + 2..])),
         None => (body, crate::event::PolicyTail::default()),
     };
@@ -199,7 +200,7 @@ fn with_qid<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> EventKind<'a> {
     if rest.starts_with("proxy-accept: ") {
         return proxy_accept(Some(qid), rest);
     }
-    if let Some((word, _)) = rest.split_once(": ") {
+    if let Some((word, _)) = rest.split_once_str(": ") {
         let action_word = word.strip_prefix("milter-").unwrap_or(word);
         if Action::from_word(action_word).is_some()
             || word == "reject_warning"
@@ -251,8 +252,8 @@ fn client<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
     };
     // the fields after the client (SASL, XFORWARD's `orig_*`), if any: most lines have none
     let xforward = rest
-        .find(',')
-        .and_then(|c| rest[c..].find(", orig_").map(|at| &rest[c + at..]));
+        .find_byte(b',')
+        .and_then(|c| rest[c..].find_str(", orig_").map(|at| &rest[c + at..]));
     EventKind::Client {
         qid,
         peer: client,
@@ -262,7 +263,7 @@ fn client<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
             .and_then(|x| plain_field(x, "orig_queue_id"))
             .filter(|q| super::fields::is_queue_id(q)),
         orig_client: xforward
-            .and_then(|x| x.find("orig_client=").map(|at| &x[at + "orig_client=".len()..]))
+            .and_then(|x| x.find_str("orig_client=").map(|at| &x[at + "orig_client=".len()..]))
             .and_then(|c| peer(c))
             .map(|(p, _)| p)
             .filter(|p| !p.addr.is_empty() && p.addr != "unknown"),
@@ -276,21 +277,21 @@ fn delivery<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
     let mut status_word = None;
     let mut response = "";
     let mut s = rest;
-    while let Some(eq) = s.find('=') {
+    while let Some(eq) = s.find_byte(b'=') {
         let (key, v) = (&s[..eq], &s[eq + 1..]);
         if key == "status" {
-            let end = v.find(' ').unwrap_or(v.len());
+            let end = v.find_byte(b' ').unwrap_or(v.len());
             status_word = Some(&v[..end]);
             let r = v[end..].trim_start();
             response = r.strip_prefix('(').map_or("", |r| r.strip_suffix(')').unwrap_or(r));
             break;
         }
         let (value, next) = match v.strip_prefix('<') {
-            Some(inner) => match inner.find('>') {
+            Some(inner) => match inner.find_byte(b'>') {
                 Some(e) => (&inner[..e], &inner[e + 1..]),
                 None => return EventKind::Unrecognised,
             },
-            None => match v.find(", ") {
+            None => match v.find_str(", ") {
                 Some(e) => (&v[..e], &v[e..]),
                 None => (v, ""),
             },
@@ -341,7 +342,7 @@ fn delivery<'a>(qid: &'a str, rest: &'a str) -> EventKind<'a> {
 }
 
 fn notice<'a>(qid: &'a str, rest: &'a str) -> Option<EventKind<'a>> {
-    let (what, new_qid) = rest.rsplit_once(": ")?;
+    let (what, new_qid) = rest.rsplit_once_str(": ")?;
     let kind = match what {
         "sender non-delivery notification" | "postmaster non-delivery notification" => NoticeKind::NonDelivery,
         "sender delay notification" | "postmaster delay notification" => NoticeKind::Delay,
@@ -354,7 +355,7 @@ fn notice<'a>(qid: &'a str, rest: &'a str) -> Option<EventKind<'a>> {
 /// `reject: RCPT from name[addr]: 550 5.1.1 <x>: text; from=<…> to=<…> proto=… helo=<…>`,
 /// `hold: header Subject: … from name[addr]; from=<…> …: text`, `milter-reject: END-OF-MESSAGE …`.
 fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
-    let Some((word, body)) = rest.split_once(": ") else {
+    let Some((word, body)) = rest.split_once_str(": ") else {
         return info_or_unknown(qid, rest);
     };
     let milter = word.starts_with("milter-");
@@ -371,7 +372,7 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
         return info_or_unknown(qid, rest);
     };
     // the tail starts at `; from=<` (`; to=<` on VRFY rejects, which have no sender)
-    let tail_at = body.find("; from=<").or_else(|| body.find("; to=<"));
+    let tail_at = body.find_str("; from=<").or_else(|| body.find_str("; to=<"));
     let (head, tail_text) = match tail_at {
         Some(at) => (&body[..at], &body[at + 2..]),
         None => (body, ""),
@@ -384,16 +385,18 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
         .or_else(|| head.strip_prefix("body ").map(|_| head))
     {
         let is_body = head.starts_with("body ");
-        let (content, peer_text) = match h.rfind(" from ") {
+        let (content, peer_text) = match h.rfind_str(" from ") {
             Some(at) => (&h[..at], &h[at + 6..]),
             None => (h, ""),
         };
         let header = if is_body {
             Some(("body", content.strip_prefix("body ").unwrap_or(content)))
         } else {
-            content.split_once(": ").or(Some((content.trim_end_matches(':'), "")))
+            content
+                .split_once_str(": ")
+                .or(Some((content.trim_end_matches(':'), "")))
         };
-        let reason = tail_text.rsplit_once(">: ").map(|(_, r)| r).unwrap_or("");
+        let reason = tail_text.rsplit_once_str(">: ").map(|(_, r)| r).unwrap_or("");
         return EventKind::Policy {
             qid,
             stage: PolicyStage {
@@ -410,7 +413,7 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
     }
 
     // smtpd / postscreen / milter: `STAGE from name[addr]: text`
-    let (stage, after) = head.split_once(' ').unwrap_or((head, ""));
+    let (stage, after) = head.split_once_byte(b' ').unwrap_or((head, ""));
     let (peer_v, text) = match after.strip_prefix("from ").and_then(peer) {
         Some((p, r)) => (
             Some(p),
@@ -423,7 +426,7 @@ fn policy<'a>(qid: Option<&'a str>, rest: &'a str) -> EventKind<'a> {
     };
     // `proxy-reject: END-OF-MESSAGE: 554 …` has no peer: the text follows the stage's colon
     let text = if stage.ends_with(':') && peer_v.is_none() {
-        head.split_once(": ").map_or(after, |(_, t)| t)
+        head.split_once_str(": ").map_or(after, |(_, t)| t)
     } else {
         text
     };
@@ -468,7 +471,7 @@ fn without_qid<'a>(daemon: &str, message: &'a str) -> EventKind<'a> {
     }
     for prefix in ["lost connection after ", "timeout after "] {
         if let Some(r) = message.strip_prefix(prefix) {
-            if let Some(at) = r.find(" from ") {
+            if let Some(at) = r.find_str(" from ") {
                 if let Some((peer, _)) = peer(&r[at + 6..]) {
                     return EventKind::LostConnection { peer, after: &r[..at] };
                 }
@@ -540,7 +543,7 @@ fn screen(message: &str) -> Option<EventKind<'_>> {
     }
     // `DNSBL rank 3 for [ip]:port`
     if let Some(r) = message.strip_prefix("DNSBL ") {
-        let (rank, at) = r.split_once(" for ")?;
+        let (rank, at) = r.split_once_str(" for ")?;
         let (peer, _) = peer(at)?;
         return Some(EventKind::Screen {
             peer,
@@ -576,7 +579,7 @@ fn screen(message: &str) -> Option<EventKind<'_>> {
         .iter()
         .find(|t| message.strip_prefix(**t).is_some_and(|r| r.starts_with(' ')))?;
     let detail = message[test.len()..].trim();
-    let at = detail.find("from [").or_else(|| detail.find("from "))?;
+    let at = detail.find_str("from [").or_else(|| detail.find_str("from "))?;
     let (peer, _) = peer(&detail[at + 5..])?;
     Some(EventKind::Screen {
         peer,

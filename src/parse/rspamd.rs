@@ -7,6 +7,7 @@
 //! and the symbols; `qid` links it to the Postfix message (the milter knows the queue id),
 //! else the Message-ID. rspamd's many other lines are understood and change nothing.
 
+use super::text::StrFind;
 use chrono::NaiveDateTime;
 
 use crate::event::EventKind;
@@ -22,14 +23,14 @@ pub fn own_log(line: &str) -> Option<(NaiveDateTime, &str)> {
     if b.len() < 22 || !b[0].is_ascii_digit() || b[4] != b'-' || b[10] != b' ' {
         return None;
     }
-    let (stamp, rest) = line.split_at(line.find(" #")?);
+    let (stamp, rest) = line.split_at(line.find_str(" #")?);
     let time = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S%.f").ok()?;
     let rest = &rest[2..];
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
         return None;
     }
-    let body = rest[digits..].strip_prefix('(')?.split_once(") ")?.1;
+    let body = rest[digits..].strip_prefix('(')?.split_once_str(") ")?.1;
     Some((time, body))
 }
 
@@ -39,7 +40,7 @@ fn is_note(message: &str) -> bool {
     let tagged = message.starts_with('<') && message.contains(">; ");
     let by_module = message.starts_with('(') && message.contains(") ");
     let head = message.split(": ").next().unwrap_or("");
-    let module_function = head.split_once("; ").is_some_and(|(m, f)| is_word(m) && is_word(f));
+    let module_function = head.split_once_str("; ").is_some_and(|(m, f)| is_word(m) && is_word(f));
     const NOTES: &[&str] = &["rspamd ", "Rspamd ", "starting", "stopping", "terminating", "reloading"];
     tagged || by_module || module_function || NOTES.iter().any(|n| message.starts_with(n))
 }
@@ -52,7 +53,7 @@ fn is_word(w: &str) -> bool {
 
 /// Parses an rspamd message (syslog text after `rspamd[pid]: `, or the body of its own log).
 pub fn parse(message: &str) -> EventKind<'_> {
-    let Some(at) = message.find("rspamd_task_write_log: ") else {
+    let Some(at) = message.find_str("rspamd_task_write_log: ") else {
         return if is_note(message) {
             EventKind::Info { qid: None }
         } else {
@@ -61,18 +62,20 @@ pub fn parse(message: &str) -> EventKind<'_> {
     };
     let text = &message[at + "rspamd_task_write_log: ".len()..];
     // the metric: `(default: F (no action): [1.20/15.00] [SYMS])`
-    let Some(m) = text.find(": [").and_then(|end| {
-        let open = text[..end].rfind(" (")?;
+    let Some(m) = text.find_str(": [").and_then(|end| {
+        let open = text[..end].rfind_str(" (")?;
         Some((&text[open + 2..end], &text[end + 3..]))
     }) else {
         return EventKind::Unrecognised;
     };
     let (action, scores) = m;
     let action = action.strip_suffix(')').unwrap_or(action);
-    let score = scores.split_once('/').and_then(|(s, _)| s.trim().parse::<f64>().ok());
+    let score = scores
+        .split_once_byte(b'/')
+        .and_then(|(s, _)| s.trim().parse::<f64>().ok());
     let symbols = scores
-        .split_once("] [")
-        .map_or("", |(_, s)| s.split_once("]),").map_or(s, |(s, _)| s));
+        .split_once_str("] [")
+        .map_or("", |(_, s)| s.split_once_str("]),").map_or(s, |(s, _)| s));
     EventKind::SpamCheck {
         qid: angle(text, "qid: <"),
         message_id: angle(text, "id: <").filter(|m| !m.is_empty() && *m != "undef"),
@@ -90,7 +93,7 @@ fn angle<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         text.find(&format!(", {key}"))? + key.len() + 2
     };
     let v = &text[at..];
-    Some(&v[..v.find('>')?]).filter(|v| !v.is_empty())
+    Some(&v[..v.find_byte(b'>')?]).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! `Assembler::auth`). The domain is the envelope sender's (the HELO name for `identity=helo`
 //! or the null sender).
 
+use super::text::StrFind;
 use crate::event::{AuthMethod, EventKind};
 
 /// Whether a syslog program name is an SPF policy server.
@@ -34,13 +35,13 @@ pub fn parse(message: &str) -> EventKind<'_> {
         return auth(&r[..word_end], r);
     }
     // debug form: `Pass; identity=mailfrom; client-ip=…`
-    if let Some((word, _)) = text.split_once("; identity=") {
+    if let Some((word, _)) = text.split_once_str("; identity=") {
         if !word.contains(' ') {
             return auth(word, text);
         }
     }
     // rejects: the explanation URL carries the sender and client
-    if let Some(at) = text.find("Why?s=").or_else(|| text.find("why.html?sender=")) {
+    if let Some(at) = text.find_str("Why?s=").or_else(|| text.find_str("why.html?sender=")) {
         let q = &text[at..];
         let ip = url_field(q, "ip=");
         let sender = url_field(q, "id=").or_else(|| url_field(q, "sender="));
@@ -49,7 +50,7 @@ pub fn parse(message: &str) -> EventKind<'_> {
             method: AuthMethod::Spf,
             result: "fail",
             domain: sender
-                .and_then(|s| s.rsplit_once('@').or_else(|| s.rsplit_once("%40")))
+                .and_then(|s| s.rsplit_once('@').or_else(|| s.rsplit_once_str("%40")))
                 .map(|(_, d)| d),
             client_ip: ip,
             sender,

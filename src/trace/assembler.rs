@@ -14,6 +14,7 @@
 //! - bounce/delay notices: the notice is a trace of its own, linked both ways;
 //! - queue-id reuse: a new `client=`/`uid=` for a queue id already removed opens a new trace.
 
+use crate::parse::text::StrFind;
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -1254,10 +1255,10 @@ fn notice_word(k: NoticeKind) -> &'static str {
 /// A relay on this machine: loopback address or `localhost`.
 fn is_loopback_relay(relay: &str) -> bool {
     // `name[addr]:port`: the address between the brackets
-    let host = match relay.find('[') {
+    let host = match relay.find_byte(b'[') {
         Some(open) => {
             let r = &relay[open + 1..];
-            r.find(']').map_or(r, |close| &r[..close])
+            r.find_byte(b']').map_or(r, |close| &r[..close])
         }
         None => relay,
     };

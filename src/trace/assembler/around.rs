@@ -16,6 +16,7 @@
 //! - postscreen: its tests per client `[ip]:port` until `PASS`/`DISCONNECT`; a before-queue
 //!   reject from that `[ip]:port` gets them as policy actions.
 
+use crate::parse::text::StrFind;
 use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
@@ -681,7 +682,7 @@ pub(super) fn policy_facts(t: &mut Trace, ev: &Event<'_>) {
     }
     if stage.milter && text.contains("DMARC") && *action == crate::event::Action::Reject {
         let domain = text
-            .split_once("DMARC policy for ")
+            .split_once_str("DMARC policy for ")
             .map(|(_, d)| d.trim_end_matches(['.', ')']));
         t.dmarc = Some(auth_result("fail", domain.or(sender_domain)));
     }

@@ -10,6 +10,7 @@
 //! reject logs) is the same event. Its trace id is made from what it says, so a copy read from
 //! another file names the same trace.
 
+use crate::parse::text::StrFind;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -335,7 +336,7 @@ impl Assembler {
             }
         }
         if let Some(auth) = a.auth {
-            let (method, user) = auth.split_once(':').unwrap_or((auth, ""));
+            let (method, user) = auth.split_once_byte(b':').unwrap_or((auth, ""));
             t.client.sasl_method = Some(method.to_string());
             if !user.is_empty() {
                 t.client.sasl_user = Some(user.to_string());
