@@ -414,22 +414,15 @@ pub struct Position {
 }
 
 /// Reads into `buf` until it holds `goal` bytes or the input ends; returns whether it ended.
+/// (`read_to_end` reads into the spare capacity: a file's bytes are not zeroed first.)
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, goal: usize) -> io::Result<bool> {
-    let mut filled = buf.len();
-    buf.resize(goal.max(filled), 0);
-    let result = loop {
-        if filled == buf.len() {
-            break Ok(false);
-        }
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break Ok(true),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
-        }
-    };
-    buf.truncate(filled);
-    result
+    let want = goal.saturating_sub(buf.len());
+    if want == 0 {
+        return Ok(false);
+    }
+    buf.reserve_exact(want);
+    let got = reader.take(want as u64).read_to_end(buf)?;
+    Ok(got < want)
 }
 
 #[cfg(test)]

@@ -180,7 +180,10 @@ impl RawWriters {
                 .append(true)
                 .open(&path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            o.encoder = Some(zstd::Encoder::new(file, LEVEL)?);
+            let mut encoder = zstd::Encoder::new(file, LEVEL)?;
+            // compressed by a thread of libzstd's while this one reads on
+            encoder.multithread(1)?;
+            o.encoder = Some(encoder);
             if !self.touched.contains(&o.rel) {
                 self.touched.push(o.rel.clone());
             }
