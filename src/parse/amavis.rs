@@ -167,7 +167,7 @@ fn is_known_note(message: &str, rest: &str) -> bool {
 
 /// The value after `key` (which starts with `, `) up to the next comma.
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let at = text.find(key)? + key.len();
+    let at = text.find_str(key)? + key.len();
     let v = &text[at..];
     let end = v.find_byte(b',').unwrap_or(v.len());
     Some(v[..end].trim())
@@ -175,7 +175,7 @@ fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 
 /// `, queued_as: A, B` may list several ids (one per re-injected copy); each is a queue id.
 fn field_list<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
-    let Some(at) = text.find(key) else {
+    let Some(at) = text.find_str(key) else {
         return Vec::new();
     };
     text[at + key.len()..]
@@ -186,7 +186,7 @@ fn field_list<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
 }
 
 fn angle_field_colon<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let at = text.find(key)? + key.len();
+    let at = text.find_str(key)? + key.len();
     let v = text[at..].strip_prefix('<')?;
     Some(&v[..v.find_byte(b'>')?])
 }

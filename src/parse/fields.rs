@@ -113,17 +113,44 @@ pub fn policy_tail(text: &str) -> PolicyTail<'_> {
 /// Builds [`Delays`] from the values of `delay=` and `delays=a/b/c/d`.
 pub fn delays_from(delay: &str, parts: Option<&str>) -> Option<Delays> {
     let mut d = Delays {
-        total: delay.parse().ok()?,
+        total: decimal(delay)?,
         ..Delays::default()
     };
     if let Some(parts) = parts {
-        let mut it = parts.split('/').map(|p| p.parse::<f64>().unwrap_or(0.0));
+        let mut it = parts.split('/').map(|p| decimal(p).unwrap_or(0.0));
         d.before_qmgr = it.next().unwrap_or(0.0);
         d.in_qmgr = it.next().unwrap_or(0.0);
         d.conn_setup = it.next().unwrap_or(0.0);
         d.transmission = it.next().unwrap_or(0.0);
     }
     Some(d)
+}
+
+/// A number as `str::parse::<f64>` reads it. Postfix writes delays as `1.2` or `0.05`: with
+/// at most 15 digits and no exponent, the digits as an integer divided by a power of ten is
+/// exactly the correctly rounded value (both are exact doubles, and IEEE division rounds
+/// correctly), without the general parser's work. Anything else goes to the general parser.
+pub fn decimal(text: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let b = text.as_bytes();
+    let (mut mantissa, mut digits, mut scale, mut dot) = (0u64, 0u32, 0i32, false);
+    for &c in b {
+        match c {
+            b'0'..=b'9' if digits < 15 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                scale += i32::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return text.parse().ok(),
+        }
+    }
+    if digits == 0 {
+        return text.parse().ok();
+    }
+    Some(mantissa as f64 / POW10[scale as usize])
 }
 
 /// The first enhanced status code (`5.7.1`) in `text`, as written.
@@ -170,6 +197,48 @@ pub fn queued_as(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_reads_as_the_general_parser() {
+        let mut texts: Vec<String> = [
+            "0",
+            "0.05",
+            "1.2",
+            "1.",
+            ".5",
+            ".",
+            "",
+            "-1",
+            "1e5",
+            "inf",
+            "12345678901234.5",
+            "1234567890123456",
+            "0.000000000000001",
+            "00.10",
+            "3.3.3",
+            "1,5",
+            "999999999999999",
+            "0.1",
+            "0.7",
+            "2.675",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for i in 0..20000u32 {
+            let whole = i % 997;
+            let frac = (i * 7919) % 1000;
+            texts.push(format!("{whole}.{frac:03}"));
+            texts.push(format!("{whole}.{}", frac % 100));
+        }
+        for t in &texts {
+            assert_eq!(
+                decimal(t).map(f64::to_bits),
+                t.parse::<f64>().ok().map(f64::to_bits),
+                "{t:?}"
+            );
+        }
+    }
 
     #[test]
     fn queue_ids() {

@@ -19,7 +19,7 @@ pub fn is_postfix(program: &str) -> bool {
 
 /// The daemon name: the last part of `postfix/submission/smtpd` → `smtpd`.
 pub fn daemon(program: &str) -> &str {
-    program.rsplit('/').next().unwrap_or(program)
+    memchr::memrchr(b'/', program.as_bytes()).map_or(program, |i| &program[i + 1..])
 }
 
 /// Daemons whose lines never concern a single message: all of their lines are informational.

@@ -9,7 +9,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::event::{EventKind, LineRef};
+use crate::event::{Event, EventKind, LineRef};
 use crate::parse::exim::{EximLine, HeaderLine};
 use crate::parse::{parse_line, Family, Parsed};
 use crate::source::{Input, Position, ReadEnd};
@@ -314,8 +314,8 @@ impl Pipeline {
                 hold_partial,
                 stop_after,
                 |bytes, line, at| {
-                    let parsed = parse_line(line, at, &mut years, &opts.zone);
-                    lines.line(bytes, line, at, parsed)
+                    let mut parsed = parse_line(line, at, &mut years, &opts.zone);
+                    lines.line(bytes, line, at, &mut parsed)
                 },
                 |n| bar.inc(n),
             )?,
@@ -384,7 +384,8 @@ struct Lines<'p, 'f, 's> {
 }
 
 impl Lines<'_, '_, '_> {
-    fn line(&mut self, bytes: &[u8], line: &str, at: LineRef, parsed: Parsed<'_>) {
+    /// Takes one parsed line (by reference: an event is large, and moving it costs a copy).
+    fn line(&mut self, bytes: &[u8], line: &str, at: LineRef, parsed: &mut Parsed<'_>) {
         let Lines {
             opts,
             stats,
@@ -401,7 +402,7 @@ impl Lines<'_, '_, '_> {
         } = self;
         fs.lines += 1;
         if let Some(sink) = on_line.as_mut() {
-            let time = match &parsed {
+            let time = match &*parsed {
                 // a reject log's header line has no time of its own
                 Parsed::Event(ev, _) if ev.time != DateTime::UNIX_EPOCH => Some(ev.time),
                 _ => None,
@@ -409,11 +410,13 @@ impl Lines<'_, '_, '_> {
             sink(bytes, at, time);
         }
         let stray = matches!(
-            &parsed,
+            &*parsed,
             Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Header(HeaderLine::Continuation(_)))) && !*after_reject
         );
-        *after_reject = matches!(&parsed, Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Rejected(_) | EximLine::Header(_))));
-        let parsed = if stray { Parsed::NoEnvelope } else { parsed };
+        *after_reject = matches!(&*parsed, Parsed::Event(ev, _) if matches!(ev.kind, EventKind::Exim(EximLine::Rejected(_) | EximLine::Header(_))));
+        if stray {
+            *parsed = Parsed::NoEnvelope;
+        }
         match parsed {
             Parsed::NoEnvelope => {
                 fs.no_envelope += 1;
@@ -421,12 +424,17 @@ impl Lines<'_, '_, '_> {
                     stats.no_envelope_examples.push(line.to_string());
                 }
             }
-            Parsed::Event(mut ev, family) => {
-                if ev.host.is_empty() {
-                    if let Some(h) = opts.default_host.as_deref() {
-                        ev.host = h;
+            Parsed::Event(ev, family) => {
+                let family = *family;
+                // the host of lines that name none (Exim's own main log)
+                let with_host;
+                let ev = match opts.default_host.as_deref() {
+                    Some(h) if ev.host.is_empty() => {
+                        with_host = Event { host: h, ..ev.clone() };
+                        &with_host
                     }
-                }
+                    _ => &*ev,
+                };
                 // lines of programs mailtrace does not read are counted apart
                 let other = family == Family::Other;
                 let unrecognised = !other && ev.kind.is_unrecognised();
@@ -469,7 +477,7 @@ impl Lines<'_, '_, '_> {
                 }
                 // a line not understood but about a message still joins its timeline
                 if !matches!(ev.kind, EventKind::Unrecognised) {
-                    assembler.push(&ev, done);
+                    assembler.push(ev, done);
                     stats.peak_open = stats.peak_open.max(assembler.open_count());
                     for t in done.drain(..) {
                         emit(stats, content_ids, t, *on_trace);

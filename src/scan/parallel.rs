@@ -90,7 +90,7 @@ pub fn read(
     zone: &Zone,
     threads: Threads,
     progress: impl FnMut(u64) + Send,
-    mut on_line: impl FnMut(&[u8], &str, LineRef, Parsed<'_>),
+    mut on_line: impl FnMut(&[u8], &str, LineRef, &mut Parsed<'_>),
 ) -> Result<ReadEnd> {
     let in_flight = threads.workers * 2 + 2;
     let hint = Mutex::new(years.hint());
@@ -147,14 +147,13 @@ pub fn read(
             let base = line;
             block.with_dependent_mut(|_, lines| {
                 for l in lines.iter_mut() {
-                    let mut parsed = std::mem::replace(&mut l.parsed, Parsed::NoEnvelope);
                     let mut at = l.at;
                     at.line += base;
-                    if let Parsed::Event(ev, _) = &mut parsed {
+                    if let Parsed::Event(ev, _) = &mut l.parsed {
                         ev.line = at;
                     }
                     line = at.line;
-                    on_line(l.bytes, l.text, at, parsed);
+                    on_line(l.bytes, l.text, at, &mut l.parsed);
                 }
             });
         }
