@@ -1,5 +1,10 @@
 //! The `mailtrace` command line: argument parsing only; the work is in `mailtrace::app`.
 
+/// mimalloc: the pipeline allocates small strings on one thread and frees them on another
+/// (traces are taken on their own thread); glibc's allocator locks arenas for that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -327,7 +327,8 @@ impl Trace {
             dkim: None,
             dmarc: None,
             policy_actions: Vec::new(),
-            timeline: Vec::new(),
+            // most messages have a dozen lines or more: fewer regrowths of the timeline
+            timeline: Vec::with_capacity(16),
             content_id: false,
         }
     }
