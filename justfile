@@ -17,6 +17,11 @@ ci:
 bench size_mb="1024" runs="3":
     cargo bench --bench throughput -- --size-mb {{size_mb}} --runs {{runs}}
 
+# Issue 16's speed table in one run: grep/wc/zstd baselines, read on 1 and 2 threads, index,
+# lookups in a 10 M-row store, historical search over 90 days; `old` = an older binary to compare
+speed log="" old="":
+    benches/speed.sh {{ if log != "" { "--log " + log } else { "" } }} {{ if old != "" { "--old " + old } else { "" } }}
+
 # Generate a synthetic Postfix log
 genlog size_mb="100" out="/tmp/mailtrace-gen.log":
     cargo run --release --example genlog -- --size-mb {{size_mb}} --out {{out}}
