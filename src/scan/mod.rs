@@ -268,27 +268,10 @@ impl Pipeline {
             ..FileStats::default()
         };
         let threads = self.opts.parallel_for(input, from);
-        let Pipeline {
-            opts,
-            stats,
-            programs,
-            program_index,
-            last_program,
-            assembler,
-            done,
-            content_ids,
-            bar,
-        } = self;
-        let opts = &*opts;
+        let zone = self.opts.zone;
+        let bar = self.bar.clone();
         let mut lines = Lines {
-            opts,
-            stats,
-            programs,
-            program_index,
-            last_program,
-            assembler,
-            done,
-            content_ids,
+            p: self,
             fs: &mut fs,
             after_reject: false,
             on_trace,
@@ -303,7 +286,7 @@ impl Pipeline {
                     hold_partial,
                     stop_after,
                     &mut years,
-                    &opts.zone,
+                    &zone,
                     threads,
                     move |n| bar.inc(n),
                     |bytes, line, at, parsed| lines.line(bytes, line, at, parsed),
@@ -314,7 +297,7 @@ impl Pipeline {
                 hold_partial,
                 stop_after,
                 |bytes, line, at| {
-                    let mut parsed = parse_line(line, at, &mut years, &opts.zone);
+                    let mut parsed = parse_line(line, at, &mut years, &zone);
                     lines.line(bytes, line, at, &mut parsed)
                 },
                 |n| bar.inc(n),
@@ -322,12 +305,12 @@ impl Pipeline {
         };
         // the bytes read of the (decoded) log: CRs and a last line without a newline included
         fs.bytes = end.at.offset.saturating_sub(from.offset);
-        stats.lines += fs.lines;
-        stats.bytes += fs.bytes;
-        stats.no_envelope += fs.no_envelope;
+        self.stats.lines += fs.lines;
+        self.stats.bytes += fs.bytes;
+        self.stats.no_envelope += fs.no_envelope;
         fs.damage = end.damage.clone();
         fs.oddities = end.oddities;
-        stats.files.push(fs);
+        self.stats.files.push(fs);
         Ok(end)
     }
 
@@ -367,14 +350,7 @@ impl Pipeline {
 /// What happens to each parsed line, in order: it is counted, handed to the line sink, and
 /// pushed into the assembler; finished traces go out.
 struct Lines<'p, 'f, 's> {
-    opts: &'p ScanOptions,
-    stats: &'p mut ScanStats,
-    programs: &'p mut Vec<(String, ProgramStats)>,
-    program_index: &'p mut rustc_hash::FxHashMap<String, usize>,
-    last_program: &'p mut Option<usize>,
-    assembler: &'p mut Assembler,
-    done: &'p mut Vec<Trace>,
-    content_ids: &'p mut rustc_hash::FxHashSet<u64>,
+    p: &'p mut Pipeline,
     fs: &'p mut FileStats,
     /// Whether the last line was an Exim reject or a line of its header block: only then is a
     /// line that merely begins with whitespace a folded header line.
@@ -387,6 +363,13 @@ impl Lines<'_, '_, '_> {
     /// Takes one parsed line (by reference: an event is large, and moving it costs a copy).
     fn line(&mut self, bytes: &[u8], line: &str, at: LineRef, parsed: &mut Parsed<'_>) {
         let Lines {
+            p,
+            fs,
+            after_reject,
+            on_trace,
+            on_line,
+        } = self;
+        let Pipeline {
             opts,
             stats,
             programs,
@@ -395,11 +378,8 @@ impl Lines<'_, '_, '_> {
             assembler,
             done,
             content_ids,
-            fs,
-            after_reject,
-            on_trace,
-            on_line,
-        } = self;
+            ..
+        } = &mut **p;
         fs.lines += 1;
         if let Some(sink) = on_line.as_mut() {
             let time = match &*parsed {
@@ -439,7 +419,7 @@ impl Lines<'_, '_, '_> {
                 let other = family == Family::Other;
                 let unrecognised = !other && ev.kind.is_unrecognised();
                 // consecutive lines often share a program: check the last one first
-                let idx = match **last_program {
+                let idx = match *last_program {
                     Some(i) if programs[i].0 == ev.program => i,
                     _ => {
                         let i = match program_index.get(ev.program) {
@@ -450,7 +430,7 @@ impl Lines<'_, '_, '_> {
                                 programs.len() - 1
                             }
                         };
-                        **last_program = Some(i);
+                        *last_program = Some(i);
                         i
                     }
                 };
