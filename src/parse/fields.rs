@@ -10,7 +10,22 @@ use crate::event::{Delays, Peer, PolicyTail};
 /// upper-case hex digits; long ids (`enable_long_queue_ids`) are 10 or more letters and digits
 /// from Postfix's base-52 alphabet and contain a digit.
 pub fn queue_id(input: &str) -> Option<(&str, &str)> {
-    let len = input.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    // one pass over the leading letters and digits, noting what [`is_queue_id`] asks
+    let b = input.as_bytes();
+    let (mut len, mut upper_hex, mut digit, mut lower) = (0, true, false, false);
+    while let Some(&c) = b.get(len) {
+        match c {
+            b'0'..=b'9' => digit = true,
+            b'A'..=b'F' => {}
+            b'G'..=b'Z' => upper_hex = false,
+            b'a'..=b'z' => {
+                lower = true;
+                upper_hex = false;
+            }
+            _ => break,
+        }
+        len += 1;
+    }
     if len == 0 {
         return None;
     }
@@ -18,7 +33,9 @@ pub fn queue_id(input: &str) -> Option<(&str, &str)> {
     let rest = rest
         .strip_prefix(": ")
         .or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
-    is_queue_id(id).then_some((id, rest))
+    let shaped = (len >= 5 && upper_hex) || ((10..=24).contains(&len) && digit && lower);
+    debug_assert_eq!(shaped, is_queue_id(id));
+    shaped.then_some((id, rest))
 }
 
 /// Whether `word` has the shape of a Postfix queue id.
@@ -197,6 +214,27 @@ pub fn queued_as(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queue_id_agrees_with_is_queue_id() {
+        let alphabet = b"0123456789ABCDEFGHXYZabcxyz";
+        let mut seed = 7u64;
+        for n in 0..20000 {
+            let len = n % 27;
+            let word: String = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(seed >> 33) as usize % alphabet.len()] as char
+                })
+                .collect();
+            let line = format!("{word}: removed");
+            let expected = (!word.is_empty() && is_queue_id(&word)).then_some((word.as_str(), "removed"));
+            assert_eq!(queue_id(&line), expected, "{line:?}");
+        }
+        assert_eq!(queue_id("4D7F12A3B: "), Some(("4D7F12A3B", "")));
+        assert_eq!(queue_id("4D7F12A3B:"), Some(("4D7F12A3B", "")));
+        assert_eq!(queue_id("NOQUEUE: reject"), None);
+    }
 
     #[test]
     fn decimal_reads_as_the_general_parser() {
