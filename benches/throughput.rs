@@ -249,6 +249,8 @@ fn time_scan(path: &Path) -> Result<(f64, ScanResult, Option<u64>), String> {
     let opts = ScanOptions {
         year: Some(2026),
         zone: Zone::Utc,
+        // one thread, as this row always measured (`benches/speed.sh` has both)
+        threads: 1,
         ..Default::default()
     };
     // Resets VmHWM to the current RSS (Linux >= 4.0), so the figure is the scan's own peak.
