@@ -12,6 +12,7 @@
 //! Partitions are whole directories, so retention (a later tier) drops days, never rewrites.
 
 pub mod archive;
+pub mod clickhouse;
 pub mod criteria;
 pub mod follow;
 pub mod hot;
