@@ -1,0 +1,105 @@
+//! Queries to one ClickHouse server over its HTTP interface.
+//!
+//! Plain HTTP and text formats (`JSONEachRow`) work with ClickHouse 18.16 and with current
+//! releases alike; the official `clickhouse` crate needs `with_validation(false)` against 18.16
+//! and a binary format. The query goes in the request body, the database in the `database` URL
+//! parameter (18.16 ignores the `X-ClickHouse-Database` header), the user and password in the
+//! `X-ClickHouse-User`/`X-ClickHouse-Key` headers, never in the URL. A server's error (HTTP 4xx
+//! or 5xx with `Code: N, e.displayText() = …` in the body) becomes an error that names the server
+//! and quotes ClickHouse's text.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use super::Location;
+
+/// How long a query may take before it is given up.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A connection to one server (a shard, or the server that fronts the cluster).
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    /// How the server is named in errors: `host:port`.
+    name: String,
+    user: String,
+    password: Option<String>,
+    database: String,
+}
+
+impl Client {
+    /// A client of the server of `location`, with `password` for its user.
+    pub fn new(location: &Location, password: Option<String>) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(TIMEOUT))
+            .build();
+        let base = location.http_base();
+        let name = base.trim_start_matches("http://").trim_end_matches('/').to_string();
+        Client {
+            agent: ureq::Agent::new_with_config(config),
+            base,
+            name,
+            user: location.user.clone(),
+            password,
+            database: location.database.clone(),
+        }
+    }
+
+    /// The password of the ClickHouse user: `MAILTRACE_CLICKHOUSE_PASSWORD`, else the first
+    /// line of `file`, else none.
+    pub fn password(file: Option<&std::path::Path>) -> Result<Option<String>> {
+        if let Ok(p) = std::env::var("MAILTRACE_CLICKHOUSE_PASSWORD") {
+            return Ok(Some(p));
+        }
+        match file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read the ClickHouse password file {}", f.display()))?;
+                Ok(Some(text.lines().next().unwrap_or("").to_string()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `sql` (with `database` as the default database unless `in_database` is false, as
+    /// for `CREATE DATABASE`) and returns what the server answered.
+    pub fn run(&self, sql: &str, in_database: bool) -> Result<String> {
+        let mut url = self.base.clone();
+        if in_database {
+            url.push_str("?database=");
+            url.push_str(&self.database);
+        }
+        let mut request = self.agent.post(&url).header("X-ClickHouse-User", &self.user);
+        if let Some(p) = &self.password {
+            request = request.header("X-ClickHouse-Key", p);
+        }
+        let mut response = request
+            .send(sql.as_bytes())
+            .map_err(|e| anyhow!("cannot reach ClickHouse at {}: {e}", self.name))?;
+        let status = response.status();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("cannot read the answer of ClickHouse at {}", self.name))?;
+        if !status.is_success() {
+            let text = body.trim();
+            match status.as_u16() {
+                401 | 403 => bail!(
+                    "ClickHouse at {} refused user '{}' ({status}): {text}; set MAILTRACE_CLICKHOUSE_PASSWORD \
+                     or --password-file",
+                    self.name,
+                    self.user
+                ),
+                _ => bail!("ClickHouse at {} answered {status}: {text}", self.name),
+            }
+        }
+        Ok(body)
+    }
+
+    /// The server's version, e.g. `18.16.1`.
+    pub fn version(&self) -> Result<String> {
+        Ok(self.run("SELECT version()", false)?.trim().to_string())
+    }
+}
