@@ -103,3 +103,23 @@ impl Client {
         Ok(self.run("SELECT version()", false)?.trim().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_comes_from_the_environment_or_the_first_line_of_a_file() {
+        if std::env::var_os("MAILTRACE_CLICKHOUSE_PASSWORD").is_some() {
+            eprintln!("skipping: MAILTRACE_CLICKHOUSE_PASSWORD is set in this environment");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret\nignored\n").unwrap();
+        assert_eq!(Client::password(Some(&file)).unwrap().as_deref(), Some("s3cret"));
+        assert_eq!(Client::password(None).unwrap(), None);
+        let missing = Client::password(Some(&dir.path().join("nope"))).unwrap_err();
+        assert!(format!("{missing:#}").contains("cannot read the ClickHouse password file"));
+    }
+}
