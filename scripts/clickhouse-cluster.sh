@@ -19,11 +19,15 @@ NATIVE=${MT_CH_NATIVE:-29000}
 http() { curl -sf --max-time 2 "http://127.0.0.1:$((PORT + $1))/?query=SELECT%201" > /dev/null; }
 
 install() {
-  command -v clickhouse-server > /dev/null && return
+  # the server, and curl to ask it whether it is up
+  local want=()
+  command -v clickhouse-server > /dev/null || want+=(clickhouse-server)
+  command -v curl > /dev/null || want+=(curl)
+  [ ${#want[@]} -eq 0 ] && return
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server > /dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" > /dev/null
 }
 
 write_config() {
