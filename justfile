@@ -18,9 +18,10 @@ bench size_mb="1024" runs="3":
     cargo bench --bench throughput -- --size-mb {{size_mb}} --runs {{runs}}
 
 # Issue 16's speed table in one run: grep/wc/zstd baselines, read on 1 and 2 threads, index,
-# lookups in a 10 M-row store, historical search over 90 days; `old` = an older binary to compare
-speed log="" old="":
-    benches/speed.sh {{ if log != "" { "--log " + log } else { "" } }} {{ if old != "" { "--old " + old } else { "" } }}
+# lookups in a 10 M-row store, historical search over 90 days (options: benches/speed.sh --help),
+# e.g. `just speed --log /tmp/gen.log --old ../old/target/release/mailtrace`
+speed *args:
+    benches/speed.sh {{args}}
 
 # Generate a synthetic Postfix log
 genlog size_mb="100" out="/tmp/mailtrace-gen.log":
