@@ -5,23 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mailtrace::event::EventKind;
 use mailtrace::scan::{scan, ScanOptions};
 use mailtrace::source::Input;
 use mailtrace::syslog::Zone;
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.file_name().is_some_and(|n| n != "MANIFEST.md") {
-            out.push(p);
-        }
-    }
-}
 
 fn count_lines(p: &Path) -> u64 {
     let bytes = std::fs::read(p).unwrap();
@@ -32,9 +21,7 @@ fn count_lines(p: &Path) -> u64 {
 #[test]
 fn every_corpus_line_is_parsed_or_counted() {
     let Some(root) = common::shared("corpus") else { return };
-    let mut all = Vec::new();
-    files(&root, &mut all);
-    all.sort();
+    let all = common::log_files(&root);
     assert!(all.len() > 200, "corpus has {} files", all.len());
     let opts = ScanOptions {
         year: Some(2026),
@@ -83,8 +70,7 @@ fn every_corpus_line_is_parsed_or_counted() {
 fn around_the_mta_lines_are_recognised() {
     use mailtrace::parse::{family, Family};
     let Some(root) = common::shared("corpus") else { return };
-    let mut all = Vec::new();
-    files(&root, &mut all);
+    let all = common::log_files(&root);
     let opts = ScanOptions {
         year: Some(2026),
         zone: Zone::Utc,
@@ -135,9 +121,7 @@ fn grok_pattern_bodies_parse_under_their_daemon() {
     let Some(dir) = common::shared("corpus/postfix-grok-patterns") else {
         return;
     };
-    let mut all = Vec::new();
-    files(&dir, &mut all);
-    all.sort();
+    let all = common::log_files(&dir);
     let (mut total, mut unknown) = (0u32, Vec::new());
     // fragments, not whole messages
     let fragments = ["command_counter_data", "delays", "relay", "tls_features"];

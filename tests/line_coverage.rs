@@ -205,20 +205,6 @@ fn measure(file: &Path, common: &Common) -> FileReport {
     r
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else if p
-            .file_name()
-            .is_some_and(|n| !n.to_string_lossy().ends_with(".md") && !n.to_string_lossy().ends_with(".jsonl"))
-        {
-            out.push(p);
-        }
-    }
-}
-
 /// Measures every file, prints the table, and fails on any line or id missing.
 fn check(title: &str, root: &Path, files: &[PathBuf]) {
     let mut table = String::new();
@@ -259,9 +245,7 @@ fn check(title: &str, root: &Path, files: &[PathBuf]) {
 #[test]
 fn every_line_of_a_corpus_message_is_on_its_timeline() {
     let Some(root) = common::shared("corpus") else { return };
-    let mut files = Vec::new();
-    files_under(&root, &mut files);
-    files.sort();
+    let files = common::log_files(&root);
     check("corpus", &root, &files);
 }
 
@@ -270,9 +254,7 @@ fn every_line_of_an_eval_sample_message_is_on_its_timeline() {
     let Some(root) = common::shared("eval-sample") else {
         return;
     };
-    let mut files = Vec::new();
-    files_under(&root, &mut files);
-    files.sort();
+    let files = common::log_files(&root);
     check("eval-sample", &root, &files);
 }
 

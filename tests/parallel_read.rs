@@ -5,26 +5,12 @@
 mod common;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mailtrace::scan::{scan, ScanOptions, ScanStats};
 use mailtrace::source::Input;
 use mailtrace::syslog::Zone;
 use mailtrace::trace::Trace;
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if !p
-            .extension()
-            .is_some_and(|x| x == "md" || x == "ndjson" || x == "toml" || x == "jsonl")
-        {
-            out.push(p);
-        }
-    }
-}
 
 fn read(paths: &[PathBuf], year: Option<i32>, threads: usize, block_bytes: usize) -> (Vec<Trace>, String) {
     let inputs: Vec<Input> = paths
@@ -69,10 +55,10 @@ fn crafted_cases_and_sample_read_the_same_on_threads() {
     for case in common::crafted_cases() {
         traces += same_on_threads(&case.logs, Some(case.year));
     }
-    let mut others = Vec::new();
-    for dir in ["sample", "garbage", "exim-garbage"] {
-        files(&root.join(dir), &mut others);
-    }
+    let others: Vec<PathBuf> = ["sample", "garbage", "exim-garbage"]
+        .iter()
+        .flat_map(|dir| common::log_files(&root.join(dir)))
+        .collect();
     for f in &others {
         traces += same_on_threads(std::slice::from_ref(f), Some(2026));
     }
@@ -85,9 +71,8 @@ fn corpus_and_eval_sample_read_the_same_on_threads() {
     let Some(eval) = common::shared("eval-sample") else {
         return;
     };
-    let mut all = Vec::new();
-    files(&corpus, &mut all);
-    files(&eval, &mut all);
+    let mut all = common::log_files(&corpus);
+    all.extend(common::log_files(&eval));
     all.sort();
     let mut traces = 0;
     for f in &all {

@@ -21,6 +21,29 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
 }
 
+/// The log files under `dir`, at any depth, sorted: every file but the notes and expectations
+/// beside them (`.md`, `.jsonl`, `.ndjson`, `.toml`).
+#[allow(dead_code)]
+pub fn log_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if !p
+                .extension()
+                .is_some_and(|x| x == "md" || x == "jsonl" || x == "ndjson" || x == "toml")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
 /// A crafted case: a directory of `testdata/cases/` or `testdata/exim/` with its log files,
 /// `expected.ndjson` and optional `case.toml`.
 #[allow(dead_code)] // not every test binary uses every helper
