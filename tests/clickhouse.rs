@@ -36,23 +36,14 @@ fn select(url: &str, literal: &str) -> String {
 #[test]
 fn the_server_reads_every_literal_as_its_value() {
     let Some(url) = server() else { return };
-    let mut values: Vec<String> = [
-        "",
-        "plain@example.com",
-        "O'Brien",
-        "'); DROP TABLE rows; --",
-        "\\",
-        "a\\' OR 1=1 --",
-        "nul\0byte",
-        "line\nbreak\r\n",
-        "tab\tesc\x1b[31mred\x7f",
-        "ünïcödé ✓ 日本",
-        "%' AND '1'='1",
-        "\\\\'\\",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut values: Vec<String> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/clickhouse/hostile-values.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     values.extend((0u8..0x80).map(|b| format!("<{}>", char::from(b))));
     for v in &values {
         assert_eq!(&select(&url, &string(v)), v, "{v:?} as {}", string(v));
