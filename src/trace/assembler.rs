@@ -1361,6 +1361,17 @@ mod tests {
         }
     }
 
+    /// Feeds `before`, checkpoints and restores the assembler, feeds `after`: a run stopped and
+    /// resumed between the two. Returns the restored assembler and every trace handed out.
+    fn across_checkpoint(before: &str, after: &str) -> (Assembler, Vec<Trace>) {
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, before, &mut out);
+        let mut b = Assembler::restore(&a.checkpoint().unwrap(), DirectionRules::default(), false).unwrap();
+        feed(&mut b, after, &mut out);
+        (b, out)
+    }
+
     fn run(log: &str) -> Vec<Trace> {
         let mut a = Assembler::new(DirectionRules::default());
         let mut out = Vec::new();
@@ -1534,12 +1545,7 @@ Nov 10 00:00:04 mx1 postfix/qmgr[2]: ABCDE12345: removed
 Nov 10 00:00:05 mx1 policyd-spf[7]: prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.9; helo=b.example; envelope-from=s@b.example; receiver=r@example.com
 Nov 10 00:20:00 mx1 postfix/smtpd[10]: BCDEF23456: client=b.example[192.0.2.9]
 ";
-        let mut a = Assembler::new(DirectionRules::default());
-        let mut out = Vec::new();
-        feed(&mut a, before, &mut out);
-        let bytes = a.checkpoint().unwrap();
-        let mut b = Assembler::restore(&bytes, DirectionRules::default(), false).unwrap();
-        feed(&mut b, after, &mut out);
+        let (mut b, mut out) = across_checkpoint(before, after);
         b.finish(&mut out);
         let t = out.iter().find(|t| t.queue_ids == ["ABCDE12345"]).unwrap();
         let spf = t.spf.as_ref().unwrap();
@@ -1592,12 +1598,7 @@ Nov 10 00:00:03 pmg postfix/lmtp[3]: ABCDE12345: to=<b@example.com>, relay=127.0
 Nov 10 00:00:03 pmg postfix/qmgr[2]: ABCDE12345: removed
 Nov 10 00:20:00 pmg postfix/pickup[1]: BCDEF23456: uid=0 from=<root>
 ";
-        let mut a = Assembler::new(DirectionRules::default());
-        let mut out = Vec::new();
-        feed(&mut a, before, &mut out);
-        let bytes = a.checkpoint().unwrap();
-        let mut b = Assembler::restore(&bytes, DirectionRules::default(), false).unwrap();
-        feed(&mut b, after, &mut out);
+        let (mut b, mut out) = across_checkpoint(before, after);
         assert_eq!(b.pmg.len(), 0, "nothing waits 20 minutes");
         b.finish(&mut out);
         let t = out.iter().find(|t| t.queue_ids == ["ABCDE12345"]).unwrap();
