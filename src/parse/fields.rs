@@ -6,12 +6,30 @@ use memchr::memmem;
 
 use crate::event::{Delays, Peer, PolicyTail};
 
-/// Splits `QID: rest` when the first word is a Postfix queue id: short ids are 5 or more
-/// upper-case hex digits; long ids (`enable_long_queue_ids`) are 10 or more letters and digits
-/// from Postfix's base-52 alphabet and contain a digit.
+/// Splits `QID: rest` when the first word is a Postfix queue id (see [`is_queue_id`]).
 pub fn queue_id(input: &str) -> Option<(&str, &str)> {
-    // one pass over the leading letters and digits, noting what [`is_queue_id`] asks
-    let b = input.as_bytes();
+    let (len, shaped) = leading_word(input.as_bytes());
+    if len == 0 {
+        return None;
+    }
+    let (id, rest) = input.split_at(len);
+    let rest = rest
+        .strip_prefix(": ")
+        .or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
+    shaped.then_some((id, rest))
+}
+
+/// Whether `word` has the shape of a Postfix queue id: short ids are 5 or more upper-case hex
+/// digits; long ids (`enable_long_queue_ids`) are 10 to 24 letters and digits from Postfix's
+/// base-52 alphabet, with a digit and a lower-case letter among them.
+pub fn is_queue_id(word: &str) -> bool {
+    let (len, shaped) = leading_word(word.as_bytes());
+    len == word.len() && shaped
+}
+
+/// The length of the letters and digits `b` starts with, and whether they have the shape of
+/// a queue id: one pass, as this runs for most lines.
+fn leading_word(b: &[u8]) -> (usize, bool) {
     let (mut len, mut upper_hex, mut digit, mut lower) = (0, true, false, false);
     while let Some(&c) = b.get(len) {
         match c {
@@ -26,29 +44,8 @@ pub fn queue_id(input: &str) -> Option<(&str, &str)> {
         }
         len += 1;
     }
-    if len == 0 {
-        return None;
-    }
-    let (id, rest) = input.split_at(len);
-    let rest = rest
-        .strip_prefix(": ")
-        .or_else(|| rest.strip_prefix(':').filter(|r| r.is_empty()))?;
     let shaped = (len >= 5 && upper_hex) || ((10..=24).contains(&len) && digit && lower);
-    debug_assert_eq!(shaped, is_queue_id(id));
-    shaped.then_some((id, rest))
-}
-
-/// Whether `word` has the shape of a Postfix queue id.
-pub fn is_queue_id(word: &str) -> bool {
-    let b = word.as_bytes();
-    if b.len() >= 5 && b.iter().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c)) {
-        return true;
-    }
-    b.len() >= 10
-        && b.len() <= 24
-        && b.iter().all(u8::is_ascii_alphanumeric)
-        && b.iter().any(u8::is_ascii_digit)
-        && b.iter().any(u8::is_ascii_lowercase)
+    (len, shaped)
 }
 
 /// Parses `name[addr]` or `name[addr]:port`, returning the peer and the rest.
@@ -215,8 +212,19 @@ pub fn queued_as(text: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// The queue id rule written plainly, as the reference the one-pass reading is held to.
+    fn reference_shape(word: &str) -> bool {
+        let b = word.as_bytes();
+        (b.len() >= 5 && b.iter().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c)))
+            || (b.len() >= 10
+                && b.len() <= 24
+                && b.iter().all(u8::is_ascii_alphanumeric)
+                && b.iter().any(u8::is_ascii_digit)
+                && b.iter().any(u8::is_ascii_lowercase))
+    }
+
     #[test]
-    fn queue_id_agrees_with_is_queue_id() {
+    fn queue_ids_follow_the_rule_in_one_pass() {
         let alphabet = b"0123456789ABCDEFGHXYZabcxyz";
         let mut seed = 7u64;
         for n in 0..20000 {
@@ -228,8 +236,10 @@ mod tests {
                 })
                 .collect();
             let line = format!("{word}: removed");
-            let expected = (!word.is_empty() && is_queue_id(&word)).then_some((word.as_str(), "removed"));
+            let expected = (!word.is_empty() && reference_shape(&word)).then_some((word.as_str(), "removed"));
             assert_eq!(queue_id(&line), expected, "{line:?}");
+            assert_eq!(is_queue_id(&word), reference_shape(&word), "{word:?}");
+            assert!(!is_queue_id(&format!("{word}-")), "{word:?}-");
         }
         assert_eq!(queue_id("4D7F12A3B: "), Some(("4D7F12A3B", "")));
         assert_eq!(queue_id("4D7F12A3B:"), Some(("4D7F12A3B", "")));

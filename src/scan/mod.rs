@@ -278,20 +278,17 @@ impl Pipeline {
             on_line,
         };
         let end = match threads {
-            Some(threads) => {
-                let bar = bar.clone();
-                parallel::read(
-                    input,
-                    from,
-                    hold_partial,
-                    stop_after,
-                    &mut years,
-                    &zone,
-                    threads,
-                    move |n| bar.inc(n),
-                    |bytes, line, at, parsed| lines.line(bytes, line, at, parsed),
-                )?
-            }
+            Some(threads) => parallel::read(
+                input,
+                from,
+                hold_partial,
+                stop_after,
+                &mut years,
+                &zone,
+                threads,
+                move |n| bar.inc(n),
+                |bytes, line, at, parsed| lines.line(bytes, line, at, parsed),
+            )?,
             None => input.for_each_raw_line_from(
                 from,
                 hold_partial,
