@@ -2,7 +2,8 @@
 # A ClickHouse cluster of two shards on loopback, for mailtrace's tests and for trying the
 # ClickHouse store by hand: two `clickhouse-server` processes (Debian's package, no systemd),
 # each with its own config and data under $MT_CH_DIR, both naming the two as cluster
-# `mt_cluster` in `remote_servers`.
+# `mt_cluster` in `remote_servers` (and `mt_cluster_down`: the first shard and one that never
+# answers, for the tests of a shard down).
 #
 #   scripts/clickhouse-cluster.sh start     # installs clickhouse-server if missing (root)
 #   scripts/clickhouse-cluster.sh stop
@@ -53,6 +54,12 @@ write_config() {
       echo "      <shard><replica><host>127.0.0.1</host><port>$((NATIVE + s))</port></replica></shard>"
     done
     echo '    </mt_cluster>'
+    # the first shard and one that never answers (nothing listens on its port): for the tests
+    # of a search with a shard down
+    echo '    <mt_cluster_down>'
+    echo "      <shard><replica><host>127.0.0.1</host><port>$((NATIVE + 1))</port></replica></shard>"
+    echo "      <shard><replica><host>127.0.0.1</host><port>$((NATIVE + 9))</port></replica></shard>"
+    echo '    </mt_cluster_down>'
     echo '  </remote_servers>'
     echo '</yandex>'
   } > "$d/config.xml"

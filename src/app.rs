@@ -12,7 +12,7 @@ use crate::output::{timeline, write_rows, Format, Row};
 use crate::query::Criteria;
 use crate::scan::{scan, ScanOptions, ScanStats};
 use crate::source::Input;
-use crate::store::hot::HotReader;
+use crate::store::backend::Backend;
 use crate::store::{ingest, Store};
 use crate::syslog::Zone;
 use crate::trace::{DirectionRules, Trace};
@@ -50,6 +50,8 @@ pub struct Common {
     pub default_host: Option<String>,
     /// Threads that parse (`--threads`; 0: one per core).
     pub threads: usize,
+    /// How to reach a ClickHouse store (password file, state directory, `--partial`).
+    pub access: crate::store::backend::Access,
 }
 
 impl Common {
@@ -144,9 +146,20 @@ impl Common {
         })
     }
 
-    /// The store to read or write (see [`Store::locate`]).
+    /// The store to read or write (see [`Store::locate`]): a directory or a `clickhouse://`
+    /// address.
     pub fn store_dir(&self) -> PathBuf {
         Store::locate(self.store.as_deref())
+    }
+
+    /// Opens the store for reading.
+    pub fn open_store(&self) -> Result<Box<dyn Backend>> {
+        crate::store::backend::open(&self.store_dir(), &self.access)
+    }
+
+    /// Opens the store for writing (an embedded one is created if new).
+    pub fn create_store(&self) -> Result<Box<dyn Backend>> {
+        crate::store::backend::create(&self.store_dir(), &self.access)
     }
 }
 
@@ -193,62 +206,25 @@ pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
     Ok(Found { inputs, matches, stats })
 }
 
-/// What a search found: the rows (newest first, at most the limit asked for), how many rows
-/// matched in all, and a hint for when nothing did (what the store holds, where else to look).
-pub struct SearchResult {
-    pub rows: Vec<Row>,
-    pub total: usize,
-    pub hint: String,
-}
+pub use crate::store::backend::SearchResult;
 
 /// Runs a search over the logs named in `common`, else the store (and its archive tier when
 /// `common.historical` or the time range asks for it); at most `limit` rows (`None`: all).
 pub fn search_rows(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
-    let mut hint = "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string();
-    let (rows, total) = if !common.reads_logs() {
-        let store = Store::open(&common.store_dir())?;
-        let hot = HotReader::open(&store.hot_dir())?;
-        hint = match hot.day_range() {
-            Some((a, b)) => format!(
-                "The store {} holds messages received {a} … {b} (UTC). Check the criteria; \
-                 `mailtrace index` adds new log lines.",
-                store.root.display()
-            ),
-            None => format!(
-                "The store {} is empty: fill it with `mailtrace index /var/log/mail.log`.",
-                store.root.display()
-            ),
-        };
-        if !common.historical && !crate::store::archive::days(&store.archive_dir())?.is_empty() {
-            hint = if hot.is_empty() {
-                "The hot tier is empty; older days are in the archive tier: add --historical.".to_string()
-            } else {
-                format!("{hint} Older days are in the archive tier: add --historical.")
-            };
-        }
-        let found = hot.search(criteria, limit)?;
-        // the archive tier, when asked for or when the time range reaches before the hot days
-        let before_hot = match (criteria.since, hot.day_range()) {
-            (Some(since), Some((first, _))) => since.date_naive() < first,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if common.historical || before_hot {
-            let (rows, extra) = with_archives(&store, criteria, found.rows, limit)?;
-            (rows, found.total + extra)
-        } else {
-            (found.rows, found.total)
-        }
-    } else {
-        let found = find(common, criteria)?;
-        let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
-        let total = rows.len();
-        if let Some(n) = limit {
-            rows.truncate(n);
-        }
-        (rows, total)
-    };
-    Ok(SearchResult { rows, total, hint })
+    if !common.reads_logs() {
+        return common.open_store()?.search(criteria, limit, common.historical);
+    }
+    let found = find(common, criteria)?;
+    let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
+    let total = rows.len();
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    Ok(SearchResult {
+        rows,
+        total,
+        hint: "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string(),
+    })
 }
 
 /// `mailtrace search`: prints matching rows; returns the exit code.
@@ -273,64 +249,6 @@ pub fn search(
     }
     write_rows(out, &rows, format, cut)?;
     Ok(if rows.is_empty() { exit::NOTHING } else { exit::FOUND })
-}
-
-/// Adds the archive tier's rows matching `c` to the hot tier's `rows` (newest first, at most
-/// `limit`); returns the rows and how many archived rows matched.
-fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
-    use rayon::prelude::*;
-    let mut archived: Vec<Trace> = Vec::new();
-    // the days are searched side by side (a trace is built again from its lines when read)
-    let days = crate::store::archive::days(&store.archive_dir())?;
-    let results: Vec<Result<Vec<crate::store::schema::StoredTrace>>> = days
-        .par_iter()
-        .map(|(_, path)| {
-            crate::store::archive::Archive::open(path).and_then(|a| {
-                if a.overlaps(c.since, c.until) {
-                    a.search(c)
-                } else {
-                    Ok(Vec::new())
-                }
-            })
-        })
-        .collect();
-    for found in results {
-        // a damaged archive is named, and the rest of the store still answers
-        match found {
-            Ok(traces) => archived.extend(traces.into_iter().map(|st| st.trace)),
-            Err(e) => {
-                eprintln!("mailtrace: warning: {e:#}; its day is left out (`mailtrace verify` checks every archive)")
-            }
-        }
-    }
-    archived.sort_by(|a, b| (b.first_time, &b.trace_id).cmp(&(a.first_time, &a.trace_id)));
-    let old: Vec<Row> = archived
-        .iter()
-        .flat_map(|t| c.rows(t).into_iter().map(move |i| Row::new(t, i)))
-        .collect();
-    let extra = old.len();
-    // both lists are newest first: merge them
-    let key = |r: &Row| {
-        (
-            chrono::DateTime::parse_from_rfc3339(&r.time).map(|t| t.to_utc()).ok(),
-            r.trace_id.clone(),
-        )
-    };
-    let mut merged = Vec::with_capacity(rows.len() + old.len());
-    let (mut a, mut b) = (rows.into_iter().peekable(), old.into_iter().peekable());
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => key(x) >= key(y),
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        merged.push(if take_a { a.next() } else { b.next() }.expect("peeked"));
-        if limit.is_some_and(|n| merged.len() >= n) {
-            break;
-        }
-    }
-    Ok((merged, extra))
 }
 
 /// The messages `show` found, oldest first, with the names of the files their lines came from.
@@ -362,18 +280,7 @@ pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
     let mut traces = Vec::new();
     let mut files: Vec<(u32, String)> = Vec::new();
     if !common.reads_logs() {
-        let store = Store::open(&common.store_dir())?;
-        let mut found = HotReader::open(&store.hot_dir())?.traces(id)?;
-        for (_, path) in crate::store::archive::days(&store.archive_dir())? {
-            match crate::store::archive::Archive::open(&path).and_then(|a| a.traces(id)) {
-                Ok(t) => found.extend(t),
-                Err(e) => eprintln!("mailtrace: warning: {e:#}; its day is left out"),
-            }
-        }
-        if let Err(e) = crate::store::archive::fill_texts_across_days(&store.archive_dir(), &mut found) {
-            eprintln!("mailtrace: warning: {e:#}; some lines are shown without their text");
-        }
-        for st in found {
+        for st in common.open_store()?.traces(id)? {
             files.extend(st.files);
             traces.push(st.trace);
         }
@@ -497,17 +404,12 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
         bail!("no log files given: mailtrace index /var/log/mail.log (or --journal FILE, - for standard input)");
     }
     let paths = common.named_inputs()?;
-    let dir = common.store_dir();
-    let store = Store::create(&dir)?;
+    let store = common.create_store()?;
     let opts = common.scan_options()?;
-    let summary = ingest::run(&store, &paths, &opts, chunk)?;
+    let summary = ingest::run(store.as_ref(), &paths, &opts, chunk)?;
     // once `maintain` has run on the store, every run keeps its windows
-    let maintained = match crate::store::retention::Windows::of(&store)? {
-        Some(w) => Some(crate::store::retention::maintain(
-            &store,
-            common.now.unwrap_or_else(chrono::Utc::now),
-            w,
-        )?),
+    let maintained = match store.windows()? {
+        Some(w) => Some(store.maintain(common.now.unwrap_or_else(chrono::Utc::now), w)?),
         None => None,
     };
     if json {
@@ -528,7 +430,7 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
             "Indexed {} lines ({:.1} MB) into {}: {} messages, {} rows, {} unrecognised lines, {} messages in flight kept for the next run; {:.2} s, {:.1} MB/s",
             summary.stats.lines,
             summary.stats.bytes as f64 / 1e6,
-            store.root.display(),
+            store.name(),
             summary.traces,
             summary.rows,
             summary.stats.unrecognised(),
@@ -569,8 +471,7 @@ pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Writ
              `mailtrace index -`; to follow journald, let it write a file (or use rsyslog)"
         );
     }
-    let dir = common.store_dir();
-    let store = Store::create(&dir)?;
+    let store = common.create_store()?;
     let opts = common.scan_options()?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&stop);
@@ -580,10 +481,10 @@ pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Writ
         out,
         "Following {} file(s) into {} every {:.0?}; Ctrl-C stops (after a last commit).",
         paths.len(),
-        store.root.display(),
+        store.name(),
         interval
     )?;
-    let summary = crate::store::follow::run(&store, &paths, &opts, interval, common.now, &stop, |tick| {
+    let summary = crate::store::follow::run(store.as_ref(), &paths, &opts, interval, common.now, &stop, |tick| {
         let mut line = format!(
             "{} +{} lines ({:.1} kB), {} messages in flight",
             chrono::Local::now().format("%H:%M:%S"),
@@ -609,81 +510,22 @@ pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Writ
 /// matching the other criteria. With `ndjson`, one object per line with its source file and
 /// byte offset. Returns 1 when no line was written.
 pub fn replay(common: &Common, criteria: &Criteria, ndjson: bool, out: &mut dyn Write) -> Result<u8> {
-    use crate::store::{archive, raw};
-    let store = Store::open(&common.store_dir())?;
-    let state = crate::store::state::IngestState::load(&store.root)?;
-    let names: std::collections::HashMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
-    let (since, until) = (criteria.since, criteria.until);
-    let by_message = !criteria.only_time();
-    // with message criteria: the lines of the matching traces (their days, their places)
-    let mut wanted: Option<std::collections::HashSet<(u32, u64)>> = None;
-    let mut days: Vec<chrono::NaiveDate> = Vec::new();
-    if by_message {
-        let mut traces: Vec<Trace> = Vec::new();
-        let hot = HotReader::open(&store.hot_dir())?;
-        let found = hot.search(criteria, None)?;
-        let mut ids: Vec<String> = found.rows.into_iter().map(|r| r.trace_id).collect();
-        ids.dedup();
-        for id in ids {
-            traces.extend(hot.traces(&id)?.into_iter().map(|st| st.trace));
+    let written = common.open_store()?.replay(criteria, &mut |r| {
+        if ndjson {
+            let line = serde_json::json!({
+                "file": r.file,
+                "offset": r.offset,
+                "time": r.time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                "line": String::from_utf8_lossy(r.bytes.strip_suffix(b"\r").unwrap_or(&r.bytes)),
+            });
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+        } else {
+            out.write_all(&r.bytes)?;
+            out.write_all(b"\n")?;
         }
-        for (_, path) in archive::days(&store.archive_dir())? {
-            let a = archive::Archive::open(&path)?;
-            if a.overlaps(since, until) {
-                traces.extend(a.search(criteria)?.into_iter().map(|st| st.trace));
-            }
-        }
-        let mut set = std::collections::HashSet::new();
-        for t in &traces {
-            for e in &t.timeline {
-                set.insert((e.line.file, e.line.offset));
-                days.push(e.time.date_naive());
-            }
-        }
-        wanted = Some(set);
-    } else {
-        days.extend(raw::days(&store.root)?.into_iter().map(|(d, _)| d));
-        days.extend(archive::days(&store.archive_dir())?.into_iter().map(|(d, _)| d));
-    }
-    days.sort();
-    days.dedup();
-    days.retain(|d| since.is_none_or(|s| *d >= s.date_naive()) && until.is_none_or(|u| *d <= u.date_naive()));
-    let mut written = 0u64;
-    let mut keep_previous = false;
-    for day in days {
-        let mut records = Vec::new();
-        let archived = archive::path_of(&store.archive_dir(), day);
-        if archived.exists() {
-            records.extend(archive::Archive::open(&archived)?.raw_records()?);
-        }
-        records.extend(raw::day_records(&store.root, day, &state.raw)?);
-        for r in records {
-            let keep = match (&wanted, r.time) {
-                (Some(set), _) => set.contains(&(r.file, r.offset)),
-                // a line without a time goes with the one before it
-                (None, None) => keep_previous,
-                (None, Some(t)) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
-            };
-            keep_previous = keep;
-            if !keep {
-                continue;
-            }
-            written += 1;
-            if ndjson {
-                let line = serde_json::json!({
-                    "file": names.get(&r.file).map(String::as_str).unwrap_or(""),
-                    "offset": r.offset,
-                    "time": r.time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                    "line": String::from_utf8_lossy(r.bytes.strip_suffix(b"\r").unwrap_or(&r.bytes)),
-                });
-                serde_json::to_writer(&mut *out, &line)?;
-                out.write_all(b"\n")?;
-            } else {
-                out.write_all(&r.bytes)?;
-                out.write_all(b"\n")?;
-            }
-        }
-    }
+        Ok(())
+    })?;
     Ok(if written > 0 { exit::FOUND } else { exit::NOTHING })
 }
 
@@ -702,9 +544,9 @@ pub fn maintain(
             windows.hot_days
         );
     }
-    let store = Store::open(&common.store_dir())?;
+    let store = common.open_store()?;
     let now = common.now.unwrap_or_else(chrono::Utc::now);
-    let report = crate::store::retention::maintain(&store, now, windows)?;
+    let report = store.maintain(now, windows)?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
@@ -716,7 +558,7 @@ pub fn maintain(
                 a.day,
                 a.traces,
                 a.rows,
-                size(a.bytes)
+                crate::store::embedded::size(a.bytes)
             )?;
         }
         for d in &report.deleted {
@@ -725,7 +567,7 @@ pub fn maintain(
         writeln!(
             out,
             "Maintained {} as of {}: {} days hot, {} days archived.",
-            store.root.display(),
+            store.name(),
             now.format("%Y-%m-%d %H:%M UTC"),
             report.hot_days,
             report.archive_days
@@ -736,6 +578,7 @@ pub fn maintain(
 
 /// `mailtrace export --day D`: writes the archive of day `day`, checked first, to `out`.
 pub fn export(common: &Common, day: chrono::NaiveDate, out: &mut dyn Write) -> Result<u8> {
+    crate::store::embedded::only_embedded(&common.store_dir(), "export")?;
     let store = Store::open(&common.store_dir())?;
     let path = crate::store::archive::path_of(&store.archive_dir(), day);
     if !path.exists() {
@@ -753,6 +596,7 @@ pub fn export(common: &Common, day: chrono::NaiveDate, out: &mut dyn Write) -> R
 /// `mailtrace import FILE…`: checks each archive and puts it in the store's archive tier
 /// (refusing to replace a day held unless `replace`).
 pub fn import(common: &Common, files: &[PathBuf], replace: bool, out: &mut dyn Write) -> Result<u8> {
+    crate::store::embedded::only_embedded(&common.store_dir(), "import")?;
     let store = Store::create(&common.store_dir())?;
     let _lock = store.lock()?;
     let dir = store.archive_dir();
@@ -785,12 +629,18 @@ pub fn import(common: &Common, files: &[PathBuf], replace: bool, out: &mut dyn W
 /// `mailtrace verify`: checks every archive's checksums; exit 0 when all are whole, 1 when one
 /// is damaged (each named with the place).
 pub fn verify(common: &Common, out: &mut dyn Write) -> Result<u8> {
+    crate::store::embedded::only_embedded(&common.store_dir(), "verify")?;
     let store = Store::open(&common.store_dir())?;
     let mut damaged = 0;
     let days = crate::store::archive::days(&store.archive_dir())?;
     for (day, path) in &days {
         match crate::store::archive::verify(path) {
-            Ok(i) => writeln!(out, "  {day}  ok ({} messages, {})", i.traces, size(i.bytes))?,
+            Ok(i) => writeln!(
+                out,
+                "  {day}  ok ({} messages, {})",
+                i.traces,
+                crate::store::embedded::size(i.bytes)
+            )?,
             Err(e) => {
                 damaged += 1;
                 writeln!(out, "  {day}  DAMAGED: {e:#}")?;
@@ -801,102 +651,34 @@ pub fn verify(common: &Common, out: &mut dyn Write) -> Result<u8> {
     Ok(if damaged > 0 { exit::NOTHING } else { exit::FOUND })
 }
 
-/// A day of a tier: the day, rows, messages, bytes on disk.
-type TierDay = (chrono::NaiveDate, u64, u64, u64);
-
-/// A tier's totals, then a line per day.
-fn write_tier(out: &mut dyn Write, name: &str, days: &[TierDay]) -> Result<()> {
-    let (rows, traces, bytes) = days.iter().fold((0, 0, 0), |a, d| (a.0 + d.1, a.1 + d.2, a.2 + d.3));
-    match (days.first(), days.last()) {
-        (Some(a), Some(b)) => writeln!(
-            out,
-            "{name}: {} days ({} … {}), {rows} rows, {traces} messages, {} on disk",
-            days.len(),
-            a.0,
-            b.0,
-            size(bytes)
-        )?,
-        _ => writeln!(out, "{name}: empty")?,
+/// `mailtrace store init`: creates a ClickHouse store's tables on each of `shards` (the
+/// store's own server when none), or with `print` writes their DDL for a DBA.
+pub fn store_init(common: &Common, shards: &[String], print: bool, out: &mut dyn Write) -> Result<u8> {
+    use crate::store::clickhouse::{ClickHouse, Location};
+    let place = common.store_dir();
+    if !crate::store::backend::is_clickhouse(&place) {
+        bail!(
+            "`mailtrace store init` creates the tables of a ClickHouse store: give --store clickhouse://HOST:PORT/DB \
+             (the embedded store needs no init: `mailtrace index` creates it)"
+        );
     }
-    for (day, rows, traces, bytes) in days {
-        writeln!(
-            out,
-            "  {day}  {rows:>9} rows  {traces:>9} messages  {:>10}",
-            size(*bytes)
-        )?;
-    }
-    Ok(())
-}
-
-/// `mailtrace store info`: days, rows, traces and size on disk per tier.
-pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
-    let store = Store::open(&common.store_dir())?;
-    let days = HotReader::open(&store.hot_dir())?.info()?;
-    let state = crate::store::state::IngestState::load(&store.root)?;
-    // an archive that cannot be read is listed as such: the rest still is
-    let archives: Vec<Result<crate::store::archive::ArchiveInfo, String>> =
-        crate::store::archive::days(&store.archive_dir())?
-            .iter()
-            .map(|(_, p)| {
-                crate::store::archive::Archive::open(p)
-                    .map(|a| a.info())
-                    .map_err(|e| format!("{e:#}"))
-            })
-            .collect();
-    if json {
-        let archive_days: Vec<serde_json::Value> = archives
-            .iter()
-            .map(|a| match a {
-                Ok(i) => serde_json::to_value(i).unwrap_or_default(),
-                Err(e) => serde_json::json!({ "error": e }),
-            })
-            .collect();
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({
-                "store": store.root,
-                "hot": { "days": days },
-                "archive": { "days": archive_days },
-                "files": state.files,
-            }),
-        )?;
-        writeln!(out)?;
+    let store = ClickHouse::connect(&place, &common.access)?;
+    if print {
+        for statement in store.init_sql() {
+            writeln!(out, "{statement};")?;
+        }
         return Ok(exit::FOUND);
     }
-    writeln!(out, "Store {}", store.root.display())?;
-    let hot: Vec<TierDay> = days.iter().map(|d| (d.day, d.rows, d.traces, d.bytes)).collect();
-    write_tier(out, "Hot tier", &hot)?;
-    let archived: Vec<TierDay> = archives
+    let shards = shards
         .iter()
-        .filter_map(|a| a.as_ref().ok())
-        .map(|d| (d.day, d.rows, d.traces, d.bytes))
-        .collect();
-    write_tier(out, "Archive tier", &archived)?;
-    for e in archives.iter().filter_map(|a| a.as_ref().err()) {
-        writeln!(out, "  damaged: {e}")?;
-    }
-    writeln!(out, "Files read: {}", state.files.len())?;
-    for f in &state.files {
-        writeln!(
-            out,
-            "  {}  up to byte {} (line {}), last indexed {}",
-            f.path,
-            f.done.offset,
-            f.done.line,
-            crate::output::rfc3339(f.last_indexed)
-        )?;
-    }
+        .map(|s| Location::parse(s).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    store.init(&shards, out)?;
     Ok(exit::FOUND)
 }
 
-/// Bytes for people: `812 kB`, `361.0 MB`, `4.87 GB` (powers of 1000).
-fn size(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b < 1e6 {
-        format!("{:.0} kB", b / 1e3)
-    } else if b < 1e9 {
-        format!("{:.1} MB", b / 1e6)
-    } else {
-        format!("{:.2} GB", b / 1e9)
-    }
+/// `mailtrace store info`: days, rows, traces and size, and the files read.
+pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
+    common.open_store()?.info(json, out)?;
+    Ok(exit::FOUND)
 }

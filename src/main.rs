@@ -30,7 +30,8 @@ Examples:
   mailtrace stats --log mail.log
   mailtrace serve                      (the web page, at http://127.0.0.1:8025/)
 
-The store is --store DIR, else $MAILTRACE_STORE, else ~/.local/share/mailtrace.
+The store is --store DIR, else $MAILTRACE_STORE, else ~/.local/share/mailtrace; or a ClickHouse
+cluster: --store 'clickhouse://mt@ch1:8123/mail?cluster=logs' (see `mailtrace store init --help`).
 Exit codes: 0 found, 1 nothing matched, 2 usage or input error, 3 index skipped some files."
 )]
 struct Cli {
@@ -114,7 +115,7 @@ Exit codes: 0 done, 2 error (nothing new committed; the next run redoes it),
         journals: Vec<PathBuf>,
         /// Store directory (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace; for a
         /// service, /var/lib/mailtrace)
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
@@ -150,7 +151,7 @@ Exit codes: 0 stopped cleanly, 2 error.")]
         journals: Vec<PathBuf>,
         /// Store directory (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace; for a
         /// service, /var/lib/mailtrace)
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         /// Seconds between reads (and commits)
         #[arg(long, value_name = "SECS", default_value_t = 2.0)]
@@ -172,7 +173,7 @@ source file and byte offset of each line.
 
 Exit codes: 0 lines written, 1 none, 2 error.")]
     Replay {
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         #[command(flatten)]
         criteria: CriteriaArgs,
@@ -195,7 +196,7 @@ removed. Days older than --archive-days are deleted. Run it daily (cron or a sys
 
 Exit codes: 0 done, 2 error (every day is still in one tier or both; run it again).")]
     Maintain {
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         /// Days kept in the hot tier, today included
         #[arg(long, default_value_t = 10)]
@@ -214,7 +215,7 @@ Exit codes: 0 done, 2 error (every day is still in one tier or both; run it agai
         after_help = "Example:\n  mailtrace export --day 2026-10-02 > 2026-10-02.mtar\n  mailtrace export --day 2026-10-02 --out /backup/2026-10-02.mtar"
     )]
     Export {
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         /// The day (UTC), YYYY-MM-DD
         #[arg(long)]
@@ -226,7 +227,7 @@ Exit codes: 0 done, 2 error (every day is still in one tier or both; run it agai
     /// Put exported archives into the store's archive tier (each checked first)
     #[command(after_help = "Example:\n  mailtrace import --store /var/lib/mailtrace /backup/2026-10-*.mtar")]
     Import {
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         /// Replace an archive of the same day
         #[arg(long)]
@@ -239,7 +240,7 @@ Exit codes: 0 done, 2 error (every day is still in one tier or both; run it agai
         after_help = "Example:\n  mailtrace verify --store /var/lib/mailtrace\n\nExit codes: 0 all whole, 1 some damaged, 2 error."
     )]
     Verify {
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
     },
     /// What the store holds
@@ -268,7 +269,7 @@ page asks for it once per browser tab). Ctrl-C or SIGTERM stops it.
 Exit codes: 0 stopped cleanly, 2 error (e.g. address in use, no token for a public address).")]
     Serve {
         /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         /// Address and port to listen on; anything but loopback needs --token-file
         #[arg(long, value_name = "ADDR:PORT", default_value = mailtrace::web::DEFAULT_LISTEN)]
@@ -287,6 +288,8 @@ Exit codes: 0 stopped cleanly, 2 error (e.g. address in use, no token for a publ
         /// Config file (TOML: timezone); default: $MAILTRACE_CONFIG
         #[arg(long)]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Count lines, events per program, unrecognised lines (with examples) and statuses
     #[command(after_help = "Example:\n  mailtrace stats --log /var/log/mail.log --log /var/log/mail.log.1")]
@@ -308,8 +311,9 @@ struct CommonArgs {
     /// saved to FILE or piped (`-`) (repeatable)
     #[arg(long = "journal", value_name = "FILE")]
     journals: Vec<PathBuf>,
-    /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
-    #[arg(long, value_name = "DIR")]
+    /// Store to read: a directory, or clickhouse://[USER@]HOST:PORT/DB[?cluster=NAME]
+    /// (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
+    #[arg(long, value_name = "DIR|URL")]
     store: Option<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
@@ -345,17 +349,76 @@ struct ReadArgs {
     /// core; 1 reads on one thread)
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+/// How to reach a ClickHouse store (`--store clickhouse://…`).
+#[derive(Args, Default, Clone)]
+struct AccessArgs {
+    /// ClickHouse store: file whose first line is the user's password (default:
+    /// $MAILTRACE_CLICKHOUSE_PASSWORD; never put it in the address)
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// ClickHouse store: where `index`/`follow` keep their reading state on this machine
+    /// (default: ~/.local/state/mailtrace/clickhouse-HOST-PORT-DB)
+    #[arg(long = "state", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// ClickHouse store: when a shard does not answer, answer from the others (and say which
+    /// is missing) instead of failing
+    #[arg(long)]
+    partial: bool,
+}
+
+impl AccessArgs {
+    fn into_access(self) -> mailtrace::store::backend::Access {
+        mailtrace::store::backend::Access {
+            password_file: self.password_file,
+            state_dir: self.state_dir,
+            partial: self.partial,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum StoreCommand {
     /// Days held, rows, messages and size on disk per tier, and the files read
-    #[command(after_help = "Example:\n  mailtrace store info --store /var/lib/mailtrace")]
+    #[command(after_help = "Examples:\n  mailtrace store info --store /var/lib/mailtrace\n  \
+mailtrace store info --store 'clickhouse://mt@ch1:8123/mail?cluster=logs'")]
     Info {
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: ShowFormat,
+        #[command(flatten)]
+        access: AccessArgs,
+    },
+    /// Create the tables of a ClickHouse store (on every shard), or print their DDL
+    #[command(after_help = "\
+Examples:
+  mailtrace store init --store clickhouse://mt@ch1:8123/mail              (one server)
+  mailtrace store init --store 'clickhouse://mt@ch1:8123/mail?cluster=logs' \\
+      --shard clickhouse://mt@ch1:8123/mail --shard clickhouse://mt@ch2:8123/mail
+  mailtrace store init --store 'clickhouse://ch1:8123/mail?cluster=logs' --print   (DDL for a DBA)
+
+Each shard gets the database, the local tables (traces_local, lines_local, meta) and, with
+?cluster=NAME, the Distributed tables (traces, lines) over that remote_servers cluster. Running
+it again changes nothing. --print writes the ON CLUSTER form instead (it needs ZooKeeper or
+ClickHouse Keeper; docs/FLEET.md has the replicated form). The embedded store needs no init.
+
+Exit codes: 0 done, 2 error.")]
+    Init {
+        /// The store's address: clickhouse://[USER@]HOST:HTTP_PORT/DATABASE[?cluster=NAME]
+        #[arg(long, value_name = "URL")]
+        store: Option<PathBuf>,
+        /// A shard's own address (repeatable; default: the store's server alone)
+        #[arg(long, value_name = "URL")]
+        shard: Vec<String>,
+        /// Print the DDL (ON CLUSTER form) instead of running it
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        access: AccessArgs,
     },
 }
 
@@ -488,6 +551,7 @@ impl ReadArgs {
             now: None,
             default_host: self.default_host,
             threads: self.threads.unwrap_or(0),
+            access: self.access.into_access(),
         };
         if let Some(text) = now_text {
             let zone = c.zone()?;
@@ -662,21 +726,43 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             timezone,
             now,
             config,
+            access,
         } => {
             let read = ReadArgs {
                 timezone,
                 now,
                 config,
+                access,
                 ..ReadArgs::default()
             };
             let common = read.into_common(store)?;
             mailtrace::web::serve(common, &listen, token_file.as_deref(), &mut std::io::stderr())
         }
         Command::Store {
-            command: StoreCommand::Info { store, format },
+            command: StoreCommand::Info { store, format, access },
         } => {
-            let common = ReadArgs::default().into_common(store)?;
+            let common = ReadArgs {
+                access,
+                ..ReadArgs::default()
+            }
+            .into_common(store)?;
             app::store_info(&common, matches!(format, ShowFormat::Json), &mut out)
+        }
+        Command::Store {
+            command:
+                StoreCommand::Init {
+                    store,
+                    shard,
+                    print,
+                    access,
+                },
+        } => {
+            let common = ReadArgs {
+                access,
+                ..ReadArgs::default()
+            }
+            .into_common(store)?;
+            app::store_init(&common, &shard, print, &mut out)
         }
     }
 }

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use super::backend::Backend;
 use super::ingest::{Session, Summary};
-use super::Store;
 use crate::scan::ScanOptions;
 
 /// What one commit of the follower took in.
@@ -38,7 +38,7 @@ pub struct Tick {
 /// every commit that took in new lines. The hourly maintenance takes `now` as today when given
 /// (`--now`), else the clock.
 pub fn run(
-    store: &Store,
+    store: &dyn Backend,
     paths: &[(PathBuf, bool)],
     opts: &ScanOptions,
     interval: Duration,
@@ -102,10 +102,10 @@ pub fn run(
         // once `maintain` has run on the store, keep its windows every hour: the session ends
         // (all committed, the lock let go), maintain runs, a new session goes on
         if maintained.elapsed() >= MAINTAIN_EVERY {
-            if let Some(w) = super::retention::Windows::of(store)? {
+            if let Some(w) = store.windows()? {
                 let done = session.finish()?;
                 totals = (totals.0 + done.stats.lines, totals.1 + done.traces);
-                super::retention::maintain(store, now.unwrap_or_else(chrono::Utc::now), w)?;
+                store.maintain(now.unwrap_or_else(chrono::Utc::now), w)?;
                 session = Session::begin(store, &opts, &[])?;
             }
             maintained = Instant::now();

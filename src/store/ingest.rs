@@ -19,10 +19,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::Utc;
 
-use super::hot::DayWriters;
+use super::backend::{Backend, Sink};
 use super::state::{Fingerprint, IngestState, KnownFile, Resume};
-use super::writer_thread::WriterThread;
-use super::Store;
 use crate::scan::{Pipeline, ScanOptions, ScanStats};
 use crate::source::{Input, Position};
 use crate::trace::{Assembler, Trace};
@@ -72,9 +70,9 @@ impl Summary {
 }
 
 /// Indexes `paths` (each with whether it is journald output; `-` is standard input) into
-/// `store` (created if new), committing at least every `chunk` bytes of input (`None`: at the
-/// end of each file).
-pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: Option<u64>) -> Result<Summary> {
+/// `store`, committing at least every `chunk` bytes of input (`None`: at the end of each
+/// file).
+pub fn run(store: &dyn Backend, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: Option<u64>) -> Result<Summary> {
     let mut session = Session::begin(store, opts, paths)?;
     for (path, journal) in paths {
         if let Err(e) = session.read(path, *journal, chunk, false) {
@@ -89,11 +87,13 @@ pub fn run(store: &Store, paths: &[(PathBuf, bool)], opts: &ScanOptions, chunk: 
 /// files read one after the other, commits (with the state saved after them) when asked.
 /// `index` is one session over its files; `follow` keeps one open and reads again and again.
 pub struct Session<'s> {
-    store: &'s Store,
+    store: &'s dyn Backend,
+    /// Where the reading state is kept (the store's directory, or `--state`).
+    dir: PathBuf,
     _lock: std::fs::File,
     state: IngestState,
     pipeline: Pipeline,
-    writers: WriterThread,
+    sink: Box<dyn Sink>,
     names: BTreeMap<u32, String>,
     /// Traces that began up to this log time may be stored already and are replaced.
     resume_clock: Option<chrono::DateTime<Utc>>,
@@ -101,22 +101,22 @@ pub struct Session<'s> {
     replace_all: bool,
     reports: Vec<FileReport>,
     started: Instant,
-    raw: super::raw::RawWriters,
 }
 
 impl<'s> Session<'s> {
     /// Locks `store`, loads its state and checkpoint, and marks a run in progress. `paths` only
     /// size the progress bar.
-    pub fn begin(store: &'s Store, opts: &ScanOptions, paths: &[(PathBuf, bool)]) -> Result<Session<'s>> {
+    pub fn begin(store: &'s dyn Backend, opts: &ScanOptions, paths: &[(PathBuf, bool)]) -> Result<Session<'s>> {
         let started = Instant::now();
-        let lock = store.lock()?;
-        let mut state = IngestState::load(&store.root)?;
+        let place = store.writer_place()?;
+        let dir = place.state_dir;
+        let mut state = IngestState::load(&dir)?;
         let recovered = state.interrupted_run.is_some();
         let mut opts = opts.clone();
         opts.keep_text = true;
         let assembler = match &state.checkpoint {
             Some(name) => {
-                let path = store.root.join(name);
+                let path = dir.join(name);
                 let bytes = std::fs::read(&path)
                     .ok()
                     .and_then(|z| zstd::decode_all(&z[..]).ok())
@@ -125,7 +125,7 @@ impl<'s> Session<'s> {
                             "the checkpoint {} is missing or damaged: to go on without the messages that were in \
                              flight at the last run (they stay searchable as stored), set \"checkpoint\" to null in {}",
                             path.display(),
-                            store.root.join(IngestState::FILE).display()
+                            dir.join(IngestState::FILE).display()
                         )
                     })?;
                 Some(
@@ -137,11 +137,9 @@ impl<'s> Session<'s> {
         };
         // traces that began after the checkpoint's last line cannot be stored yet
         let resume_clock = assembler.as_ref().and_then(Assembler::clock);
-        if recovered {
-            super::raw::recover(&store.root, &state.raw)?;
-        }
+        let sink = store.sink(&state, recovered)?;
         state.interrupted_run = Some(Utc::now());
-        state.save(&store.root)?;
+        state.save(&dir)?;
         let names: BTreeMap<u32, String> = state.files.iter().map(|f| (f.id, f.path.clone())).collect();
         // what is left to read, for the progress bar
         let total: u64 = paths
@@ -159,22 +157,18 @@ impl<'s> Session<'s> {
             })
             .sum();
         let pipeline = Pipeline::new(&opts, assembler, total);
-        let writers = WriterThread::spawn(DayWriters::new(&store.hot_dir()))?;
         Ok(Session {
             store,
-            _lock: lock,
+            dir,
+            _lock: place.lock,
             state,
             pipeline,
-            writers,
+            sink,
             names,
             resume_clock,
             replace_all: recovered,
             reports: Vec::new(),
             started,
-            raw: super::raw::RawWriters::new(
-                &store.root,
-                format!("{:020}", Utc::now().timestamp_nanos_opt().unwrap_or_default()),
-            ),
         })
     }
 
@@ -262,6 +256,7 @@ impl<'s> Session<'s> {
             (input, id, from, known, len)
         };
         self.names.insert(id, shown.clone());
+        self.sink.file(id, path, journal)?;
         let active = !stdin
             && (live
                 || input
@@ -277,13 +272,9 @@ impl<'s> Session<'s> {
         let end = loop {
             let mut write_error: Option<anyhow::Error> = None;
             let mut raw_error: Option<anyhow::Error> = None;
-            let (names, writers, replace_all, resume_clock, raw) = (
-                &self.names,
-                &self.writers,
-                self.replace_all,
-                self.resume_clock,
-                &mut self.raw,
-            );
+            let (names, replace_all, resume_clock) = (&self.names, self.replace_all, self.resume_clock);
+            // traces and lines go to the one sink, never both at once
+            let sink = std::cell::RefCell::new(&mut self.sink);
             let read = self.pipeline.read_raw(
                 &input,
                 at,
@@ -293,14 +284,14 @@ impl<'s> Session<'s> {
                     if write_error.is_none() {
                         let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
                         let files = files_of(&t, names);
-                        if let Err(e) = writers.put(t, files, replace) {
+                        if let Err(e) = sink.borrow_mut().put(t, files, replace) {
                             write_error = Some(e);
                         }
                     }
                 },
                 Some(&mut |bytes: &[u8], at: crate::event::LineRef, time| {
                     if raw_error.is_none() {
-                        if let Err(e) = raw.push(bytes, at, time) {
+                        if let Err(e) = sink.borrow_mut().line(bytes, at, time) {
                             raw_error = Some(e);
                         }
                     }
@@ -375,18 +366,11 @@ impl<'s> Session<'s> {
     /// positions: a run stopped after this redoes nothing before it. Returns the messages in
     /// flight.
     pub fn commit(&mut self) -> Result<usize> {
-        // the raw lines first: a crash before the state is saved cuts them back
-        for seg in self.raw.commit()? {
-            match self.state.raw.iter_mut().find(|s| s.path == seg.path) {
-                Some(s) => s.len = seg.len,
-                None => self.state.raw.push(seg),
-            }
-        }
         let open = checkpoint(
-            self.store,
+            &self.dir,
             &mut self.state,
             &mut self.pipeline,
-            &self.writers,
+            self.sink.as_mut(),
             &self.names,
         )?;
         // what was just written in flight is stored now: replace it when it finishes
@@ -409,44 +393,47 @@ impl<'s> Session<'s> {
     /// Ends the session after an error: nothing more is committed, and the next run redoes
     /// what was not. Returns the error to report (the writer thread's own, if it failed).
     pub fn abandon(self, e: anyhow::Error) -> anyhow::Error {
-        stopped(self.writers, e)
+        self.sink.abandon().unwrap_or(e)
+    }
+
+    /// The store this session writes to.
+    pub fn store(&self) -> &'s dyn Backend {
+        self.store
     }
 
     /// Ends the session: messages idle for long are written and dropped, the rest
     /// checkpointed, everything committed, and the run marked finished.
     pub fn finish(mut self) -> Result<Summary> {
         let mut write_error: Option<anyhow::Error> = None;
-        let (names, writers) = (&self.names, &self.writers);
+        let (names, sink) = (&self.names, &mut self.sink);
         self.pipeline
             .release_idle(chrono::Duration::days(IDLE_DAYS), &mut |t: Trace| {
                 let files = files_of(&t, names);
-                if let Err(e) = writers.put(t, files, true) {
+                if let Err(e) = sink.put(t, files, true) {
                     write_error.get_or_insert(e);
                 }
             });
         if let Some(e) = write_error {
-            return Err(stopped(self.writers, e));
+            return Err(self.abandon(e));
         }
         let open = match self.commit() {
             Ok(open) => open,
-            Err(e) => return Err(stopped(self.writers, e)),
+            Err(e) => return Err(self.abandon(e)),
         };
         let Session {
-            store,
+            dir,
             mut state,
             pipeline,
-            writers,
+            sink,
             reports,
             started,
             replace_all,
             ..
         } = self;
         let (_, stats) = pipeline.suspend();
-        let writers = writers.close()?;
-        let (traces, rows) = (writers.traces, writers.rows);
-        writers.close()?;
+        let crate::store::backend::Written { traces, rows } = sink.close()?;
         state.interrupted_run = None;
-        state.save(&store.root)?;
+        state.save(&dir)?;
         Ok(Summary {
             files: reports,
             stats,
@@ -456,14 +443,6 @@ impl<'s> Session<'s> {
             seconds: started.elapsed().as_secs_f64(),
             recovered: replace_all,
         })
-    }
-}
-
-/// The error to report when a run fails: the writer thread's own, if that is what stopped it.
-fn stopped(writers: WriterThread, e: anyhow::Error) -> anyhow::Error {
-    match writers.close() {
-        Err(real) => real,
-        Ok(_) => e,
     }
 }
 
@@ -491,31 +470,31 @@ fn files_of(t: &Trace, names: &BTreeMap<u32, String>) -> Vec<(u32, String)> {
 /// day, then saves the checkpoint and the state (in that order). Returns how many messages
 /// are in flight.
 fn checkpoint(
-    store: &Store,
+    dir: &Path,
     state: &mut IngestState,
     pipeline: &mut Pipeline,
-    writers: &WriterThread,
+    sink: &mut dyn Sink,
     names: &BTreeMap<u32, String>,
 ) -> Result<usize> {
     let open = pipeline.assembler().snapshot();
     let n = open.len();
     for t in open {
         let files = files_of(&t, names);
-        writers.put(t, files, true)?;
+        sink.put(t, files, true)?;
     }
     for (id, first) in pipeline.take_retired() {
-        writers.delete(id, first)?;
+        sink.delete(id, first)?;
     }
-    writers.commit()?;
+    sink.commit(state)?;
     state.generation += 1;
     let name = format!("open-{}.ckpt.zst", state.generation);
     let bytes = pipeline.assembler().checkpoint()?;
     let z = zstd::encode_all(&bytes[..], 3)?;
-    super::state::write_atomic(&store.root.join(&name), &z)?;
+    super::state::write_atomic(&dir.join(&name), &z)?;
     let old = state.checkpoint.replace(name);
-    state.save(&store.root)?;
+    state.save(dir)?;
     if let Some(old) = old {
-        let _ = std::fs::remove_file(store.root.join(old));
+        let _ = std::fs::remove_file(dir.join(old));
     }
     Ok(n)
 }

@@ -12,8 +12,10 @@
 //! Partitions are whole directories, so retention (a later tier) drops days, never rewrites.
 
 pub mod archive;
+pub mod backend;
 pub mod clickhouse;
 pub mod criteria;
+pub mod embedded;
 pub mod follow;
 pub mod hot;
 pub mod ingest;

@@ -205,26 +205,7 @@ impl Fields {
         // the timeline goes apart from the JSON: as numbers, and the raw lines as they are
         // (escaping megabytes of log text into JSON would cost more than parsing it)
         let timeline = std::mem::take(&mut t.timeline);
-        let mut numbers = String::with_capacity(timeline.len() * 40);
-        let mut lines = String::with_capacity(timeline.iter().map(|e| e.text.len() + 1).sum());
-        for (i, e) in timeline.iter().enumerate() {
-            if i > 0 {
-                numbers.push(' ');
-                lines.push('\n');
-            }
-            let mut b = itoa::Buffer::new();
-            numbers.push_str(b.format(e.time.timestamp_micros()));
-            for n in [
-                u64::from(e.line.file),
-                e.line.offset,
-                e.line.line,
-                u64::from(e.line.len),
-            ] {
-                numbers.push(',');
-                numbers.push_str(b.format(n));
-            }
-            lines.push_str(&e.text);
-        }
+        let (numbers, lines) = timeline_text(&timeline);
         let first = &mut docs[0];
         first.add_text(self.trace, json(&TraceBody { trace: t, files }, 4096)?);
         first.add_text(self.timeline, numbers);
@@ -236,23 +217,7 @@ impl Fields {
     pub fn stored_trace(&self, doc: &TantivyDocument) -> Result<StoredTrace> {
         let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or("");
         let mut st: StoredTrace = serde_json::from_str(text(self.trace))?;
-        let mut lines = text(self.lines).split('\n');
-        for entry in text(self.timeline).split(' ').filter(|e| !e.is_empty()) {
-            let mut n = entry.split(',').map(str::parse::<i64>);
-            let mut next = || -> Result<i64> { Ok(n.next().context("short timeline entry")??) };
-            let time = chrono::DateTime::from_timestamp_micros(next()?).context("bad timeline time")?;
-            let line = LineRef {
-                file: next()? as u32,
-                offset: next()? as u64,
-                line: next()? as u64,
-                len: next()? as u32,
-            };
-            st.trace.timeline.push(TimelineEntry {
-                time,
-                line,
-                text: lines.next().unwrap_or("").into(),
-            });
-        }
+        read_timeline(text(self.timeline), text(self.lines), &mut st.trace.timeline)?;
         Ok(st)
     }
 
@@ -318,7 +283,7 @@ pub struct StoredTrace {
 
 /// `value` as JSON, into a buffer sized up front (growing it step by step from empty costs
 /// more than writing the JSON).
-fn json(value: &impl Serialize, capacity: usize) -> Result<String> {
+pub fn json(value: &impl Serialize, capacity: usize) -> Result<String> {
     let mut buf = Vec::with_capacity(capacity);
     serde_json::to_writer(&mut buf, value)?;
     Ok(String::from_utf8(buf).expect("serde_json writes UTF-8"))
@@ -331,9 +296,57 @@ pub fn trace_key(trace_id: &str) -> u64 {
 
 /// What the `trace` field of row 0 holds (the timeline is stored apart).
 #[derive(Serialize)]
-struct TraceBody<'a> {
-    trace: &'a Trace,
-    files: &'a [(u32, String)],
+pub struct TraceBody<'a> {
+    pub trace: &'a Trace,
+    pub files: &'a [(u32, String)],
+}
+
+/// A timeline as two texts: its entries as numbers (time µs, file, offset, line, length; one
+/// entry per space-separated group) and the raw lines joined by newlines (a line holds none).
+pub fn timeline_text(timeline: &[TimelineEntry]) -> (String, String) {
+    let mut numbers = String::with_capacity(timeline.len() * 40);
+    let mut lines = String::with_capacity(timeline.iter().map(|e| e.text.len() + 1).sum());
+    for (i, e) in timeline.iter().enumerate() {
+        if i > 0 {
+            numbers.push(' ');
+            lines.push('\n');
+        }
+        let mut b = itoa::Buffer::new();
+        numbers.push_str(b.format(e.time.timestamp_micros()));
+        for n in [
+            u64::from(e.line.file),
+            e.line.offset,
+            e.line.line,
+            u64::from(e.line.len),
+        ] {
+            numbers.push(',');
+            numbers.push_str(b.format(n));
+        }
+        lines.push_str(&e.text);
+    }
+    (numbers, lines)
+}
+
+/// Reads back what [`timeline_text`] wrote, appending the entries to `out`.
+pub fn read_timeline(numbers: &str, lines: &str, out: &mut Vec<TimelineEntry>) -> Result<()> {
+    let mut lines = lines.split('\n');
+    for entry in numbers.split(' ').filter(|e| !e.is_empty()) {
+        let mut n = entry.split(',').map(str::parse::<i64>);
+        let mut next = || -> Result<i64> { Ok(n.next().context("short timeline entry")??) };
+        let time = chrono::DateTime::from_timestamp_micros(next()?).context("bad timeline time")?;
+        let line = LineRef {
+            file: next()? as u32,
+            offset: next()? as u64,
+            line: next()? as u64,
+            len: next()? as u32,
+        };
+        out.push(TimelineEntry {
+            time,
+            line,
+            text: lines.next().unwrap_or("").into(),
+        });
+    }
+    Ok(())
 }
 
 /// The subject's words (as logged, then decoded) with positions, tokenized exactly as

@@ -94,6 +94,19 @@ pub struct IngestState {
     /// The raw tier's files and their lengths at the last commit.
     #[serde(default)]
     pub raw: Vec<super::raw::Segment>,
+    /// A ClickHouse store's key of each file read (see [`FileKey`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_keys: Vec<FileKey>,
+}
+
+/// What names a file's lines in a ClickHouse store, whoever reads it: a hash of its first
+/// line (the same file renamed, compressed or read by another machine has the same key), and
+/// that line's time (µs; files are replayed in that order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKey {
+    pub id: u32,
+    pub key: u64,
+    pub start: i64,
 }
 
 /// How a file given to `index` relates to what the store has read.

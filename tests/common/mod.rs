@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub mod criteria;
 pub mod web;
 
 /// `../shared/<rel>` beside the checkout, if present. When `CI=true` it must be present.

@@ -66,24 +66,59 @@ impl Client {
     /// Runs `sql` (with `database` as the default database unless `in_database` is false, as
     /// for `CREATE DATABASE`) and returns what the server answered.
     pub fn run(&self, sql: &str, in_database: bool) -> Result<String> {
+        self.query(sql.as_bytes(), in_database, &[])
+    }
+
+    /// Runs `body` (a query, or an `INSERT … FORMAT …` line followed by its data) with
+    /// `settings` (ClickHouse setting names and values, as URL parameters; 18.16 has no other
+    /// way) and returns the answer.
+    pub fn query(&self, body: &[u8], in_database: bool, settings: &[(&str, &str)]) -> Result<String> {
+        let mut text = String::new();
+        self.each_line(body, in_database, settings, &mut |line| {
+            text.push_str(line);
+            text.push('\n');
+            Ok(())
+        })?;
+        Ok(text)
+    }
+
+    /// Runs `body` and hands each line of the answer to `each` as it arrives (a long answer is
+    /// never held whole).
+    pub fn each_line(
+        &self,
+        body: &[u8],
+        in_database: bool,
+        settings: &[(&str, &str)],
+        each: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        use std::io::BufRead;
         let mut url = self.base.clone();
+        let mut sep = '?';
         if in_database {
             url.push_str("?database=");
             url.push_str(&self.database);
+            sep = '&';
+        }
+        for (k, v) in settings {
+            url.push(sep);
+            url.push_str(k);
+            url.push('=');
+            url.push_str(v);
+            sep = '&';
         }
         let mut request = self.agent.post(&url).header("X-ClickHouse-User", &self.user);
         if let Some(p) = &self.password {
             request = request.header("X-ClickHouse-Key", p);
         }
         let mut response = request
-            .send(sql.as_bytes())
+            .send(body)
             .map_err(|e| anyhow!("cannot reach ClickHouse at {}: {e}", self.name))?;
         let status = response.status();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .with_context(|| format!("cannot read the answer of ClickHouse at {}", self.name))?;
         if !status.is_success() {
+            let body = response
+                .body_mut()
+                .read_to_string()
+                .with_context(|| format!("cannot read the answer of ClickHouse at {}", self.name))?;
             let text = body.trim();
             match status.as_u16() {
                 401 | 403 => bail!(
@@ -95,7 +130,17 @@ impl Client {
                 _ => bail!("ClickHouse at {} answered {status}: {text}", self.name),
             }
         }
-        Ok(body)
+        let reader = std::io::BufReader::new(response.body_mut().with_config().limit(u64::MAX).reader());
+        for line in reader.lines() {
+            let line = line.with_context(|| format!("cannot read the answer of ClickHouse at {}", self.name))?;
+            each(&line)?;
+        }
+        Ok(())
+    }
+
+    /// How the server is named in messages (`host:port`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The server's version, e.g. `18.16.1`.

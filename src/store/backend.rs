@@ -1,0 +1,155 @@
+//! The one interface between the commands (and the web page, and `follow`) and a store.
+//!
+//! A store is either the embedded one (a directory: tantivy day indexes, archives, raw lines;
+//! [`super::embedded`]) or a ClickHouse cluster ([`super::clickhouse`]). The commands open
+//! whichever `--store` names with [`open`] and from then on only see [`Backend`] (read, keep,
+//! drop days) and, when they write, a [`Sink`] (traces and lines in, commits). No command knows
+//! which one it has.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use super::retention::{Report, Windows};
+use super::schema::StoredTrace;
+use super::state::IngestState;
+use crate::event::LineRef;
+use crate::output::Row;
+use crate::query::Criteria;
+use crate::trace::Trace;
+
+/// What a search found: the rows (newest first, at most the limit asked for), how many rows
+/// matched in all, and a hint for when nothing did (what the store holds, where else to look).
+pub struct SearchResult {
+    pub rows: Vec<Row>,
+    pub total: usize,
+    pub hint: String,
+}
+
+/// One raw line as `replay` gives it back.
+pub struct ReplayLine {
+    /// The file it was read from, as named then.
+    pub file: String,
+    pub offset: u64,
+    pub time: Option<DateTime<Utc>>,
+    pub bytes: Vec<u8>,
+}
+
+/// Where a writer keeps its reading state (file positions, messages in flight) and the lock
+/// that lets one writer at a time use it.
+pub struct WriterPlace {
+    pub state_dir: PathBuf,
+    pub lock: std::fs::File,
+}
+
+/// A store, for reading and for keeping.
+pub trait Backend {
+    /// How the store is named in messages: its directory, or its `clickhouse://` address.
+    fn name(&self) -> String;
+
+    /// Rows matching `c`, newest first (time, trace id, recipient order), at most `limit`;
+    /// `historical` also reads the archive tier where the store has one.
+    fn search(&self, c: &Criteria, limit: Option<usize>, historical: bool) -> Result<SearchResult>;
+
+    /// The traces whose queue id, Message-ID or trace id is `id` (unsorted).
+    fn traces(&self, id: &str) -> Result<Vec<StoredTrace>>;
+
+    /// Hands the raw lines of the time window of `c` (or, when `c` asks for more than a time
+    /// window, of the matching messages) to `each`, in the order they were read; returns how
+    /// many were handed out.
+    fn replay(&self, c: &Criteria, each: &mut dyn FnMut(&ReplayLine) -> Result<()>) -> Result<u64>;
+
+    /// Writes what the store holds (days, rows, messages, size; files read) for a person, or
+    /// as JSON.
+    fn info(&self, json: bool, out: &mut dyn Write) -> Result<()>;
+
+    /// Applies the retention windows at `now`.
+    fn maintain(&self, now: DateTime<Utc>, windows: Windows) -> Result<Report>;
+
+    /// The windows the last `maintain` used, if it ran: `index` and `follow` then keep them.
+    fn windows(&self) -> Result<Option<Windows>>;
+
+    /// The reading state's place, locked for this writer (an error when another holds it).
+    fn writer_place(&self) -> Result<WriterPlace>;
+
+    /// A sink for one writer session. `recovered`: the last session was interrupted.
+    fn sink(&self, state: &IngestState, recovered: bool) -> Result<Box<dyn Sink>>;
+}
+
+/// Traces and lines written by one session, counted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Written {
+    pub traces: u64,
+    pub rows: u64,
+}
+
+/// Where one writer session puts what it reads. Nothing is durable before [`Sink::commit`];
+/// after it, everything given before is.
+pub trait Sink {
+    /// Keeps trace `t` (its lines came from `files`); with `replace`, whatever is kept under
+    /// its trace id goes.
+    fn put(&mut self, t: Trace, files: Vec<(u32, String)>, replace: bool) -> Result<()>;
+
+    /// Drops the trace `trace_id` received at `first_time` (merged into another since).
+    fn delete(&mut self, trace_id: String, first_time: DateTime<Utc>) -> Result<()>;
+
+    /// Tells the sink that lines of file number `id` (read from `path`) follow.
+    fn file(&mut self, id: u32, path: &Path, journal: bool) -> Result<()>;
+
+    /// Keeps a raw line as it was read.
+    fn line(&mut self, bytes: &[u8], at: LineRef, time: Option<DateTime<Utc>>) -> Result<()>;
+
+    /// Makes everything given so far durable; may record what it needs in `state` (saved
+    /// right after).
+    fn commit(&mut self, state: &mut IngestState) -> Result<()>;
+
+    /// Ends the session (after a last commit); returns what was written.
+    fn close(self: Box<Self>) -> Result<Written>;
+
+    /// Ends the session after an error, committing nothing more; returns the sink's own
+    /// error if it failed first (that is the one to report).
+    fn abandon(self: Box<Self>) -> Option<anyhow::Error>;
+}
+
+/// Where the store is: `--store`, else `$MAILTRACE_STORE`, else the platform data directory;
+/// a `clickhouse://` address or a directory.
+pub fn locate(explicit: Option<&Path>) -> PathBuf {
+    super::Store::locate(explicit)
+}
+
+/// Whether `place` names a ClickHouse store.
+pub fn is_clickhouse(place: &Path) -> bool {
+    place.to_str().is_some_and(super::clickhouse::Location::is_clickhouse)
+}
+
+/// How to reach a store beyond its place: what only a ClickHouse store needs.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// `--password-file` (else `$MAILTRACE_CLICKHOUSE_PASSWORD`).
+    pub password_file: Option<PathBuf>,
+    /// `--state DIR`: where a ClickHouse store's writers keep their reading state.
+    pub state_dir: Option<PathBuf>,
+    /// `--partial`: answer with the shards that answer, naming the others.
+    pub partial: bool,
+}
+
+/// Opens the store at `place` for reading (it must exist).
+pub fn open(place: &Path, access: &Access) -> Result<Box<dyn Backend>> {
+    if is_clickhouse(place) {
+        Ok(Box::new(super::clickhouse::ClickHouse::open(place, access)?))
+    } else {
+        Ok(Box::new(super::embedded::Embedded::open(place)?))
+    }
+}
+
+/// Opens the store at `place` for writing, creating an embedded store if the directory is new
+/// (a ClickHouse store is made with `mailtrace store init`).
+pub fn create(place: &Path, access: &Access) -> Result<Box<dyn Backend>> {
+    if is_clickhouse(place) {
+        Ok(Box::new(super::clickhouse::ClickHouse::open(place, access)?))
+    } else {
+        Ok(Box::new(super::embedded::Embedded::create(place)?))
+    }
+}

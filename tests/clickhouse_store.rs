@@ -1,0 +1,434 @@
+//! The ClickHouse store answers as the logs do, on a real two-shard cluster: a two-host log
+//! indexed through the Distributed tables gives the rows of `search --log` for criteria drawn
+//! from the data (with and without a limit), the same `show` timelines and the same `replay`;
+//! both shards hold rows; indexing again adds nothing; `maintain` drops old days on every
+//! shard; a run killed mid-file and run again loses and doubles nothing; a shard down is named.
+//!
+//! Runs when `MAILTRACE_TEST_CLICKHOUSE` names the first shard's HTTP interface
+//! (`scripts/clickhouse-cluster.sh start` starts both and prints it; the second shard is the
+//! next port); required when `CI=true`, skipped and saying so otherwise.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::criteria::criteria_from;
+use mailtrace::app::{search, show, Common};
+use mailtrace::output::{Format, Row};
+use mailtrace::query::Criteria;
+use mailtrace::store::clickhouse::{Client, Location};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailtrace");
+
+/// The two shards' `host:port`, when a cluster is there.
+fn shards() -> Option<[String; 2]> {
+    let url = match std::env::var("MAILTRACE_TEST_CLICKHOUSE") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("MAILTRACE_TEST_CLICKHOUSE is required when CI=true: scripts/clickhouse-cluster.sh start")
+        }
+        _ => {
+            eprintln!("skipping: MAILTRACE_TEST_CLICKHOUSE is not set (scripts/clickhouse-cluster.sh start prints it)");
+            return None;
+        }
+    };
+    let first = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let (host, port) = first.rsplit_once(':').unwrap();
+    let second = format!("{host}:{}", port.parse::<u16>().unwrap() + 1);
+    Some([first, second])
+}
+
+/// A store of its own for one test: database `mt_<name>`, dropped first on both shards.
+struct Cluster {
+    shards: [String; 2],
+    db: String,
+}
+
+impl Cluster {
+    fn new(name: &str) -> Option<Cluster> {
+        let shards = shards()?;
+        let db = format!("mt_{name}");
+        let c = Cluster { shards, db };
+        for s in &c.shards {
+            c.client(s)
+                .run(&format!("DROP DATABASE IF EXISTS {}", c.db), false)
+                .unwrap();
+        }
+        let out = c.mailtrace(
+            &["store", "init", "--shard", &c.shard_url(0), "--shard", &c.shard_url(1)],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        Some(c)
+    }
+
+    fn url(&self) -> String {
+        format!("clickhouse://{}/{}?cluster=mt_cluster", self.shards[0], self.db)
+    }
+
+    fn shard_url(&self, i: usize) -> String {
+        format!("clickhouse://{}/{}", self.shards[i], self.db)
+    }
+
+    fn client(&self, shard: &str) -> Client {
+        Client::new(
+            &Location::parse(&format!("clickhouse://{shard}/{}", self.db)).unwrap(),
+            None,
+        )
+    }
+
+    /// `mailtrace ARGS --store URL EXTRA…`.
+    fn mailtrace(&self, args: &[&str], extra: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .args(["--store", &self.url()])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    /// Rows (newest version, not deleted) and raw lines each shard holds.
+    fn counts(&self) -> Vec<(u64, u64)> {
+        self.shards
+            .iter()
+            .map(|s| {
+                let n = |sql: &str| -> u64 { self.client(s).run(sql, true).unwrap().trim().parse().unwrap() };
+                (
+                    n("SELECT count() FROM traces_local FINAL WHERE deleted = 0"),
+                    n("SELECT count() FROM lines_local FINAL"),
+                )
+            })
+            .collect()
+    }
+}
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+}
+
+fn reading(logs: Vec<PathBuf>, store: &str, state: &Path) -> Common {
+    let mut c = Common {
+        logs,
+        store: Some(PathBuf::from(store)),
+        year: Some(2026),
+        timezone: Some("UTC".into()),
+        ..Common::default()
+    };
+    c.access.state_dir = Some(state.to_path_buf());
+    c
+}
+
+fn ndjson(common: &Common, c: &Criteria, limit: Option<usize>) -> String {
+    let mut out = Vec::new();
+    search(common, c, Format::Ndjson, limit, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn index(cluster: &Cluster, state: &Path, logs: &[&Path], extra: &[&str]) -> String {
+    let mut args = vec![
+        "index",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    args.extend(logs.iter().map(|p| p.to_str().unwrap()));
+    let out = cluster.mailtrace(&args, &[]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    err
+}
+
+#[test]
+fn a_two_host_log_in_two_shards_answers_as_the_log_does() {
+    let Some(cluster) = Cluster::new("two_hosts") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let log = testdata("clickhouse/two-hosts.log");
+    // init again changes nothing
+    let again = cluster.mailtrace(
+        &[
+            "store",
+            "init",
+            "--shard",
+            &cluster.shard_url(0),
+            "--shard",
+            &cluster.shard_url(1),
+        ],
+        &[],
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    index(&cluster, &state, &[&log], &[]);
+    let counts = cluster.counts();
+    // messages spread by trace id; a file's lines live together on one shard
+    assert!(
+        counts.iter().all(|(rows, _)| *rows > 0),
+        "both shards hold rows: {counts:?}"
+    );
+    let lines = std::fs::read(&log).unwrap().iter().filter(|&&b| b == b'\n').count() as u64;
+    assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), lines, "every line kept once");
+    let from_logs = reading(vec![log.clone()], &cluster.url(), &state);
+    let from_store = reading(Vec::new(), &cluster.url(), &state);
+    let everything = ndjson(&from_logs, &Criteria::default(), None);
+    let all_rows: Vec<Row> = everything.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let hosts: std::collections::BTreeSet<&str> = all_rows.iter().map(|r| r.host.as_str()).collect();
+    assert_eq!(hosts.into_iter().collect::<Vec<_>>(), ["mx1", "mx2"]);
+    let criteria = criteria_from(&all_rows);
+    assert!(criteria.len() > 100, "{}", criteria.len());
+    for c in &criteria {
+        assert_eq!(
+            ndjson(&from_store, c, None),
+            ndjson(&from_logs, c, None),
+            "criteria {c:?}"
+        );
+        assert_eq!(
+            ndjson(&from_store, c, Some(3)),
+            ndjson(&from_logs, c, Some(3)),
+            "criteria {c:?}, limit 3"
+        );
+    }
+    // the table's count of rows not shown comes from SQL, and agrees
+    let mut table = Vec::new();
+    search(&from_store, &Criteria::default(), Format::Table, Some(5), &mut table).unwrap();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        table.contains(&format!("5 rows shown, {} more not shown", all_rows.len() - 5)),
+        "{table}"
+    );
+    // show: the same timelines, raw lines and all
+    for r in all_rows.iter().step_by(7) {
+        let id = r.queue_id.clone().unwrap_or_else(|| r.trace_id.clone());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        show(&from_logs, &id, true, &mut a).unwrap();
+        show(&from_store, &id, true, &mut b).unwrap();
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            String::from_utf8(a).unwrap(),
+            "show {id}"
+        );
+    }
+    // replay gives the log back, line for line
+    let replayed = cluster.mailtrace(&["replay"], &[]);
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&replayed.stdout),
+        String::from_utf8_lossy(&std::fs::read(&log).unwrap()),
+        "replay of every day"
+    );
+    // replay answers as the embedded store's does: a window, the lines of some messages
+    let embedded = dir.path().join("embedded");
+    let built = Command::new(BIN)
+        .args(["index", "--year", "2026", "--timezone", "UTC", "--store"])
+        .arg(&embedded)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let queue_id = all_rows[0].queue_id.clone().unwrap();
+    for args in [
+        vec!["replay", "--queue-id", queue_id.as_str()],
+        vec!["replay", "--to", "@example.com", "--format", "ndjson"],
+        vec![
+            "replay",
+            "--since",
+            "2026-11-24T08:00:00Z",
+            "--until",
+            "2026-11-24T12:00:00Z",
+        ],
+    ] {
+        let want = Command::new(BIN)
+            .args(&args)
+            .arg("--store")
+            .arg(&embedded)
+            .output()
+            .unwrap();
+        let got = cluster.mailtrace(&args, &[]);
+        assert!(!want.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "{args:?}"
+        );
+    }
+    // indexing the same file again adds nothing; neither does a reader with a fresh state
+    let second = index(&cluster, &state, &[&log], &[]);
+    assert!(second.contains("unchanged"), "{second}");
+    index(&cluster, &dir.path().join("fresh"), &[&log], &[]);
+    assert_eq!(cluster.counts(), counts, "a second reading doubles nothing");
+    assert_eq!(ndjson(&from_store, &Criteria::default(), None), everything);
+    // maintain: 2026-11-23 is past a one-day window on 2026-11-24; both shards drop it
+    let kept = cluster.mailtrace(
+        &[
+            "maintain",
+            "--hot-days",
+            "1",
+            "--archive-days",
+            "1",
+            "--now",
+            "2026-11-24T12:00:00Z",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(kept.status.code(), Some(0), "{}", String::from_utf8_lossy(&kept.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&kept.stdout).unwrap();
+    assert_eq!(report["deleted"], serde_json::json!(["2026-11-23"]), "{report}");
+    let left = ndjson(&from_store, &Criteria::default(), None);
+    let expected: Vec<&str> = everything.lines().filter(|l| l.contains("\"host\":\"mx1\"")).collect();
+    assert_eq!(left.lines().collect::<Vec<_>>(), expected, "only the day kept is left");
+}
+
+#[test]
+fn a_killed_index_run_into_clickhouse_loses_and_doubles_nothing() {
+    let Some(cluster) = Cluster::new("killed") else { return };
+    let Some(log) = common::shared("eval-sample/postfix/mail.log") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap().to_string();
+    let args = [
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--state",
+        &state_arg,
+        "--commit-every",
+        "1",
+    ];
+    let mut interrupted = 0;
+    for wait_ms in [150, 400, 700] {
+        let mut child = Command::new(BIN)
+            .arg("index")
+            .args(["--store", &cluster.url()])
+            .args(args)
+            .arg(&log)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if let Ok(bytes) = std::fs::read(state.join("state.json")) {
+            let s: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            interrupted += usize::from(!s["interrupted_run"].is_null());
+        }
+    }
+    assert!(interrupted > 0, "no kill landed while a run was writing");
+    let done = Command::new(BIN)
+        .arg("index")
+        .args(["--store", &cluster.url()])
+        .args(args)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let from_logs = reading(vec![log.clone()], &cluster.url(), &state);
+    let from_store = reading(Vec::new(), &cluster.url(), &state);
+    let (a, b) = (
+        ndjson(&from_store, &Criteria::default(), None),
+        ndjson(&from_logs, &Criteria::default(), None),
+    );
+    assert_eq!(a.lines().count(), b.lines().count(), "nothing lost or doubled");
+    assert!(a == b, "the store after kills and a final run equals reading the log");
+    let replayed = cluster.mailtrace(&["replay"], &[]);
+    assert!(
+        replayed.stdout == std::fs::read(&log).unwrap(),
+        "every line kept once, in order"
+    );
+}
+
+#[test]
+fn a_search_with_a_shard_down_names_it_or_answers_partially_when_asked() {
+    let Some(shards) = shards() else { return };
+    let db = "mt_shard_down";
+    let client = Client::new(
+        &Location::parse(&format!("clickhouse://{}/{db}", shards[0])).unwrap(),
+        None,
+    );
+    client.run(&format!("DROP DATABASE IF EXISTS {db}"), false).unwrap();
+    // `mt_cluster_down` (scripts/clickhouse-cluster.sh): the first shard, and one nobody answers
+    let down = format!("clickhouse://{}/{db}?cluster=mt_cluster_down", shards[0]);
+    let local = format!("clickhouse://{}/{db}", shards[0]);
+    let run = |store: &str, args: &[&str]| Command::new(BIN).args(args).args(["--store", store]).output().unwrap();
+    let init = run(&down, &["store", "init", "--shard", &local]);
+    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+    // the rows go straight into the first shard's table
+    let dir = tempfile::tempdir().unwrap();
+    let log = testdata("clickhouse/two-hosts.log");
+    let state = dir.path().join("state");
+    let indexed = run(
+        &local,
+        &[
+            "index",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+            "--state",
+            state.to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        indexed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&indexed.stderr)
+    );
+    let dead = "clickhouse://default@127.0.0.1:9/mt_shard_down";
+    client
+        .run(
+            &format!(
+                "INSERT INTO {db}.meta (key, value, version) VALUES ('shards', '[\"{}\",\"{dead}\"]', {})",
+                Location::parse(&local).unwrap(),
+                u64::MAX / 2
+            ),
+            false,
+        )
+        .unwrap();
+    // without --partial: an error that names the shard and says what to do
+    let failed = run(&down, &["search", "--format", "ndjson"]);
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(2), "{err}");
+    assert!(err.contains(dead) && err.contains("--partial"), "{err}");
+    // with it: the rows of the shard that answers, and a warning naming the other
+    let partial = run(&down, &["search", "--format", "ndjson", "--partial"]);
+    let warn = String::from_utf8_lossy(&partial.stderr);
+    assert_eq!(partial.status.code(), Some(0), "{warn}");
+    assert!(warn.contains(dead) && warn.contains("left out"), "{warn}");
+    let all = Command::new(BIN)
+        .args([
+            "search",
+            "--format",
+            "ndjson",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+            "--log",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(partial.stdout, all.stdout, "the first shard holds every row here");
+}
