@@ -212,6 +212,58 @@ impl ClickHouse {
         }
     }
 
+    /// The trace ids of the messages `condition` selects (SQL after `WHERE`, with its `ORDER
+    /// BY` and `LIMIT` when `ordered`). Only the filter's columns are read: with `FINAL` every
+    /// column a query names is read for every row in range, so the traces come after, by id.
+    fn ids(&self, condition: &str, ordered: bool) -> Result<Vec<String>> {
+        // 18.16 wants the sorting columns selected with Distributed + FINAL + ORDER BY
+        let columns = if ordered { "trace_id, first_time" } else { "trace_id" };
+        let sql = format!(
+            "SELECT {columns} FROM {} FINAL WHERE {condition} FORMAT JSONEachRow",
+            self.tables.traces
+        );
+        #[derive(Deserialize)]
+        struct Id {
+            trace_id: String,
+        }
+        let mut out = Vec::new();
+        self.read(&sql, &mut |l| {
+            out.push(serde_json::from_str::<Id>(l).with_context(|| answer_error(l))?.trace_id);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// `columns` of the messages `ids` (their newest state), by trace id: a lookup in the
+    /// table's key, a thousand at a time.
+    fn fetch<T: serde::de::DeserializeOwned>(
+        &self,
+        ids: &[String],
+        columns: &str,
+    ) -> Result<std::collections::HashMap<String, T>> {
+        #[derive(Deserialize)]
+        struct Keyed<T> {
+            trace_id: String,
+            #[serde(flatten)]
+            rest: T,
+        }
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for batch in ids.chunks(1000) {
+            let list: Vec<String> = batch.iter().map(|i| string(i)).collect();
+            let sql = format!(
+                "SELECT trace_id, {columns} FROM {} FINAL WHERE deleted = 0 AND trace_id IN ({}) FORMAT JSONEachRow",
+                self.tables.traces,
+                list.join(", ")
+            );
+            self.read(&sql, &mut |l| {
+                let k: Keyed<T> = serde_json::from_str(l).with_context(|| answer_error(l))?;
+                out.insert(k.trace_id, k.rest);
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
     /// The days held, oldest first.
     fn days(&self) -> Result<Vec<DayCount>> {
         let sql = format!(
@@ -346,20 +398,19 @@ impl Backend for ClickHouse {
         };
         // the newest messages with a matching row: each gives at least one row, so `limit`
         // messages give at least `limit` rows
-        let sql = format!(
-            "SELECT trace_id, first_time, trace FROM {} FINAL WHERE {} ORDER BY first_time DESC, trace_id DESC{cap} \
-             FORMAT JSONEachRow",
-            self.tables.traces, f.trace
-        );
+        let ids = self.ids(
+            &format!("{} ORDER BY first_time DESC, trace_id DESC{cap}", f.trace),
+            true,
+        )?;
+        let messages = ids.len();
+        let mut found = self.fetch::<TraceAnswer>(&ids, "trace")?;
         let mut rows: Vec<Row> = Vec::new();
-        let mut messages = 0usize;
-        self.read(&sql, &mut |l| {
-            let a: TraceAnswer = serde_json::from_str(l).with_context(|| answer_error(l))?;
-            let st = a.stored()?;
-            messages += 1;
-            rows.extend(c.rows(&st.trace).into_iter().map(|i| Row::new(&st.trace, i)));
-            Ok(())
-        })?;
+        for id in &ids {
+            if let Some(a) = found.remove(id) {
+                let st = a.stored()?;
+                rows.extend(c.rows(&st.trace).into_iter().map(|i| Row::new(&st.trace, i)));
+            }
+        }
         let total = match limit {
             Some(n) if n > 0 && messages >= n => {
                 let sql = format!(
@@ -407,18 +458,16 @@ impl Backend for ClickHouse {
     fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {
         self.warn_partial();
         let v = string(id);
-        let sql = format!(
-            "SELECT trace_id, trace, timeline, lines FROM {} FINAL WHERE deleted = 0 AND (trace_id = {v} OR \
-             has(queue_ids, {v}) OR (has_message_id = 1 AND message_id = {v})) FORMAT JSONEachRow",
-            self.tables.traces
-        );
-        let mut out = Vec::new();
-        self.read(&sql, &mut |l| {
-            let a: TraceAnswer = serde_json::from_str(l).with_context(|| answer_error(l))?;
-            out.push(a.stored()?);
-            Ok(())
-        })?;
-        Ok(out)
+        let ids = self.ids(
+            &format!(
+                "deleted = 0 AND (trace_id = {v} OR has(queue_ids, {v}) OR (has_message_id = 1 AND message_id = {v}))"
+            ),
+            false,
+        )?;
+        self.fetch::<TraceAnswer>(&ids, "trace, timeline, lines")?
+            .into_values()
+            .map(TraceAnswer::stored)
+            .collect()
     }
 
     fn replay(&self, c: &Criteria, each: &mut dyn FnMut(&ReplayLine) -> Result<()>) -> Result<u64> {
@@ -440,11 +489,7 @@ impl Backend for ClickHouse {
         // with message criteria: the lines of the matching messages, by file key and offset
         let mut wanted: Option<std::collections::HashSet<(u64, u64)>> = None;
         if !c.only_time() {
-            let f = Filter::of(c);
-            let sql = format!(
-                "SELECT trace_id, trace, timeline, file_ids, file_keys FROM {} FINAL WHERE {} FORMAT JSONEachRow",
-                self.tables.traces, f.trace
-            );
+            let ids = self.ids(&Filter::of(c).trace, false)?;
             #[derive(Deserialize)]
             struct A {
                 trace: String,
@@ -453,20 +498,21 @@ impl Backend for ClickHouse {
                 file_keys: Vec<Number>,
             }
             let mut set = std::collections::HashSet::new();
-            self.read(&sql, &mut |l| {
-                let a: A = serde_json::from_str(l).with_context(|| answer_error(l))?;
+            for a in self
+                .fetch::<A>(&ids, "trace, timeline, file_ids, file_keys")?
+                .into_values()
+            {
                 let mut st: StoredTrace = serde_json::from_str(&a.trace).context("a damaged trace in ClickHouse")?;
                 read_timeline(&a.timeline, "", &mut st.trace.timeline)?;
                 if c.rows(&st.trace).is_empty() {
-                    return Ok(());
+                    continue;
                 }
                 for e in &st.trace.timeline {
                     if let Some(i) = a.file_ids.iter().position(|f| *f == e.line.file) {
                         set.insert((a.file_keys[i].0, e.line.offset));
                     }
                 }
-                Ok(())
-            })?;
+            }
             if set.is_empty() {
                 return Ok(0);
             }
