@@ -96,7 +96,7 @@ pub trait Sink {
     fn delete(&mut self, trace_id: String, first_time: DateTime<Utc>) -> Result<()>;
 
     /// Tells the sink that lines of file number `id` (read from `path`) follow.
-    fn file(&mut self, id: u32, path: &Path, journal: bool) -> Result<()>;
+    fn file(&mut self, id: u32, path: &Path) -> Result<()>;
 
     /// Keeps a raw line as it was read.
     fn line(&mut self, bytes: &[u8], at: LineRef, time: Option<DateTime<Utc>>) -> Result<()>;
@@ -111,12 +111,6 @@ pub trait Sink {
     /// Ends the session after an error, committing nothing more; returns the sink's own
     /// error if it failed first (that is the one to report).
     fn abandon(self: Box<Self>) -> Option<anyhow::Error>;
-}
-
-/// Where the store is: `--store`, else `$MAILTRACE_STORE`, else the platform data directory;
-/// a `clickhouse://` address or a directory.
-pub fn locate(explicit: Option<&Path>) -> PathBuf {
-    super::Store::locate(explicit)
 }
 
 /// Whether `place` names a ClickHouse store.

@@ -40,11 +40,6 @@ impl Embedded {
             store: Store::create(root)?,
         })
     }
-
-    /// The store's directory layout.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 impl Backend for Embedded {
@@ -273,7 +268,7 @@ impl Sink for EmbeddedSink {
         self.writers().delete(trace_id, first_time)
     }
 
-    fn file(&mut self, _id: u32, _path: &Path, _journal: bool) -> Result<()> {
+    fn file(&mut self, _id: u32, _path: &Path) -> Result<()> {
         Ok(())
     }
 
@@ -354,7 +349,7 @@ fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usiz
 }
 
 /// Merges two lists of rows that are both newest first, keeping at most `limit`.
-pub fn merge_newest_first(a: Vec<Row>, b: Vec<Row>, limit: Option<usize>) -> Vec<Row> {
+fn merge_newest_first(a: Vec<Row>, b: Vec<Row>, limit: Option<usize>) -> Vec<Row> {
     let key = |r: &Row| {
         (
             chrono::DateTime::parse_from_rfc3339(&r.time).map(|t| t.to_utc()).ok(),

@@ -122,7 +122,7 @@ const MAINTAIN_EVERY: Duration = Duration::from_secs(3600);
 
 /// The sibling of `path` that is the file record `prev` (the file `path` showed before it was
 /// rotated), if it is still there: `mail.log.1`, `mail.log-20261123`, `mail.log.1.gz`….
-fn rotated_to(session: &Session<'_>, path: &Path, journal: bool, prev: usize) -> Option<PathBuf> {
+fn rotated_to(session: &Session, path: &Path, journal: bool, prev: usize) -> Option<PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

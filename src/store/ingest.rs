@@ -86,8 +86,7 @@ pub fn run(store: &dyn Backend, paths: &[(PathBuf, bool)], opts: &ScanOptions, c
 /// One writer's time with the store: the state and checkpoint loaded, the assembler restored,
 /// files read one after the other, commits (with the state saved after them) when asked.
 /// `index` is one session over its files; `follow` keeps one open and reads again and again.
-pub struct Session<'s> {
-    store: &'s dyn Backend,
+pub struct Session {
     /// Where the reading state is kept (the store's directory, or `--state`).
     dir: PathBuf,
     _lock: std::fs::File,
@@ -103,10 +102,10 @@ pub struct Session<'s> {
     started: Instant,
 }
 
-impl<'s> Session<'s> {
+impl Session {
     /// Locks `store`, loads its state and checkpoint, and marks a run in progress. `paths` only
     /// size the progress bar.
-    pub fn begin(store: &'s dyn Backend, opts: &ScanOptions, paths: &[(PathBuf, bool)]) -> Result<Session<'s>> {
+    pub fn begin(store: &dyn Backend, opts: &ScanOptions, paths: &[(PathBuf, bool)]) -> Result<Session> {
         let started = Instant::now();
         let place = store.writer_place()?;
         let dir = place.state_dir;
@@ -158,7 +157,6 @@ impl<'s> Session<'s> {
             .sum();
         let pipeline = Pipeline::new(&opts, assembler, total);
         Ok(Session {
-            store,
             dir,
             _lock: place.lock,
             state,
@@ -256,7 +254,7 @@ impl<'s> Session<'s> {
             (input, id, from, known, len)
         };
         self.names.insert(id, shown.clone());
-        self.sink.file(id, path, journal)?;
+        self.sink.file(id, path)?;
         let active = !stdin
             && (live
                 || input
@@ -394,11 +392,6 @@ impl<'s> Session<'s> {
     /// what was not. Returns the error to report (the writer thread's own, if it failed).
     pub fn abandon(self, e: anyhow::Error) -> anyhow::Error {
         self.sink.abandon().unwrap_or(e)
-    }
-
-    /// The store this session writes to.
-    pub fn store(&self) -> &'s dyn Backend {
-        self.store
     }
 
     /// Ends the session: messages idle for long are written and dropped, the rest

@@ -55,26 +55,36 @@ impl Windows {
     pub fn of(store: &Store) -> Result<Option<Windows>> {
         let path = store.root.join(WINDOWS_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => {
-                let v: serde_json::Value =
-                    serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))?;
-                let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as u32);
-                Ok(Some(Windows {
-                    hot_days: n("hot_days").unwrap_or(10),
-                    archive_days: n("archive_days").unwrap_or(90),
-                }))
-            }
+            Ok(bytes) => Ok(Some(
+                Windows::from_json(&bytes).with_context(|| format!("{} is damaged", path.display()))?,
+            )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
     }
 
     fn save(&self, store: &Store) -> Result<()> {
-        let text = format!(
-            "{{\"hot_days\": {}, \"archive_days\": {}}}\n",
-            self.hot_days, self.archive_days
-        );
+        let text = format!("{}\n", self.to_json());
         super::state::write_atomic(&store.root.join(WINDOWS_FILE), text.as_bytes())
+    }
+
+    /// The windows as kept (the embedded store's `tiers.json`, a ClickHouse store's `meta`).
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"hot_days\": {}, \"archive_days\": {}}}",
+            self.hot_days, self.archive_days
+        )
+    }
+
+    /// Reads what [`Windows::to_json`] wrote (a missing window takes its default).
+    pub fn from_json(bytes: &[u8]) -> Result<Windows> {
+        let v: serde_json::Value = serde_json::from_slice(bytes)?;
+        let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as u32);
+        let d = Windows::default();
+        Ok(Windows {
+            hot_days: n("hot_days").unwrap_or(d.hot_days),
+            archive_days: n("archive_days").unwrap_or(d.archive_days),
+        })
     }
 }
 

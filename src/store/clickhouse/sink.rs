@@ -64,8 +64,7 @@ impl ClickHouseSink {
     }
 
     fn version(&mut self) -> u64 {
-        let now = Utc::now().timestamp_nanos_opt().unwrap_or_default().max(0) as u64;
-        self.last_version = now.max(self.last_version + 1);
+        self.last_version = clock().max(self.last_version + 1);
         self.last_version
     }
 
@@ -105,6 +104,11 @@ impl ClickHouseSink {
     }
 }
 
+/// The clock in nanoseconds since the epoch: what versions are made of.
+pub fn clock() -> u64 {
+    Utc::now().timestamp_nanos_opt().unwrap_or_default().max(0) as u64
+}
+
 /// Inserts the rows in `buf` (JSONEachRow) into `table`, then empties it.
 fn insert(client: &Client, table: &str, buf: &mut Vec<u8>) -> Result<()> {
     if buf.is_empty() {
@@ -141,7 +145,7 @@ impl Sink for ClickHouseSink {
         encode::tombstone_row(&mut self.traces, &trace_id, first_time, version)
     }
 
-    fn file(&mut self, id: u32, path: &Path, _journal: bool) -> Result<()> {
+    fn file(&mut self, id: u32, path: &Path) -> Result<()> {
         self.names.insert(id, path.display().to_string());
         Ok(())
     }

@@ -118,7 +118,7 @@ impl ClickHouse {
             for statement in ddl.shard() {
                 client.run(&statement, false)?;
             }
-            let version = Utc::now().timestamp_nanos_opt().unwrap_or_default().max(0) as u64;
+            let version = super::sink::clock();
             client.run(&ddl.meta("format", &FORMAT.to_string(), version), false)?;
             client.run(&ddl.meta("shards", &serde_json::to_string(&names)?, version), false)?;
             writeln!(out, "  {s}  tables ready (ClickHouse {})", client.version()?)?;
@@ -622,11 +622,8 @@ impl Backend for ClickHouse {
 
     fn maintain(&self, now: DateTime<Utc>, windows: Windows) -> Result<Report> {
         let first_kept = windows.first_kept(now);
-        let version = Utc::now().timestamp_nanos_opt().unwrap_or_default().max(0) as u64;
-        let text = format!(
-            "{{\"hot_days\": {}, \"archive_days\": {}}}",
-            windows.hot_days, windows.archive_days
-        );
+        let version = super::sink::clock();
+        let text = windows.to_json();
         let mut report = Report::default();
         for s in self.shards()? {
             let client = Client::new(&s, self.password.clone());
@@ -672,12 +669,9 @@ impl Backend for ClickHouse {
         let Some(text) = self.meta("windows")? else {
             return Ok(None);
         };
-        let v: serde_json::Value = serde_json::from_str(&text).context("the store's retention windows are damaged")?;
-        let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as u32);
-        Ok(Some(Windows {
-            hot_days: n("hot_days").unwrap_or(10),
-            archive_days: n("archive_days").unwrap_or(90),
-        }))
+        Windows::from_json(text.as_bytes())
+            .map(Some)
+            .context("the store's retention windows are damaged")
     }
 
     fn writer_place(&self) -> Result<WriterPlace> {
