@@ -432,3 +432,158 @@ fn a_search_with_a_shard_down_names_it_or_answers_partially_when_asked() {
         .unwrap();
     assert_eq!(partial.stdout, all.stdout, "the first shard holds every row here");
 }
+
+/// `GET url`: the status and the body.
+fn http_get(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut res = agent.get(url).call().unwrap();
+    (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn follow_writes_into_the_cluster_and_serve_answers_as_from_the_embedded_store() {
+    let Some(cluster) = Cluster::new("follow_serve") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(testdata("clickhouse/two-hosts.log")).unwrap();
+    let lines: Vec<&[u8]> = whole.split_inclusive(|&b| b == b'\n').collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, first.concat()).unwrap();
+    let state = dir.path().join("state");
+    let follower = common::web::Running(
+        Command::new(BIN)
+            .args(["follow", "--interval", "0.2", "--year", "2026", "--timezone", "UTC"])
+            .args(["--store", &cluster.url(), "--state", state.to_str().unwrap()])
+            .arg(&log)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // the follower catches up with the file as it grows: the store answers as the log does
+    let search = |store: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["search", "--format", "ndjson", "--year", "2026", "--timezone", "UTC"])
+            .args(store)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let wait_for = |step: &str| {
+        let expected = search(&["--log", log.to_str().unwrap()]);
+        let started = std::time::Instant::now();
+        loop {
+            let got = search(&["--store", &cluster.url()]);
+            if got == expected {
+                return expected;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{step}: the cluster did not catch up\nexpected:\n{expected}\ngot:\n{got}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    wait_for("first half");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, &second.concat()).unwrap();
+    drop(f);
+    let everything = wait_for("whole file");
+    drop(follower);
+    // serve over the cluster answers as serve over an embedded store of the same log
+    let embedded = dir.path().join("embedded");
+    common::web::index(&embedded, std::slice::from_ref(&log));
+    let (_a, from_cluster) = common::web::serve(Path::new(&cluster.url()), &[]);
+    let (_b, from_embedded) = common::web::serve(&embedded, &[]);
+    let rows: Vec<Row> = everything.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let delivered = rows
+        .iter()
+        .find(|r| r.status == "delivered" && r.queue_id.is_some())
+        .unwrap();
+    let to = delivered.to.clone().unwrap();
+    let domain = to.rsplit_once('@').unwrap().1.to_string();
+    let queue_id = delivered.queue_id.clone().unwrap();
+    let mut paths = vec![
+        "/api/search".to_string(),
+        format!("/api/search?to={to}"),
+        format!("/api/search?to=%40{domain}&limit=2"),
+        format!("/api/search.csv?to=%40{domain}"),
+        "/api/stats".to_string(),
+        format!("/api/trace/{queue_id}"),
+        "/api/trace/NOSUCHID".to_string(),
+    ];
+    paths.extend(rows.iter().step_by(9).map(|r| format!("/api/trace/{}", r.trace_id)));
+    // the same answers, but for the store's name, and the hint of what the store holds, which
+    // the cluster gives only when no row is found (it costs a scan there)
+    let same = |(status, body): (u16, String), store: &str| {
+        let body = body.replace(store, "STORE");
+        match serde_json::from_str::<serde_json::Value>(&body) {
+            Ok(mut v) if v["rows"].as_array().is_some_and(|r| !r.is_empty()) => {
+                v["hint"] = serde_json::Value::Null;
+                (status, v.to_string())
+            }
+            _ => (status, body),
+        }
+    };
+    let shown = Location::parse(&cluster.url()).unwrap().to_string();
+    for path in &paths {
+        let (a, b) = (
+            same(http_get(&format!("{from_cluster}{path}")), &shown),
+            same(http_get(&format!("{from_embedded}{path}")), embedded.to_str().unwrap()),
+        );
+        if a != b {
+            let at = a.1.bytes().zip(b.1.bytes()).take_while(|(x, y)| x == y).count();
+            let around = |t: &str| {
+                t.get(at.saturating_sub(80)..(at + 200).min(t.len()))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            panic!(
+                "GET {path}: {} vs {}, from byte {at}:\ncluster:  {}\nembedded: {}",
+                a.0,
+                b.0,
+                around(&a.1),
+                around(&b.1)
+            );
+        }
+    }
+    let (status, page) = http_get(&format!("{from_cluster}/"));
+    assert_eq!(status, 200);
+    assert!(page.contains("<form"), "the page");
+}
+
+#[test]
+fn init_refuses_a_database_holding_another_store_format() {
+    let Some(shards) = shards() else { return };
+    let db = "mt_old_format";
+    let client = Client::new(
+        &Location::parse(&format!("clickhouse://{}/{db}", shards[0])).unwrap(),
+        None,
+    );
+    client.run(&format!("DROP DATABASE IF EXISTS {db}"), false).unwrap();
+    client.run(&format!("CREATE DATABASE {db}"), false).unwrap();
+    client
+        .run(
+            &format!(
+                "CREATE TABLE {db}.meta (key String, value String, version UInt64) \
+                 ENGINE = ReplacingMergeTree(version) ORDER BY key"
+            ),
+            false,
+        )
+        .unwrap();
+    client
+        .run(&format!("INSERT INTO {db}.meta VALUES ('format', '1', 1)"), false)
+        .unwrap();
+    let store = format!("clickhouse://{}/{db}", shards[0]);
+    let init = Command::new(BIN)
+        .args(["store", "init", "--store", &store])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&init.stderr);
+    assert_eq!(init.status.code(), Some(2), "{err}");
+    assert!(err.contains("format 1") && err.contains("another database"), "{err}");
+    let search = Command::new(BIN).args(["search", "--store", &store]).output().unwrap();
+    let err = String::from_utf8_lossy(&search.stderr);
+    assert!(err.contains("has format 1"), "{err}");
+}

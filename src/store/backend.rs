@@ -44,6 +44,17 @@ pub struct WriterPlace {
     pub lock: std::fs::File,
 }
 
+/// The days a store holds, in short: the `store` of `GET /api/stats`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Held {
+    /// The store's name (directory or address).
+    pub path: String,
+    pub hot_first: Option<chrono::NaiveDate>,
+    pub hot_last: Option<chrono::NaiveDate>,
+    pub archive_days: usize,
+    pub archive_first: Option<chrono::NaiveDate>,
+}
+
 /// A store, for reading and for keeping.
 pub trait Backend {
     /// How the store is named in messages: its directory, or its `clickhouse://` address.
@@ -60,6 +71,9 @@ pub trait Backend {
     /// window, of the matching messages) to `each`, in the order they were read; returns how
     /// many were handed out.
     fn replay(&self, c: &Criteria, each: &mut dyn FnMut(&ReplayLine) -> Result<()>) -> Result<u64>;
+
+    /// The days the store holds, in short (for the page).
+    fn held(&self) -> Result<Held>;
 
     /// Writes what the store holds (days, rows, messages, size; files read) for a person, or
     /// as JSON.

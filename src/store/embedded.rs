@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use chrono::{DateTime, Utc};
 
 use super::archive;
-use super::backend::{Backend, ReplayLine, SearchResult, Sink, WriterPlace, Written};
+use super::backend::{Backend, Held, ReplayLine, SearchResult, Sink, WriterPlace, Written};
 use super::hot::{DayWriters, HotReader};
 use super::raw::{self, RawWriters};
 use super::retention::{self, Report, Windows};
@@ -45,6 +45,18 @@ impl Embedded {
 impl Backend for Embedded {
     fn name(&self) -> String {
         self.store.root.display().to_string()
+    }
+
+    fn held(&self) -> Result<Held> {
+        let hot = HotReader::open(&self.store.hot_dir())?;
+        let archived = crate::store::archive::days(&self.store.archive_dir())?;
+        Ok(Held {
+            path: self.name(),
+            hot_first: hot.day_range().map(|d| d.0),
+            hot_last: hot.day_range().map(|d| d.1),
+            archive_days: archived.len(),
+            archive_first: archived.first().map(|d| d.0),
+        })
     }
 
     fn search(&self, criteria: &Criteria, limit: Option<usize>, historical: bool) -> Result<SearchResult> {

@@ -1,4 +1,5 @@
-//! Traces and raw lines as the `JSONEachRow` rows of `traces_local` and `lines_local`.
+//! Traces and raw lines as the `JSONEachRow` rows of `traces_local`, `keys_local` and
+//! `lines_local`.
 //!
 //! Every column is written (18.16 fills no default for a missing key in every case) and every
 //! value is one ClickHouse reads back unchanged: times as microseconds, addresses
@@ -93,27 +94,42 @@ pub fn ip_parts(ip: Option<&str>) -> (u8, u64, u64) {
     }
 }
 
+/// Where the rows of a message go: its `traces_local` row and its `keys_local` rows.
+pub struct TraceOut<'a> {
+    pub traces: &'a mut Vec<u8>,
+    pub keys: &'a mut Vec<u8>,
+}
+
 /// Appends the row of trace `t` (its lines from `files`, whose first-line keys are
-/// `file_keys`) at `version` to `out`, with a newline.
+/// `file_keys`) at `version`, and its look-up keys, each with a newline.
 pub fn trace_row(
-    out: &mut Vec<u8>,
+    out: TraceOut<'_>,
     t: Trace,
     files: &[(u32, String)],
     file_keys: &[(u32, u64)],
     version: u64,
 ) -> Result<()> {
-    row(out, t, files, file_keys, version, 0)
+    row(out.traces, Some(out.keys), t, files, file_keys, version, 0)
 }
 
 /// Appends the row that marks trace `trace_id` (received at `first_time`) deleted.
 pub fn tombstone_row(out: &mut Vec<u8>, trace_id: &str, first_time: DateTime<Utc>, version: u64) -> Result<()> {
     let mut t = Trace::new(trace_id.to_string(), "", first_time);
     t.recipients.clear();
-    row(out, t, &[], &[], version, 1)
+    row(out, None, t, &[], &[], version, 1)
+}
+
+/// One row of `keys_local`.
+#[derive(Serialize)]
+struct KeyRow<'a> {
+    day: &'a str,
+    key: &'a str,
+    trace_id: &'a str,
 }
 
 fn row(
     out: &mut Vec<u8>,
+    keys_out: Option<&mut Vec<u8>>,
     mut t: Trace,
     files: &[(u32, String)],
     file_keys: &[(u32, u64)],
@@ -132,8 +148,37 @@ fn row(
         .iter()
         .map(|r| r.orig_to.as_deref().map(lower).unwrap_or_default())
         .collect();
+    let day = t.first_time.date_naive().format("%Y-%m-%d").to_string();
+    if let Some(keys_out) = keys_out {
+        let of = super::keys::Of {
+            sender: t.from.is_some().then_some(sender.as_str()),
+            recipients: rcpt
+                .iter()
+                .chain(
+                    orig.iter()
+                        .zip(&t.recipients)
+                        .filter(|(_, r)| r.orig_to.is_some())
+                        .map(|(o, _)| o),
+                )
+                .map(String::as_str)
+                .collect(),
+            queue_ids: &t.queue_ids,
+            message_id: t.message_id.as_deref(),
+        };
+        for key in of.keys() {
+            serde_json::to_writer(
+                &mut *keys_out,
+                &KeyRow {
+                    day: &day,
+                    key: &key,
+                    trace_id: &t.trace_id,
+                },
+            )?;
+            keys_out.push(b'\n');
+        }
+    }
     let row = TraceRow {
-        day: t.first_time.date_naive().format("%Y-%m-%d").to_string(),
+        day,
         trace_id: &t.trace_id,
         version,
         deleted,

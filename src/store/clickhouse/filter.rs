@@ -19,6 +19,8 @@ pub struct Filter {
     pub trace: String,
     /// The number of the message's rows that match.
     pub rows: String,
+    /// A look-up key every matching message has (see [`super::keys`]), when one applies.
+    pub key: Option<String>,
 }
 
 impl Filter {
@@ -78,6 +80,7 @@ impl Filter {
         Filter {
             trace: all.join(" AND "),
             rows,
+            key: super::keys::for_criteria(c),
         }
     }
 }

@@ -8,6 +8,7 @@
 //!   name the server and quote ClickHouse's text, answers read line by line);
 //! - [`schema`]: the tables (`store init`, `store init --print`);
 //! - [`encode`]: traces and lines as `JSONEachRow` rows;
+//! - [`keys`]: the look-up keys of a message and of criteria (the inverted index);
 //! - [`filter`]: criteria as SQL;
 //! - [`sink`]: a writer session's inserts;
 //! - [`store`]: the [`Backend`](crate::store::backend::Backend): searches, traces, replay,
@@ -16,6 +17,7 @@
 pub mod client;
 pub mod encode;
 pub mod filter;
+pub mod keys;
 pub mod location;
 pub mod schema;
 pub mod sink;

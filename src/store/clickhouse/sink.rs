@@ -1,8 +1,9 @@
 //! A writer session's [`Sink`] into ClickHouse.
 //!
-//! Traces and lines are buffered as `JSONEachRow` text and inserted in batches (at each
-//! commit, and whenever a buffer passes a few megabytes) through the Distributed tables with
-//! `insert_distributed_sync=1`, so an insert returns only once every shard holds its rows.
+//! Traces (with their look-up keys) and lines are buffered as `JSONEachRow` text and
+//! inserted in batches (at each commit, and whenever a buffer passes a few megabytes)
+//! through the Distributed tables with `insert_distributed_sync=1`, so an insert returns only
+//! once every shard holds its rows.
 //! The reading state is saved after the commit's inserts, so a run killed anywhere re-reads
 //! from the last commit and inserts some rows again: a trace comes back as the same trace
 //! under a higher version (reads keep the highest), a line under the same key (kept once).
@@ -38,8 +39,10 @@ pub struct ClickHouseSink {
     client: Client,
     tables: Tables,
     traces: Vec<u8>,
+    /// The look-up keys of the traces in `traces`, inserted just before them.
+    trace_keys: Vec<u8>,
     lines: Vec<u8>,
-    keys: HashMap<u32, FileKey>,
+    file_keys: HashMap<u32, FileKey>,
     names: HashMap<u32, String>,
     last_version: u64,
     last_day: Option<NaiveDate>,
@@ -53,8 +56,9 @@ impl ClickHouseSink {
             client,
             tables,
             traces: Vec::new(),
+            trace_keys: Vec::new(),
             lines: Vec::new(),
-            keys: state.file_keys.iter().map(|k| (k.id, *k)).collect(),
+            file_keys: state.file_keys.iter().map(|k| (k.id, *k)).collect(),
             names: state.files.iter().map(|f| (f.id, f.path.clone())).collect(),
             last_version: 0,
             last_day: None,
@@ -68,7 +72,9 @@ impl ClickHouseSink {
         self.last_version
     }
 
+    /// The keys first: a message is never stored where a search by key cannot find it.
     fn insert_traces(&mut self) -> Result<()> {
+        insert(&self.client, &self.tables.keys, &mut self.trace_keys)?;
         insert(&self.client, &self.tables.traces, &mut self.traces)
     }
 
@@ -77,7 +83,7 @@ impl ClickHouseSink {
     }
 
     fn push_line(&mut self, day: NaiveDate, bytes: &[u8], at: LineRef, time: Option<DateTime<Utc>>) -> Result<()> {
-        let key = match self.keys.get(&at.file) {
+        let key = match self.file_keys.get(&at.file) {
             Some(k) => *k,
             None if at.offset == 0 => {
                 let k = FileKey {
@@ -85,7 +91,7 @@ impl ClickHouseSink {
                     key: xxhash_rust::xxh3::xxh3_64(bytes),
                     start: time.map_or(0, |t| t.timestamp_micros()),
                 };
-                self.keys.insert(at.file, k);
+                self.file_keys.insert(at.file, k);
                 k
             }
             None => anyhow::bail!(
@@ -129,11 +135,15 @@ impl Sink for ClickHouseSink {
         };
         let keys: Vec<(u32, u64)> = files
             .iter()
-            .filter_map(|(id, _)| self.keys.get(id).map(|k| (*id, k.key)))
+            .filter_map(|(id, _)| self.file_keys.get(id).map(|k| (*id, k.key)))
             .collect();
         self.written.traces += 1;
         self.written.rows += t.recipients.len().max(1) as u64;
-        encode::trace_row(&mut self.traces, t, &files, &keys, version)?;
+        let out = encode::TraceOut {
+            traces: &mut self.traces,
+            keys: &mut self.trace_keys,
+        };
+        encode::trace_row(out, t, &files, &keys, version)?;
         if self.traces.len() >= BATCH_BYTES {
             self.insert_traces()?;
         }
@@ -180,7 +190,7 @@ impl Sink for ClickHouseSink {
         // the lines first, then the traces that point at them
         self.insert_lines()?;
         self.insert_traces()?;
-        let mut keys: Vec<FileKey> = self.keys.values().copied().collect();
+        let mut keys: Vec<FileKey> = self.file_keys.values().copied().collect();
         keys.sort_by_key(|k| k.id);
         state.file_keys = keys;
         Ok(())

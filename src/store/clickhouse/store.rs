@@ -24,16 +24,26 @@ use super::sql::string;
 use super::{Client, Location};
 use crate::output::Row;
 use crate::query::Criteria;
-use crate::store::backend::{Access, Backend, ReplayLine, SearchResult, Sink, WriterPlace};
+use crate::store::backend::{Access, Backend, Held, ReplayLine, SearchResult, Sink, WriterPlace};
 use crate::store::retention::{Report, Windows};
 use crate::store::schema::{read_timeline, StoredTrace};
 use crate::store::state::IngestState;
+
+/// A condition on messages: the part on their trace ids (a look-up, read first), and the rest.
+struct Where {
+    ids: Option<String>,
+    rest: String,
+}
 
 /// The tables reads and inserts go to: the Distributed ones with a cluster, else the local.
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub traces: String,
     pub lines: String,
+    /// Where look-up keys are inserted.
+    pub keys: String,
+    /// Where a query's key look-up reads: each shard's own keys (they name its messages).
+    pub keys_local: String,
 }
 
 /// A ClickHouse store.
@@ -81,10 +91,14 @@ impl ClickHouse {
             Some(_) => Tables {
                 traces: format!("{db}.traces"),
                 lines: format!("{db}.lines"),
+                keys: format!("{db}.keys"),
+                keys_local: format!("{db}.keys_local"),
             },
             None => Tables {
                 traces: format!("{db}.traces_local"),
                 lines: format!("{db}.lines_local"),
+                keys: format!("{db}.keys_local"),
+                keys_local: format!("{db}.keys_local"),
             },
         };
         Ok(ClickHouse {
@@ -115,6 +129,14 @@ impl ClickHouse {
         let names: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
         for s in &servers {
             let client = Client::new(s, self.password.clone());
+            if let Some(f) = self.format_on(&client)? {
+                if f != FORMAT.to_string() {
+                    bail!(
+                        "{s} holds a mailtrace store of format {f}; this mailtrace writes format {FORMAT}: \
+                         use another database, or drop this one and index the logs again"
+                    );
+                }
+            }
             for statement in ddl.shard() {
                 client.run(&statement, false)?;
             }
@@ -129,6 +151,16 @@ impl ClickHouse {
             self.location, self.location
         )?;
         Ok(())
+    }
+
+    /// The format of the store already on `client`'s server, if there is one.
+    fn format_on(&self, client: &Client) -> Result<Option<String>> {
+        let db = &self.location.database;
+        if client.run(&format!("EXISTS TABLE {db}.meta"), false)?.trim() != "1" {
+            return Ok(None);
+        }
+        let sql = format!("SELECT value FROM {db}.meta FINAL WHERE key = 'format' FORMAT TSV");
+        Ok(client.run(&sql, false)?.lines().next().map(str::to_string))
     }
 
     /// The statements `store init --print` shows a DBA.
@@ -212,56 +244,86 @@ impl ClickHouse {
         }
     }
 
-    /// The trace ids of the messages `condition` selects (SQL after `WHERE`, with its `ORDER
-    /// BY` and `LIMIT` when `ordered`). Only the filter's columns are read: with `FINAL` every
-    /// column a query names is read for every row in range, so the traces come after, by id.
-    fn ids(&self, condition: &str, ordered: bool) -> Result<Vec<String>> {
-        // 18.16 wants the sorting columns selected with Distributed + FINAL + ORDER BY
-        let columns = if ordered { "trace_id, first_time" } else { "trace_id" };
-        let sql = format!(
-            "SELECT {columns} FROM {} FINAL WHERE {condition} FORMAT JSONEachRow",
-            self.tables.traces
-        );
-        #[derive(Deserialize)]
-        struct Id {
-            trace_id: String,
-        }
-        let mut out = Vec::new();
-        self.read(&sql, &mut |l| {
-            out.push(serde_json::from_str::<Id>(l).with_context(|| answer_error(l))?.trace_id);
-            Ok(())
-        })?;
-        Ok(out)
+    /// What a read of messages selects: `FINAL` (the newest version of each), the part of the
+    /// condition on the trace id as `PREWHERE` (ClickHouse reads the other columns only where
+    /// it holds: a look-up reads kilobytes, not whole granules; safe with `FINAL` because
+    /// every version of a message has its id), then the rest.
+    fn messages_where(&self, w: &Where) -> String {
+        let prewhere = w.ids.as_deref().map(|p| format!(" PREWHERE {p}")).unwrap_or_default();
+        format!("FROM {} FINAL{prewhere} WHERE {}", self.tables.traces, w.rest)
     }
 
-    /// `columns` of the messages `ids` (their newest state), by trace id: a lookup in the
-    /// table's key, a thousand at a time.
-    fn fetch<T: serde::de::DeserializeOwned>(
-        &self,
-        ids: &[String],
-        columns: &str,
-    ) -> Result<std::collections::HashMap<String, T>> {
+    /// `columns` (the trace id first) of the messages `w` selects, in the answer's order
+    /// (`tail` is SQL after the condition: an `ORDER BY` and `LIMIT`).
+    fn select<T: serde::de::DeserializeOwned>(&self, columns: &str, w: &Where, tail: &str) -> Result<Vec<(String, T)>> {
+        // 18.16 wants the sorting columns selected with Distributed + FINAL + ORDER BY
+        let sql = format!(
+            "SELECT trace_id, {columns} {}{tail} FORMAT JSONEachRow",
+            self.messages_where(w)
+        );
         #[derive(Deserialize)]
         struct Keyed<T> {
             trace_id: String,
             #[serde(flatten)]
             rest: T,
         }
+        let mut out = Vec::new();
+        self.read(&sql, &mut |l| {
+            let k: Keyed<T> = serde_json::from_str(l).with_context(|| answer_error(l))?;
+            out.push((k.trace_id, k.rest));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The trace ids of the messages `w` selects. Only the filter's columns are read: with
+    /// `FINAL`, every column a query names is read for every row the `WHERE` looks at, so
+    /// without a look-up key the traces come after, by id.
+    fn ids(&self, w: &Where, tail: &str) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Nothing {}
+        Ok(self
+            .select::<Nothing>("first_time", w, tail)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// `columns` of the messages `ids` (their newest state), by trace id, a thousand at a
+    /// time.
+    fn fetch<T: serde::de::DeserializeOwned>(
+        &self,
+        ids: &[String],
+        columns: &str,
+    ) -> Result<std::collections::HashMap<String, T>> {
         let mut out = std::collections::HashMap::with_capacity(ids.len());
         for batch in ids.chunks(1000) {
             let list: Vec<String> = batch.iter().map(|i| string(i)).collect();
-            let sql = format!(
-                "SELECT trace_id, {columns} FROM {} FINAL WHERE deleted = 0 AND trace_id IN ({}) FORMAT JSONEachRow",
-                self.tables.traces,
-                list.join(", ")
-            );
-            self.read(&sql, &mut |l| {
-                let k: Keyed<T> = serde_json::from_str(l).with_context(|| answer_error(l))?;
-                out.insert(k.trace_id, k.rest);
-                Ok(())
-            })?;
+            let w = Where {
+                ids: Some(format!("trace_id IN ({})", list.join(", "))),
+                rest: "deleted = 0".into(),
+            };
+            out.extend(self.select::<T>(columns, &w, "")?);
         }
         Ok(out)
+    }
+
+    /// The condition on messages that have one of `keys`: a range of each shard's keys.
+    fn under_keys(&self, keys: &[String]) -> String {
+        let list: Vec<String> = keys.iter().map(|k| string(k)).collect();
+        format!(
+            "trace_id IN (SELECT trace_id FROM {} WHERE key IN ({}))",
+            self.tables.keys_local,
+            list.join(", ")
+        )
+    }
+
+    /// The whole condition of a filter: its key look-up, when it has one, then its checks.
+    fn matching(&self, f: &Filter) -> Where {
+        Where {
+            ids: f.key.as_ref().map(|k| self.under_keys(std::slice::from_ref(k))),
+            rest: f.trace.clone(),
+        }
     }
 
     /// The days held, oldest first.
@@ -285,8 +347,13 @@ impl ClickHouse {
         for s in self.shards()? {
             let sql = format!(
                 "SELECT partition, sum(bytes) AS bytes FROM system.parts WHERE active AND database = {} \
-                 AND table IN ('traces_local', 'lines_local') GROUP BY partition FORMAT JSONEachRow",
-                string(&self.location.database)
+                 AND table IN ({}) GROUP BY partition FORMAT JSONEachRow",
+                string(&self.location.database),
+                super::schema::DAY_TABLES
+                    .iter()
+                    .map(|t| string(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             #[derive(Deserialize)]
             struct P {
@@ -398,24 +465,30 @@ impl Backend for ClickHouse {
         };
         // the newest messages with a matching row: each gives at least one row, so `limit`
         // messages give at least `limit` rows
-        let ids = self.ids(
-            &format!("{} ORDER BY first_time DESC, trace_id DESC{cap}", f.trace),
-            true,
-        )?;
-        let messages = ids.len();
-        let mut found = self.fetch::<TraceAnswer>(&ids, "trace")?;
+        let w = self.matching(&f);
+        let tail = format!(" ORDER BY first_time DESC, trace_id DESC{cap}");
+        let found: Vec<(String, TraceAnswer)> = if w.ids.is_some() {
+            // a look-up key: the traces in the same read
+            self.select("first_time, trace", &w, &tail)?
+        } else {
+            let ids = self.ids(&w, &tail)?;
+            let mut by_id = self.fetch::<TraceAnswer>(&ids, "trace")?;
+            ids.into_iter()
+                .filter_map(|id| by_id.remove(&id).map(|a| (id, a)))
+                .collect()
+        };
+        let messages = found.len();
         let mut rows: Vec<Row> = Vec::new();
-        for id in &ids {
-            if let Some(a) = found.remove(id) {
-                let st = a.stored()?;
-                rows.extend(c.rows(&st.trace).into_iter().map(|i| Row::new(&st.trace, i)));
-            }
+        for (_, a) in found {
+            let st = a.stored()?;
+            rows.extend(c.rows(&st.trace).into_iter().map(|i| Row::new(&st.trace, i)));
         }
         let total = match limit {
             Some(n) if n > 0 && messages >= n => {
                 let sql = format!(
-                    "SELECT sum({}) AS n FROM {} FINAL WHERE {} FORMAT JSONEachRow",
-                    f.rows, self.tables.traces, f.trace
+                    "SELECT sum({}) AS n {} FORMAT JSONEachRow",
+                    f.rows,
+                    self.messages_where(&w)
                 );
                 let mut n = rows.len();
                 self.read(&sql, &mut |l| {
@@ -437,12 +510,12 @@ impl Backend for ClickHouse {
         let hint = if !rows.is_empty() {
             String::new()
         } else {
-            match self.days() {
-                Ok(days) => match (days.first(), days.last()) {
+            match self.held() {
+                Ok(held) => match (held.hot_first, held.hot_last) {
                     (Some(a), Some(b)) => format!(
-                        "The store {} holds messages received {} … {} (UTC). Check the criteria; `mailtrace \
+                        "The store {} holds messages received {a} … {b} (UTC). Check the criteria; `mailtrace \
                          index` adds new log lines.",
-                        self.location, a.day, b.day
+                        self.location
                     ),
                     _ => format!(
                         "The store {} is empty: fill it with `mailtrace index --store '{}' /var/log/mail.log`.",
@@ -458,15 +531,18 @@ impl Backend for ClickHouse {
     fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {
         self.warn_partial();
         let v = string(id);
-        let ids = self.ids(
-            &format!(
+        let w = Where {
+            ids: Some(format!(
+                "trace_id = {v} OR {}",
+                self.under_keys(&super::keys::for_id(id))
+            )),
+            rest: format!(
                 "deleted = 0 AND (trace_id = {v} OR has(queue_ids, {v}) OR (has_message_id = 1 AND message_id = {v}))"
             ),
-            false,
-        )?;
-        self.fetch::<TraceAnswer>(&ids, "trace, timeline, lines")?
-            .into_values()
-            .map(TraceAnswer::stored)
+        };
+        self.select::<TraceAnswer>("trace, timeline, lines", &w, "")?
+            .into_iter()
+            .map(|(_, a)| a.stored())
             .collect()
     }
 
@@ -489,7 +565,7 @@ impl Backend for ClickHouse {
         // with message criteria: the lines of the matching messages, by file key and offset
         let mut wanted: Option<std::collections::HashSet<(u64, u64)>> = None;
         if !c.only_time() {
-            let ids = self.ids(&Filter::of(c).trace, false)?;
+            let ids = self.ids(&self.matching(&Filter::of(c)), "")?;
             #[derive(Deserialize)]
             struct A {
                 trace: String,
@@ -573,6 +649,22 @@ impl Backend for ClickHouse {
         Ok(written)
     }
 
+    fn held(&self) -> Result<Held> {
+        // the day partitions on the shards: no scan of the messages
+        let days: Vec<NaiveDate> = self
+            .day_bytes()?
+            .keys()
+            .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .collect();
+        Ok(Held {
+            path: self.name(),
+            hot_first: days.first().copied(),
+            hot_last: days.last().copied(),
+            archive_days: 0,
+            archive_first: None,
+        })
+    }
+
     fn info(&self, json: bool, out: &mut dyn Write) -> Result<()> {
         let days = self.days()?;
         let bytes = self.day_bytes()?;
@@ -628,7 +720,7 @@ impl Backend for ClickHouse {
         for s in self.shards()? {
             let client = Client::new(&s, self.password.clone());
             client.run(&self.ddl().meta("windows", &text, version), false)?;
-            for table in ["traces_local", "lines_local"] {
+            for table in super::schema::DAY_TABLES {
                 let sql = format!(
                     "SELECT DISTINCT partition FROM system.parts WHERE active AND database = {} AND table = {} \
                      FORMAT JSONEachRow",

@@ -1,0 +1,141 @@
+//! Look-up keys: the inverted index of a ClickHouse store.
+//!
+//! `traces_local` is ordered by trace id, so a filter on an address or an id alone reads the
+//! filter's columns of every message. `keys_local` holds, for every message, one row per
+//! thing people look messages up by, ordered by that key: a search first takes the trace ids
+//! under one key (a range of the key's index), then checks the whole filter on those messages
+//! only (`trace_id IN (…)`, a range of the traces' index). Keys are a superset: a key row
+//! left by an older state of a message only names a message the filter then checks again.
+//!
+//! A key is a kind, `:` and a value, the value written exactly as the filter compares it:
+//!
+//! | kind | value |
+//! |---|---|
+//! | `s` | the sender, lowercased (`s:` for the null sender) |
+//! | `sd` | the sender's domain and each of its parent domains (`mx.example.com`, `example.com`, `com`) |
+//! | `r` | each recipient, and each original recipient, lowercased |
+//! | `rd` | their domains and parent domains |
+//! | `q` | each queue id |
+//! | `m` | the Message-ID |
+
+use crate::query::{AddressPattern, Criteria};
+
+/// The keys of one message, from the values its `traces_local` row holds.
+pub struct Of<'a> {
+    /// The sender, lowercased, when the message has one (the null sender is `Some("")`).
+    pub sender: Option<&'a str>,
+    /// Recipients and original recipients, lowercased.
+    pub recipients: Vec<&'a str>,
+    pub queue_ids: &'a [String],
+    pub message_id: Option<&'a str>,
+}
+
+impl Of<'_> {
+    /// Every key, deduplicated.
+    pub fn keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(s) = self.sender {
+            out.push(format!("s:{s}"));
+            out.extend(domains(super::encode::domain(s)).map(|d| format!("sd:{d}")));
+        }
+        for r in &self.recipients {
+            out.push(format!("r:{r}"));
+            out.extend(domains(super::encode::domain(r)).map(|d| format!("rd:{d}")));
+        }
+        out.extend(self.queue_ids.iter().map(|q| format!("q:{q}")));
+        if let Some(m) = self.message_id {
+            out.push(format!("m:{m}"));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// A domain and every domain it ends in at a dot: what `@DOMAIN` matches (the domain itself
+/// or one ending in `.DOMAIN`).
+fn domains(d: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(d).chain(d.match_indices('.').map(move |(i, _)| &d[i + 1..]))
+}
+
+/// The key one of `c`'s checks needs every matching message to have, choosing the check
+/// likely to name the fewest messages; `None` when no check has a key (wildcards, times,
+/// statuses …).
+pub fn for_criteria(c: &Criteria) -> Option<String> {
+    if let Some(id) = &c.message_id {
+        return Some(format!("m:{}", id.trim().trim_start_matches('<').trim_end_matches('>')));
+    }
+    if let Some(q) = &c.queue_id {
+        return Some(format!("q:{q}"));
+    }
+    let address = |kind: &str, p: &AddressPattern| match p {
+        AddressPattern::Exact(e) => Some((0, format!("{kind}:{e}"))),
+        AddressPattern::Domain(d) => Some((1, format!("{kind}d:{d}"))),
+        AddressPattern::NullSender if kind == "s" => Some((2, "s:".to_string())),
+        _ => None,
+    };
+    let to = c.to.as_ref().and_then(|p| address("r", p));
+    let from = c.from.as_ref().and_then(|p| address("s", p));
+    // the narrower pattern of the two; the recipient on a tie (senders repeat more)
+    match (to, from) {
+        (Some(t), Some(f)) => Some(if f.0 < t.0 { f.1 } else { t.1 }),
+        (t, f) => t.or(f).map(|(_, k)| k),
+    }
+}
+
+/// The keys under which `show ID` finds a message besides its trace id.
+pub fn for_id(id: &str) -> [String; 2] {
+    [format!("q:{id}"), format!("m:{id}")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_found_under_its_addresses_domains_and_ids() {
+        let q = vec!["ABC123".to_string()];
+        let keys = Of {
+            sender: Some("a@mx.example.com"),
+            recipients: vec!["b@example.org", "b@example.org", ""],
+            queue_ids: &q,
+            message_id: Some("x@y"),
+        }
+        .keys();
+        assert_eq!(
+            keys,
+            [
+                "m:x@y",
+                "q:ABC123",
+                "r:",
+                "r:b@example.org",
+                "rd:",
+                "rd:example.org",
+                "rd:org",
+                "s:a@mx.example.com",
+                "sd:com",
+                "sd:example.com",
+                "sd:mx.example.com",
+            ]
+        );
+        assert_eq!(
+            domains("example.com.").collect::<Vec<_>>(),
+            ["example.com.", "com.", ""]
+        );
+    }
+
+    #[test]
+    fn criteria_use_the_narrowest_key() {
+        let mut c = Criteria {
+            to: Some(AddressPattern::parse("@example.org")),
+            from: Some(AddressPattern::parse("a@example.com")),
+            ..Criteria::default()
+        };
+        assert_eq!(for_criteria(&c).as_deref(), Some("s:a@example.com"));
+        c.from = Some(AddressPattern::parse("*@example.com"));
+        assert_eq!(for_criteria(&c).as_deref(), Some("rd:example.org"));
+        c.queue_id = Some("ABC".into());
+        assert_eq!(for_criteria(&c).as_deref(), Some("q:ABC"));
+        assert_eq!(for_criteria(&Criteria::default()), None);
+    }
+}
