@@ -163,15 +163,23 @@ impl Common {
     }
 }
 
-/// A trace with its matching rows (recipient indexes; `None` for a recipient-less message).
+/// A trace with its matching rows (recipient indexes; `None` for a recipient-less message)
+/// and its place on the delivery path across servers.
 pub struct Match {
     pub trace: Trace,
     pub rows: Vec<Option<usize>>,
+    pub path: Option<crate::path::OnPath>,
 }
 
 impl Match {
     pub fn to_rows(&self) -> impl Iterator<Item = Row> + '_ {
-        self.rows.iter().map(|i| Row::new(&self.trace, *i))
+        self.rows.iter().map(|i| {
+            let mut row = Row::new(&self.trace, *i);
+            if let Some(p) = &self.path {
+                row.on_path(p, *i);
+            }
+            row
+        })
     }
 }
 
@@ -195,13 +203,23 @@ fn warn_damage(stats: &ScanStats) {
 pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
     let (inputs, opts) = common.prepare()?;
     let mut matches = Vec::new();
+    let mut legs = Vec::new();
     let stats = scan(&inputs, &opts, |trace| {
+        legs.push(crate::path::Leg::of(&trace));
         let rows = criteria.rows(&trace);
         if !rows.is_empty() {
-            matches.push(Match { trace, rows });
+            matches.push(Match {
+                trace,
+                rows,
+                path: None,
+            });
         }
     })?;
     warn_damage(&stats);
+    let legs = crate::path::Legs::new(legs, &common.load_config()?.hosts);
+    for m in &mut matches {
+        m.path = legs.on_path(&m.trace.trace_id);
+    }
     matches.sort_by(|a, b| (b.trace.first_time, &b.trace.trace_id).cmp(&(a.trace.first_time, &a.trace.trace_id)));
     Ok(Found { inputs, matches, stats })
 }
@@ -256,6 +274,8 @@ pub struct Shown {
     pub traces: Vec<Trace>,
     /// File number (of [`crate::event::LineRef::file`]) → path.
     pub files: Vec<(u32, String)>,
+    /// Trace id → its place on the delivery path across servers (when the legs were linked).
+    pub paths: std::collections::HashMap<String, crate::path::OnPath>,
 }
 
 impl Shown {
@@ -274,11 +294,13 @@ impl Shown {
 }
 
 /// The messages whose queue id, Message-ID (with or without `<>`) or trace id is `id`, from
-/// the logs named in `common`, else the store's hot and archive tiers.
+/// the logs named in `common` (with every other leg of their delivery paths across servers),
+/// else the store's hot and archive tiers.
 pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     let mut traces = Vec::new();
     let mut files: Vec<(u32, String)> = Vec::new();
+    let mut paths = std::collections::HashMap::new();
     if !common.reads_logs() {
         for st in common.open_store()?.traces(id)? {
             files.extend(st.files);
@@ -287,16 +309,39 @@ pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
     } else {
         let (inputs, mut opts) = common.prepare()?;
         opts.keep_text = true;
+        let is_it =
+            |t: &Trace| t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) || t.trace_id == id;
+        let mut legs = Vec::new();
         let stats = scan(&inputs, &opts, |t| {
-            if t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) || t.trace_id == id {
+            legs.push(crate::path::Leg::of(&t));
+            if is_it(&t) {
                 traces.push(t);
             }
         })?;
         warn_damage(&stats);
+        // the other legs of their paths, read again
+        let linked = crate::path::Legs::new(legs, &common.load_config()?.hosts);
+        let held: std::collections::HashSet<String> = traces.iter().map(|t| t.trace_id.clone()).collect();
+        let others: std::collections::HashSet<String> = traces
+            .iter()
+            .flat_map(|t| linked.path(&t.trace_id))
+            .filter(|t| !held.contains(t))
+            .collect();
+        if !others.is_empty() {
+            scan(&inputs, &opts, |t| {
+                if others.contains(&t.trace_id) {
+                    traces.push(t);
+                }
+            })?;
+        }
+        paths = traces
+            .iter()
+            .filter_map(|t| Some((t.trace_id.clone(), linked.on_path(&t.trace_id)?)))
+            .collect();
         files.extend(inputs.iter().map(|i| (i.index, i.path.display().to_string())));
     }
     traces.sort_by(|a, b| (a.first_time, &a.trace_id).cmp(&(b.first_time, &b.trace_id)));
-    Ok(Shown { traces, files })
+    Ok(Shown { traces, files, paths })
 }
 
 /// `mailtrace show ID`: the whole timeline of the messages whose queue id or Message-ID is `id`.
@@ -309,6 +354,13 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             let id = id.trim().trim_start_matches('<').trim_end_matches('>');
             writeln!(out, "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it.")?;
         }
+        let hops: Vec<(&Trace, crate::path::OnPath)> = shown
+            .traces
+            .iter()
+            .filter_map(|t| Some((t, shown.paths.get(&t.trace_id)?.clone())))
+            .filter(|(_, p)| p.prev_hop.is_some() || p.next_hop.iter().any(Option::is_some))
+            .collect();
+        crate::output::path::write_text(out, &hops)?;
         for (i, t) in shown.traces.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;

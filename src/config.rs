@@ -4,6 +4,10 @@
 //! local_domains = ["example.com", "example.org"]
 //! local_networks = ["10.0.0.0/8", "192.0.2.0/24"]
 //! timezone = "Europe/Berlin"
+//!
+//! # other names and addresses of the hosts whose logs are read, by their log host name
+//! [hosts]
+//! mbox1 = ["mbox1.corp.example", "10.0.0.20"]
 //! ```
 //!
 //! Command-line flags add to the lists and override `timezone`.
@@ -21,6 +25,9 @@ pub struct Config {
     #[serde(default)]
     pub local_networks: Vec<String>,
     pub timezone: Option<String>,
+    /// Log host name → its other names and addresses (for linking hops across servers).
+    #[serde(default)]
+    pub hosts: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Config {

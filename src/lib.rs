@@ -3,13 +3,15 @@
 //! Data flows one way: [`source`] reads lines → [`syslog`] splits the envelope → [`parse`]
 //! turns each line into an [`event::Event`] → [`trace::Assembler`] folds events into
 //! [`trace::Trace`]s → [`store`] indexes them (or, with `--log`, they are searched as they
-//! come) → [`query`] selects rows → [`output`] prints them, or [`web`] serves them to a browser.
+//! come) → [`path`] links the legs of a message across servers → [`query`] selects rows →
+//! [`output`] prints them, or [`web`] serves them to a browser.
 
 pub mod app;
 pub mod config;
 pub mod event;
 pub mod output;
 pub mod parse;
+pub mod path;
 pub mod query;
 pub mod scan;
 pub mod source;

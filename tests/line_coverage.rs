@@ -171,10 +171,24 @@ fn measure(file: &Path, common: &Common) -> FileReport {
     idx.dedup();
     let mut mine: Vec<String> = idx.iter().map(|&i| traces[i].trace_id.clone()).collect();
     mine.sort();
+    // and the other legs of their delivery paths across servers (issue 18)
+    let linked = mailtrace::path::Legs::new(
+        traces.iter().map(mailtrace::path::Leg::of).collect(),
+        &Default::default(),
+    );
+    let mut others: Vec<String> = mine
+        .iter()
+        .flat_map(|t| linked.path(t))
+        .filter(|t| !mine.contains(t))
+        .collect();
+    others.sort();
+    others.dedup();
+    let mut with_paths: Vec<String> = mine.iter().cloned().chain(others).collect();
+    with_paths.sort();
     let mut shown_sorted = shown.clone();
     shown_sorted.sort();
     assert_eq!(
-        mine, shown_sorted,
+        with_paths, shown_sorted,
         "{name}: show {first} finds other traces than the scan"
     );
     for id in order {

@@ -3,6 +3,7 @@
 //! [`Row`] is the output contract shared by every machine format: one object per
 //! (message, recipient), always with the same keys in the same order, `null` where unknown.
 
+pub mod path;
 pub mod table;
 pub mod terminal;
 pub mod timeline;
@@ -69,6 +70,20 @@ pub struct Row {
     pub folder: Option<String>,
     #[serde(default)]
     pub policy_actions: Vec<PolicyAction>,
+    /// The hop the message came from, `host:queue_id`, when that server's log was read.
+    #[serde(default)]
+    pub prev_hop: Option<String>,
+    /// The hop this recipient was handed to, `host:queue_id`, when that server's log was read.
+    #[serde(default)]
+    pub next_hop: Option<String>,
+    /// Where this recipient's path ends inside the logs read: the status, host and folder of
+    /// its last leg (this leg's own when it was handed to no server whose log was read).
+    #[serde(default)]
+    pub final_status: Option<String>,
+    #[serde(default)]
+    pub final_host: Option<String>,
+    #[serde(default)]
+    pub final_folder: Option<String>,
 }
 
 /// RFC 3339 in UTC with `Z`, seconds precision unless the log had a fraction.
@@ -80,6 +95,8 @@ impl Row {
     /// The row for recipient `index` of `t` (`None`: the message has no known recipient).
     pub fn new(t: &Trace, index: Option<usize>) -> Row {
         let r = index.map(|i| &t.recipients[i]);
+        let status = r.map_or("in-progress", |r| r.status.as_str()).to_string();
+        let folder = r.and_then(|r| r.folder.clone());
         Row {
             time: rfc3339(t.first_time),
             last_time: rfc3339(t.last_time),
@@ -92,7 +109,8 @@ impl Row {
             header_from: t.header_from.clone(),
             to: r.map(|r| r.address.clone()).filter(|a| !a.is_empty()),
             orig_to: r.and_then(|r| r.orig_to.clone()),
-            status: r.map_or("in-progress", |r| r.status.as_str()).to_string(),
+            final_status: Some(status.clone()),
+            status,
             dsn: r.and_then(|r| r.dsn.clone()),
             relay: r.and_then(|r| r.relay.clone()),
             response: r.and_then(|r| r.response.clone()),
@@ -111,13 +129,29 @@ impl Row {
             spf: t.spf.clone(),
             dkim: t.dkim.clone(),
             dmarc: t.dmarc.clone(),
-            folder: r.and_then(|r| r.folder.clone()),
+            final_folder: folder.clone(),
+            folder,
             policy_actions: t
                 .policy_actions
                 .iter()
                 .chain(r.map_or(&[][..], |r| &r.actions[..]))
                 .cloned()
                 .collect(),
+            prev_hop: None,
+            next_hop: None,
+            final_host: Some(t.host.clone()),
+        }
+    }
+
+    /// Sets the path keys of the row of recipient `index` from its leg's place on the path.
+    pub fn on_path(&mut self, p: &crate::path::OnPath, index: Option<usize>) {
+        self.prev_hop.clone_from(&p.prev_hop);
+        let Some(i) = index else { return };
+        self.next_hop = p.next_hop.get(i).cloned().flatten();
+        if let Some(f) = p.finals.get(i).and_then(|f| crate::path::Final::summary(f)) {
+            self.final_status = Some(f.status.as_str().to_string());
+            self.final_host = Some(f.host.clone());
+            self.final_folder.clone_from(&f.folder);
         }
     }
 }
@@ -150,7 +184,7 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
     Ok(())
 }
 
-const CSV_HEADER: [&str; 32] = [
+const CSV_HEADER: [&str; 37] = [
     "time",
     "last_time",
     "host",
@@ -183,6 +217,11 @@ const CSV_HEADER: [&str; 32] = [
     "dmarc",
     "folder",
     "policy_actions",
+    "prev_hop",
+    "next_hop",
+    "final_status",
+    "final_host",
+    "final_folder",
 ];
 
 /// An authentication result in one CSV cell: `pass example.com`.
@@ -229,6 +268,11 @@ struct CsvRow<'a> {
     dmarc: Option<String>,
     folder: Option<&'a str>,
     policy_actions: String,
+    prev_hop: Option<&'a str>,
+    next_hop: Option<&'a str>,
+    final_status: Option<&'a str>,
+    final_host: Option<&'a str>,
+    final_folder: Option<&'a str>,
 }
 
 impl<'a> From<&'a Row> for CsvRow<'a> {
@@ -271,6 +315,11 @@ impl<'a> From<&'a Row> for CsvRow<'a> {
                 .map(|a| format!("{}: {}: {}", a.source, a.action, a.detail))
                 .collect::<Vec<_>>()
                 .join(" | "),
+            prev_hop: r.prev_hop.as_deref(),
+            next_hop: r.next_hop.as_deref(),
+            final_status: r.final_status.as_deref(),
+            final_host: r.final_host.as_deref(),
+            final_folder: r.final_folder.as_deref(),
         }
     }
 }
@@ -314,6 +363,11 @@ mod tests {
             dmarc: None,
             folder: None,
             policy_actions: Vec::new(),
+            prev_hop: None,
+            next_hop: Some("mx2:ABC123".into()),
+            final_status: Some("delivered".into()),
+            final_host: Some("mx2".into()),
+            final_folder: None,
         };
         let json: serde_json::Value = serde_json::to_value(&row).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
