@@ -157,6 +157,11 @@ impl Common {
         crate::store::backend::open(&self.store_dir(), &self.access)
     }
 
+    /// Joins the legs of messages across servers, with the config's host aliases.
+    fn link(&self, legs: Vec<crate::path::Leg>) -> Result<crate::path::Legs> {
+        Ok(crate::path::Legs::new(legs, &self.load_config()?.hosts))
+    }
+
     /// Opens the store for writing (an embedded one is created if new).
     pub fn create_store(&self) -> Result<Box<dyn Backend>> {
         crate::store::backend::create(&self.store_dir(), &self.access)
@@ -216,7 +221,7 @@ pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
         }
     })?;
     warn_damage(&stats);
-    let legs = crate::path::Legs::new(legs, &common.load_config()?.hosts);
+    let legs = common.link(legs)?;
     for m in &mut matches {
         m.path = legs.on_path(&m.trace.trace_id);
     }
@@ -320,7 +325,7 @@ pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
         })?;
         warn_damage(&stats);
         // the other legs of their paths, read again
-        let linked = crate::path::Legs::new(legs, &common.load_config()?.hosts);
+        let linked = common.link(legs)?;
         let held: std::collections::HashSet<String> = traces.iter().map(|t| t.trace_id.clone()).collect();
         let others: std::collections::HashSet<String> = traces
             .iter()

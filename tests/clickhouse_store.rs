@@ -51,9 +51,7 @@ impl Cluster {
         let db = format!("mt_{name}");
         let c = Cluster { shards, db };
         for s in &c.shards {
-            c.client(s)
-                .run(&format!("DROP DATABASE IF EXISTS {}", c.db), false)
-                .unwrap();
+            dropped(s, &c.db);
         }
         let out = c.mailtrace(
             &["store", "init", "--shard", &c.shard_url(0), "--shard", &c.shard_url(1)],
@@ -101,6 +99,13 @@ impl Cluster {
             })
             .collect()
     }
+}
+
+/// A client of database `db` on `shard` (`host:port`), the database dropped first.
+fn dropped(shard: &str, db: &str) -> Client {
+    let client = Client::new(&Location::parse(&format!("clickhouse://{shard}/{db}")).unwrap(), None);
+    client.run(&format!("DROP DATABASE IF EXISTS {db}"), false).unwrap();
+    client
 }
 
 fn testdata(rel: &str) -> PathBuf {
@@ -361,11 +366,7 @@ fn a_killed_index_run_into_clickhouse_loses_and_doubles_nothing() {
 fn a_search_with_a_shard_down_names_it_or_answers_partially_when_asked() {
     let Some(shards) = shards() else { return };
     let db = "mt_shard_down";
-    let client = Client::new(
-        &Location::parse(&format!("clickhouse://{}/{db}", shards[0])).unwrap(),
-        None,
-    );
-    client.run(&format!("DROP DATABASE IF EXISTS {db}"), false).unwrap();
+    let client = dropped(&shards[0], db);
     // `mt_cluster_down` (scripts/clickhouse-cluster.sh): the first shard, and one nobody answers
     let down = format!("clickhouse://{}/{db}?cluster=mt_cluster_down", shards[0]);
     let local = format!("clickhouse://{}/{db}", shards[0]);
@@ -557,11 +558,7 @@ fn follow_writes_into_the_cluster_and_serve_answers_as_from_the_embedded_store()
 fn init_refuses_a_database_holding_another_store_format() {
     let Some(shards) = shards() else { return };
     let db = "mt_old_format";
-    let client = Client::new(
-        &Location::parse(&format!("clickhouse://{}/{db}", shards[0])).unwrap(),
-        None,
-    );
-    client.run(&format!("DROP DATABASE IF EXISTS {db}"), false).unwrap();
+    let client = dropped(&shards[0], db);
     client.run(&format!("CREATE DATABASE {db}"), false).unwrap();
     client
         .run(

@@ -127,6 +127,12 @@ pub trait Sink {
     fn abandon(self: Box<Self>) -> Option<anyhow::Error>;
 }
 
+/// Whether `place` is known to hold no store without connecting: a directory without the
+/// embedded store's marker (a ClickHouse store that is not there says so when opened).
+pub fn is_missing(place: &Path) -> bool {
+    !is_clickhouse(place) && !super::Store::exists(place)
+}
+
 /// Whether `place` names a ClickHouse store.
 pub fn is_clickhouse(place: &Path) -> bool {
     place.to_str().is_some_and(super::clickhouse::Location::is_clickhouse)

@@ -25,7 +25,6 @@ use super::security::check_id;
 use super::State;
 use crate::app::{search_rows, show_traces, SearchResult};
 use crate::output::{write_rows, Format, Row};
-use crate::store::Store;
 use crate::trace::Status;
 
 /// An error answer: a status code and a message for people.
@@ -95,8 +94,7 @@ async fn blocking<T: Send + 'static>(
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
         let dir = state.common.store_dir();
-        // a ClickHouse store that is not there says so when it is opened
-        if !crate::store::backend::is_clickhouse(&dir) && !Store::exists(&dir) {
+        if crate::store::backend::is_missing(&dir) {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!(
