@@ -172,14 +172,16 @@ fn measure(file: &Path, common: &Common) -> FileReport {
     let mut mine: Vec<String> = idx.iter().map(|&i| traces[i].trace_id.clone()).collect();
     mine.sort();
     // and the other legs of their delivery paths across servers (issue 18)
-    let linked = mailtrace::path::Legs::new(
-        traces.iter().map(mailtrace::path::Leg::of).collect(),
-        &Default::default(),
-    );
-    let mut others: Vec<String> = mine
+    let mut set = mailtrace::path::LegSet::default();
+    for t in &traces {
+        set.add(t);
+    }
+    let linked = mailtrace::path::Legs::new(set, &Default::default());
+    let on_paths: std::collections::HashSet<u64> = mine.iter().flat_map(|t| linked.path(t)).collect();
+    let mut others: Vec<String> = traces
         .iter()
-        .flat_map(|t| linked.path(t))
-        .filter(|t| !mine.contains(t))
+        .map(|t| t.trace_id.clone())
+        .filter(|t| on_paths.contains(&mailtrace::path::key(t)) && !mine.contains(t))
         .collect();
     others.sort();
     others.dedup();

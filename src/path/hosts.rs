@@ -5,57 +5,76 @@
 //! config maps the name or address to it (`[hosts] mbox1 = ["mbox1.example.com", "10.0.0.20"]`),
 //! when the name is the log host's name, or when the name's first label is. Loopback never is.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use super::leg::key;
+
+/// A relay or a client as it is compared with the hosts: the hashes ([`key`]) of its address,
+/// its name and its name's first label, each as compared (0: none). Loopback and the names
+/// that say nothing (`localhost`, `unknown`) are none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Peer {
+    ip: u64,
+    name: u64,
+    label: u64,
+}
+
+impl Peer {
+    pub fn new(name: Option<&str>, ip: Option<&str>) -> Peer {
+        if ip.is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())) {
+            return Peer::default();
+        }
+        let ip = ip.map_or(0, |ip| key(&normal(ip)));
+        let Some(name) = name
+            .map(normal)
+            .filter(|n| !n.is_empty() && n != "localhost" && n != "unknown")
+        else {
+            return Peer { ip, name: 0, label: 0 };
+        };
+        let label = name.split('.').next().unwrap_or_default();
+        Peer {
+            ip,
+            name: key(&name),
+            label: key(label),
+        }
+    }
+}
 
 /// The hosts whose logs are read, and the other names and addresses of each.
 #[derive(Debug, Clone, Default)]
 pub struct Hosts {
-    /// Lowercased log host names.
-    known: HashSet<String>,
-    /// Lowercased name or address → log host name (as logged).
-    aliases: HashMap<String, String>,
+    /// [`key`] of a lowercased log host name → the name, lowercased.
+    known: HashMap<u64, String>,
+    /// [`key`] of a name or address as compared → its log host name, lowercased.
+    aliases: HashMap<u64, String>,
 }
 
 impl Hosts {
     /// `aliases`: log host name → its other names and addresses (the config's `[hosts]`).
-    pub fn new<'a>(
-        log_hosts: impl IntoIterator<Item = &'a str>,
-        aliases: &std::collections::BTreeMap<String, Vec<String>>,
-    ) -> Hosts {
+    pub fn new<'a>(log_hosts: impl IntoIterator<Item = &'a str>, aliases: &BTreeMap<String, Vec<String>>) -> Hosts {
         let mut h = Hosts::default();
         for n in log_hosts {
-            h.known.insert(n.to_ascii_lowercase());
+            let n = n.to_ascii_lowercase();
+            h.known.insert(key(&n), n);
         }
         for (host, names) in aliases {
             for n in names {
-                h.aliases.insert(normal(n), host.clone());
+                h.aliases.insert(key(&normal(n)), host.to_ascii_lowercase());
             }
         }
         h
     }
 
-    /// The log host (lowercased) a relay or client with this name and address is, if any.
-    pub fn resolve(&self, name: Option<&str>, ip: Option<&str>) -> Option<String> {
-        if let Some(ip) = ip {
-            if ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()) {
-                return None;
-            }
-            if let Some(h) = self.aliases.get(&normal(ip)) {
-                return Some(h.to_ascii_lowercase());
-            }
+    /// The log host (lowercased) a relay or client is, if any.
+    pub fn resolve(&self, p: &Peer) -> Option<&str> {
+        fn get(map: &HashMap<u64, String>, k: u64) -> Option<&String> {
+            (k != 0).then(|| map.get(&k)).flatten()
         }
-        let name = normal(name?);
-        if name.is_empty() || name == "localhost" || name == "unknown" {
-            return None;
-        }
-        if let Some(h) = self.aliases.get(&name) {
-            return Some(h.to_ascii_lowercase());
-        }
-        if self.known.contains(&name) {
-            return Some(name);
-        }
-        let first = name.split('.').next().unwrap_or_default();
-        self.known.contains(first).then(|| first.to_string())
+        get(&self.aliases, p.ip)
+            .or_else(|| get(&self.aliases, p.name))
+            .or_else(|| get(&self.known, p.name))
+            .or_else(|| get(&self.known, p.label))
+            .map(String::as_str)
     }
 }
 
@@ -78,18 +97,13 @@ mod tests {
             vec!["10.0.0.20".to_string(), "store.corp.example".to_string()],
         );
         let h = Hosts::new(["mx1", "mbox1", "relay.example.com"], &aliases);
-        assert_eq!(
-            h.resolve(Some("mx1.example.com"), Some("198.51.100.10")),
-            Some("mx1".into())
-        );
-        assert_eq!(h.resolve(Some("unknown"), Some("10.0.0.20")), Some("mbox1".into()));
-        assert_eq!(h.resolve(Some("Store.Corp.Example."), None), Some("mbox1".into()));
-        assert_eq!(
-            h.resolve(Some("relay.example.com"), None),
-            Some("relay.example.com".into())
-        );
-        assert_eq!(h.resolve(Some("mx.fabrikam.example"), Some("203.0.113.25")), None);
-        assert_eq!(h.resolve(Some("mx1"), Some("127.0.0.1")), None);
-        assert_eq!(h.resolve(Some("localhost"), None), None);
+        let at = |name, ip| h.resolve(&Peer::new(name, ip)).map(str::to_string);
+        assert_eq!(at(Some("mx1.example.com"), Some("198.51.100.10")), Some("mx1".into()));
+        assert_eq!(at(Some("unknown"), Some("10.0.0.20")), Some("mbox1".into()));
+        assert_eq!(at(Some("Store.Corp.Example."), None), Some("mbox1".into()));
+        assert_eq!(at(Some("relay.example.com"), None), Some("relay.example.com".into()));
+        assert_eq!(at(Some("mx.fabrikam.example"), Some("203.0.113.25")), None);
+        assert_eq!(at(Some("mx1"), Some("127.0.0.1")), None);
+        assert_eq!(at(Some("localhost"), None), None);
     }
 }

@@ -1,24 +1,24 @@
 //! The joins over a set of legs: each leg's previous hop, each recipient's next hop, and where
 //! each recipient's path ends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use super::leg::{Leg, LegRecipient};
+use super::leg::{address_key, key, Leg, LegRecipient, LegSet};
 use super::Hosts;
 use crate::trace::Status;
 
 /// How long before the sending host logs its hand-off the next host may log the arrival
 /// (the transfer of a large message, clocks apart), and how long after.
-const BEFORE: i64 = 10 * 60;
-const AFTER: i64 = 5 * 60;
+/// In µs.
+const BEFORE: i64 = 10 * 60 * 1_000_000;
+const AFTER: i64 = 5 * 60 * 1_000_000;
 
 /// The most hops a path is followed through (a loop stops there).
-const MAX_HOPS: usize = 16;
+pub(crate) const MAX_HOPS: usize = 16;
 
 /// Where one recipient's path ends inside the logs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Final {
-    pub address: String,
     pub status: Status,
     pub host: String,
     pub folder: Option<String>,
@@ -35,82 +35,136 @@ pub struct OnPath {
 
 /// A set of legs, indexed and joined.
 pub struct Legs {
-    legs: Vec<Leg>,
-    by_trace: HashMap<String, usize>,
-    /// Per leg, per recipient: the leg it was handed to.
-    next: Vec<Vec<Option<usize>>>,
-    prev: Vec<Option<usize>>,
+    set: LegSet,
+    /// (trace key, leg), sorted.
+    by_trace: Vec<(u64, u32)>,
+    /// Per recipient (of every leg, as the set holds them): the leg it was handed to.
+    next: Vec<u32>,
+    /// Per leg: the leg it came from.
+    prev: Vec<u32>,
+}
+
+/// No leg.
+const NONE: u32 = u32::MAX;
+
+fn some(i: u32) -> Option<usize> {
+    (i != NONE).then_some(i as usize)
+}
+
+/// (key, leg) pairs sorted by key, and the legs under one key.
+fn sorted(mut pairs: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    pairs.sort_unstable();
+    pairs
+}
+
+fn under(pairs: &[(u64, u32)], k: u64) -> &[(u64, u32)] {
+    let from = pairs.partition_point(|p| p.0 < k);
+    let to = from + pairs[from..].partition_point(|p| p.0 == k);
+    &pairs[from..to]
 }
 
 impl Legs {
-    /// Joins `legs`; `aliases` maps a log host name to its other names and addresses.
-    pub fn new(legs: Vec<Leg>, aliases: &BTreeMap<String, Vec<String>>) -> Legs {
-        let hosts = Hosts::new(legs.iter().map(|l| l.host.as_str()), aliases);
-        let mut by_queue_id: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_message_id: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, l) in legs.iter().enumerate() {
-            for q in &l.queue_ids {
-                by_queue_id.entry(q.as_str()).or_default().push(i);
-            }
-            if let Some(m) = &l.message_id {
-                by_message_id.entry(m.as_str()).or_default().push(i);
+    /// Joins `set`'s legs; `aliases` maps a log host name to its other names and addresses.
+    /// The joins do not depend on the order the legs were added in.
+    pub fn new(mut set: LegSet, aliases: &BTreeMap<String, Vec<String>>) -> Legs {
+        set.legs.sort_unstable_by_key(|l| (l.first_time, l.trace));
+        set.legs.dedup_by_key(|l| l.trace);
+        let hosts = Hosts::new(set.legs.iter().filter_map(|l| set.names.get(l.host)), aliases);
+        let index = |i: usize| u32::try_from(i).expect("fewer than 4 billion legs");
+        let mut by_queue_id = Vec::new();
+        let mut by_message_id = Vec::new();
+        for (i, l) in set.legs.iter().enumerate() {
+            by_queue_id.extend(set.queue_ids(l).iter().map(|&q| (q, index(i))));
+            if l.message_id != 0 {
+                by_message_id.push((l.message_id, index(i)));
             }
         }
-        let mut next: Vec<Vec<Option<usize>>> = legs.iter().map(|l| vec![None; l.recipients.len()]).collect();
-        let mut prev: Vec<Option<usize>> = vec![None; legs.len()];
-        for (a, leg) in legs.iter().enumerate() {
-            for (ri, r) in leg.recipients.iter().enumerate() {
+        let by_queue_id = sorted(by_queue_id);
+        let by_message_id = sorted(by_message_id);
+        let joins = Joins {
+            set: &set,
+            hosts: &hosts,
+        };
+        let mut next = vec![NONE; set.recipient_count()];
+        let mut prev = vec![NONE; set.legs.len()];
+        for (a, leg) in set.legs.iter().enumerate() {
+            let first = set.first_recipient(leg);
+            for (ri, r) in set.recipients(leg).iter().enumerate() {
                 if r.status != Status::Delivered {
                     continue;
                 }
-                let by_id = r
-                    .reply_queue_id
-                    .as_deref()
-                    .and_then(|q| by_queue_id.get(q))
-                    .map(|c| best(&legs, &hosts, leg, r, c, true));
-                let found = match by_id.flatten() {
-                    Some(b) => Some(b),
-                    None => leg
-                        .message_id
-                        .as_deref()
-                        .and_then(|m| by_message_id.get(m))
-                        .and_then(|c| best(&legs, &hosts, leg, r, c, false)),
-                };
+                let by_id = (r.reply_queue_id != 0)
+                    .then(|| joins.best(leg, r, under(&by_queue_id, r.reply_queue_id), true))
+                    .flatten();
+                let found = by_id.or_else(|| {
+                    (leg.message_id != 0)
+                        .then(|| joins.best(leg, r, under(&by_message_id, leg.message_id), false))
+                        .flatten()
+                });
                 if let Some(b) = found {
-                    next[a][ri] = Some(b);
-                    prev[b].get_or_insert(a);
+                    next[first + ri] = b;
+                    if prev[b as usize] == NONE {
+                        prev[b as usize] = index(a);
+                    }
                 }
             }
         }
-        let by_trace = legs.iter().enumerate().map(|(i, l)| (l.trace_id.clone(), i)).collect();
+        let by_trace = sorted(set.legs.iter().enumerate().map(|(i, l)| (l.trace, index(i))).collect());
         Legs {
-            legs,
+            set,
             by_trace,
             next,
             prev,
         }
     }
 
+    fn find(&self, trace_id: &str) -> Option<usize> {
+        under(&self.by_trace, key(trace_id)).first().map(|p| p.1 as usize)
+    }
+
+    /// The legs that recipients of leg `i` were handed to, per recipient.
+    fn next_of(&self, i: usize) -> &[u32] {
+        let leg = &self.set.legs[i];
+        let first = self.set.first_recipient(leg);
+        &self.next[first..first + self.set.recipients(leg).len()]
+    }
+
+    fn hop(&self, i: usize) -> String {
+        self.set.hop(&self.set.legs[i])
+    }
+
     /// The place on its path of the leg with this trace id (none for a leg not held).
     pub fn on_path(&self, trace_id: &str) -> Option<OnPath> {
-        let &i = self.by_trace.get(trace_id)?;
-        let leg = &self.legs[i];
+        let i = self.find(trace_id)?;
         Some(OnPath {
-            prev_hop: self.prev[i].map(|p| self.legs[p].hop()),
-            next_hop: self.next[i].iter().map(|n| n.map(|b| self.legs[b].hop())).collect(),
-            finals: (0..leg.recipients.len()).map(|r| self.finals(i, r, 0)).collect(),
+            prev_hop: some(self.prev[i]).map(|p| self.hop(p)),
+            next_hop: self.next_of(i).iter().map(|&n| some(n).map(|b| self.hop(b))).collect(),
+            finals: (0..self.next_of(i).len()).map(|r| self.finals(i, r, 0)).collect(),
         })
     }
 
-    /// The trace ids of every leg on the paths through this one, in time order.
-    pub fn path(&self, trace_id: &str) -> Vec<String> {
-        let Some(&start) = self.by_trace.get(trace_id) else {
+    /// Which recipient of the leg with this trace id `address` (with this original address)
+    /// is: the first that matches.
+    pub fn recipient_of(&self, trace_id: &str, address: &str, orig_to: Option<&str>) -> Option<usize> {
+        let leg = &self.set.legs[self.find(trace_id)?];
+        let (a, o) = (address_key(address), orig_to.map_or(0, address_key));
+        let rcpts = self.set.recipients(leg);
+        rcpts
+            .iter()
+            .position(|r| r.address == a && r.orig_to == o)
+            .or_else(|| rcpts.iter().position(|r| r.address == a))
+    }
+
+    /// The trace keys ([`key`] of the trace id) of every leg on the paths through this one,
+    /// in time order.
+    pub fn path(&self, trace_id: &str) -> Vec<u64> {
+        let Some(start) = self.find(trace_id) else {
             return Vec::new();
         };
         // back to the first leg, then every leg reached from it
         let mut first = start;
         for _ in 0..MAX_HOPS {
-            match self.prev[first] {
+            match some(self.prev[first]) {
                 Some(p) if p != start => first = p,
                 _ => break,
             }
@@ -118,9 +172,9 @@ impl Legs {
         let mut seen = vec![first];
         let mut i = 0;
         while i < seen.len() && seen.len() < 1024 {
-            for b in self.next[seen[i]].iter().flatten() {
-                if !seen.contains(b) {
-                    seen.push(*b);
+            for b in self.next_of(seen[i]).iter().filter_map(|&n| some(n)) {
+                if !seen.contains(&b) {
+                    seen.push(b);
                 }
             }
             i += 1;
@@ -128,48 +182,33 @@ impl Legs {
         if !seen.contains(&start) {
             seen.push(start);
         }
-        seen.sort_by(|a, b| {
-            (self.legs[*a].first_time, &self.legs[*a].trace_id)
-                .cmp(&(self.legs[*b].first_time, &self.legs[*b].trace_id))
-        });
-        seen.into_iter().map(|i| self.legs[i].trace_id.clone()).collect()
+        // the legs are in time order
+        seen.sort_unstable();
+        seen.into_iter().map(|i| self.set.legs[i].trace).collect()
     }
 
     /// Where recipient `r` of leg `i` ends: itself, or the ends of the recipients it became on
     /// the next leg (the same address, or one expanded from it).
     fn finals(&self, i: usize, r: usize, depth: usize) -> Vec<Final> {
-        let leg = &self.legs[i];
-        let rcpt = &leg.recipients[r];
+        let set = &self.set;
+        let leg = &set.legs[i];
+        let rcpt = &set.recipients(leg)[r];
         let own = || {
             vec![Final {
-                address: rcpt.address.clone(),
                 status: rcpt.status,
-                host: leg.host.clone(),
-                folder: rcpt.folder.clone(),
+                host: set.names.get(leg.host).unwrap_or_default().to_string(),
+                folder: set.names.get(rcpt.folder).map(str::to_string),
             }]
         };
-        let Some(b) = self.next[i][r].filter(|_| depth < MAX_HOPS) else {
+        let Some(b) = some(self.next_of(i)[r]).filter(|_| depth < MAX_HOPS) else {
             return own();
         };
-        let next = &self.legs[b];
-        let same = |a: &str| a.eq_ignore_ascii_case(&rcpt.address);
-        let mut became: Vec<usize> = next
-            .recipients
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.orig_to.as_deref().is_some_and(same))
-            .map(|(k, _)| k)
-            .collect();
+        let next = set.recipients(&set.legs[b]);
+        let mut became: Vec<usize> = (0..next.len()).filter(|&k| next[k].orig_to == rcpt.address).collect();
         if became.is_empty() {
-            became = next
-                .recipients
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| same(&x.address))
-                .map(|(k, _)| k)
-                .collect();
+            became = (0..next.len()).filter(|&k| next[k].address == rcpt.address).collect();
         }
-        if became.is_empty() && next.recipients.len() == 1 {
+        if became.is_empty() && next.len() == 1 {
             became.push(0);
         }
         if became.is_empty() {
@@ -179,38 +218,44 @@ impl Legs {
     }
 }
 
-/// The candidate `cands` that leg `a`'s recipient `r` was handed to, the nearest in time:
-/// on another host, arriving within minutes, and (by queue id) named by the relay or naming
-/// `a` as its client, or (by Message-ID) naming `a` as its client.
-fn best(legs: &[Leg], hosts: &Hosts, a: &Leg, r: &LegRecipient, cands: &[usize], by_id: bool) -> Option<usize> {
-    let at = r.time.unwrap_or(a.first_time);
-    let target = hosts.resolve(r.relay_name.as_deref(), r.relay_ip.as_deref());
-    let from_host = a.host.to_ascii_lowercase();
-    cands
-        .iter()
-        .copied()
-        .filter(|&b| {
-            let leg = &legs[b];
-            let host = leg.host.to_ascii_lowercase();
-            if host == from_host {
-                return false;
-            }
-            let delta = (leg.first_time - at).num_seconds();
-            if !(-BEFORE..=AFTER).contains(&delta) {
-                return false;
-            }
-            let from_a = hosts
-                .resolve(leg.client_name.as_deref(), leg.client_ip.as_deref())
-                .as_deref()
-                == Some(from_host.as_str());
-            let to_b = target.as_deref() == Some(host.as_str());
-            if by_id {
-                from_a || to_b
-            } else {
-                from_a && (target.is_none() || to_b)
-            }
-        })
-        .min_by_key(|&b| ((legs[b].first_time - at).abs(), b))
+/// What choosing a join looks at.
+struct Joins<'a> {
+    set: &'a LegSet,
+    hosts: &'a Hosts,
+}
+
+impl Joins<'_> {
+    /// The candidate `cands` that leg `a`'s recipient `r` was handed to, the nearest in time:
+    /// on another host, arriving within minutes, and (by queue id) named by the relay or
+    /// naming `a` as its client, or (by Message-ID) naming `a` as its client.
+    fn best(&self, a: &Leg, r: &LegRecipient, cands: &[(u64, u32)], by_id: bool) -> Option<u32> {
+        let name = |n| self.set.names.get(n);
+        let target = self.hosts.resolve(&r.relay);
+        let from_host = name(a.host).unwrap_or_default().to_ascii_lowercase();
+        let legs = &self.set.legs;
+        cands
+            .iter()
+            .map(|c| c.1)
+            .filter(|&b| {
+                let leg = &legs[b as usize];
+                let host = name(leg.host).unwrap_or_default().to_ascii_lowercase();
+                if host == from_host {
+                    return false;
+                }
+                let delta = leg.first_time - r.time;
+                if !(-BEFORE..=AFTER).contains(&delta) {
+                    return false;
+                }
+                let from_a = self.hosts.resolve(&leg.client) == Some(from_host.as_str());
+                let to_b = target == Some(host.as_str());
+                if by_id {
+                    from_a || to_b
+                } else {
+                    from_a && (target.is_none() || to_b)
+                }
+            })
+            .min_by_key(|&b| ((legs[b as usize].first_time - r.time).abs(), b))
+    }
 }
 
 impl Final {

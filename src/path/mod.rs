@@ -7,19 +7,22 @@
 //! Message-ID alone never does. Hosts are named as their logs name them; [`Hosts`] maps other
 //! names and addresses of a host (from the config) to that name.
 //!
-//! - [`leg`]: what linking needs of one trace (a few strings per recipient), and the reading
-//!   of relays and replies;
+//! - [`leg`]: what linking needs of one trace, as numbers (hashed ids, names kept once), and
+//!   the reading of relays and replies;
 //! - [`hosts`]: which log host a relay or a client is;
 //! - [`link`]: the joins over a set of legs, each leg's previous and next hops, and where each
 //!   recipient's path ends.
 //!
+//! - [`stored`]: the legs around some messages of a store, looked up round by round.
+//!
 //! Linking is done when rows are made, over the legs at hand: with `--log`, every leg of the
-//! files read.
+//! files read; from a store, the legs its look-ups find around the rows read.
 
 pub mod hosts;
 pub mod leg;
 pub mod link;
+pub mod stored;
 
 pub use hosts::Hosts;
-pub use leg::Leg;
+pub use leg::{key, Leg, LegSet};
 pub use link::{Final, Legs, OnPath};
