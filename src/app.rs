@@ -158,8 +158,32 @@ impl Common {
     }
 
     /// Joins the legs of messages across servers, with the config's host aliases.
-    fn link(&self, legs: Vec<crate::path::Leg>) -> Result<crate::path::Legs> {
+    fn link(&self, legs: crate::path::LegSet) -> Result<crate::path::Legs> {
         Ok(crate::path::Legs::new(legs, &self.load_config()?.hosts))
+    }
+
+    /// Sets the path keys of rows read from `store`, from the legs around them.
+    fn link_rows(&self, store: &dyn Backend, rows: &mut [Row]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let legs = crate::path::stored::around_rows(store, rows, &self.load_config()?.hosts)?.legs;
+        // the recipient after the one of the trace's row before
+        let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for row in rows {
+            if let Some(p) = legs.on_path(&row.trace_id) {
+                let from = next.get(&row.trace_id).copied().unwrap_or(0);
+                let index = row
+                    .to
+                    .as_deref()
+                    .and_then(|to| legs.recipient_of(&row.trace_id, (to, row.orig_to.as_deref(), &row.status), from));
+                if let Some(i) = index {
+                    next.insert(row.trace_id.clone(), i + 1);
+                }
+                row.on_path(&p, index);
+            }
+        }
+        Ok(())
     }
 
     /// Opens the store for writing (an embedded one is created if new).
@@ -208,9 +232,9 @@ fn warn_damage(stats: &ScanStats) {
 pub fn find(common: &Common, criteria: &Criteria) -> Result<Found> {
     let (inputs, opts) = common.prepare()?;
     let mut matches = Vec::new();
-    let mut legs = Vec::new();
+    let mut legs = crate::path::LegSet::default();
     let stats = scan(&inputs, &opts, |trace| {
-        legs.push(crate::path::Leg::of(&trace));
+        legs.add(&trace);
         let rows = criteria.rows(&trace);
         if !rows.is_empty() {
             matches.push(Match {
@@ -235,7 +259,10 @@ pub use crate::store::backend::SearchResult;
 /// `common.historical` or the time range asks for it); at most `limit` rows (`None`: all).
 pub fn search_rows(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
     if !common.reads_logs() {
-        return common.open_store()?.search(criteria, limit, common.historical);
+        let store = common.open_store()?;
+        let mut found = store.search(criteria, limit, common.historical)?;
+        common.link_rows(&*store, &mut found.rows)?;
+        return Ok(found);
     }
     let found = find(common, criteria)?;
     let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
@@ -305,20 +332,44 @@ pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     let mut traces = Vec::new();
     let mut files: Vec<(u32, String)> = Vec::new();
-    let mut paths = std::collections::HashMap::new();
+    let paths;
     if !common.reads_logs() {
-        for st in common.open_store()?.traces(id)? {
+        let store = common.open_store()?;
+        for st in store.traces(id)? {
             files.extend(st.files);
             traces.push(st.trace);
         }
+        // the other legs of their paths
+        let found = crate::path::stored::around_traces(&*store, &traces, &common.load_config()?.hosts)?;
+        let held: std::collections::HashSet<u64> = traces.iter().map(|t| crate::path::key(&t.trace_id)).collect();
+        let others: std::collections::BTreeSet<&String> = traces
+            .iter()
+            .flat_map(|t| found.legs.path(&t.trace_id))
+            .filter(|k| !held.contains(k))
+            .filter_map(|k| found.trace_ids.get(&k))
+            .collect();
+        for other in others {
+            for st in store
+                .traces(other)?
+                .into_iter()
+                .filter(|st| &st.trace.trace_id == other)
+            {
+                files.extend(st.files);
+                traces.push(st.trace);
+            }
+        }
+        paths = traces
+            .iter()
+            .filter_map(|t| Some((t.trace_id.clone(), found.legs.on_path(&t.trace_id)?)))
+            .collect();
     } else {
         let (inputs, mut opts) = common.prepare()?;
         opts.keep_text = true;
         let is_it =
             |t: &Trace| t.queue_ids.iter().any(|q| q == id) || t.message_id.as_deref() == Some(id) || t.trace_id == id;
-        let mut legs = Vec::new();
+        let mut legs = crate::path::LegSet::default();
         let stats = scan(&inputs, &opts, |t| {
-            legs.push(crate::path::Leg::of(&t));
+            legs.add(&t);
             if is_it(&t) {
                 traces.push(t);
             }
@@ -326,15 +377,15 @@ pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
         warn_damage(&stats);
         // the other legs of their paths, read again
         let linked = common.link(legs)?;
-        let held: std::collections::HashSet<String> = traces.iter().map(|t| t.trace_id.clone()).collect();
-        let others: std::collections::HashSet<String> = traces
+        let held: std::collections::HashSet<u64> = traces.iter().map(|t| crate::path::key(&t.trace_id)).collect();
+        let others: std::collections::HashSet<u64> = traces
             .iter()
             .flat_map(|t| linked.path(&t.trace_id))
             .filter(|t| !held.contains(t))
             .collect();
         if !others.is_empty() {
             scan(&inputs, &opts, |t| {
-                if others.contains(&t.trace_id) {
+                if others.contains(&crate::path::key(&t.trace_id)) {
                     traces.push(t);
                 }
             })?;

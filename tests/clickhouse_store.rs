@@ -584,3 +584,29 @@ fn init_refuses_a_database_holding_another_store_format() {
     let err = String::from_utf8_lossy(&search.stderr);
     assert!(err.contains("has format 1"), "{err}");
 }
+
+/// Each server's log of the crafted path cases indexed into the cluster in a run of its own:
+/// the rows link across servers as the central log's do.
+#[test]
+fn legs_indexed_server_by_server_link_in_the_cluster() {
+    let Some(cluster) = Cluster::new("paths") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let mut expected = String::new();
+    for name in ["path-edge-to-mailbox", "path-outbound-and-exim", "path-message-id-join"] {
+        let case = testdata(&format!("cases/{name}"));
+        let split = dir.path().join(name);
+        std::fs::create_dir(&split).unwrap();
+        for file in common::by_host(&case.join("mail.log"), &split) {
+            index(&cluster, &state, &[&file], &[]);
+        }
+        expected.push_str(&std::fs::read_to_string(case.join("expected.ndjson")).unwrap());
+    }
+    let from_store = reading(Vec::new(), &cluster.url(), &state);
+    assert_eq!(
+        common::sorted_rows(&ndjson(&from_store, &Criteria::default(), None)),
+        common::sorted_rows(&expected)
+    );
+}

@@ -2,8 +2,12 @@
 //! path, a line per hop and then every hop's timeline with every line kept; rows name their
 //! hops and where each recipient's path ends (`testdata/cases/path-*` pin the rows exactly).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
+
+use common::{by_host, sorted_rows};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailtrace");
 
@@ -73,4 +77,62 @@ fn show_keeps_unrelated_arrivals_of_the_same_message_id_apart() {
     // a leg on no path shows alone, as before
     let alone = show(&log, "1yDbAb-0008Ab-M2", false);
     assert!(alone.starts_with("Message 1yDbAb-0008Ab-M2 on mbox2"), "{alone}");
+}
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Each server's log indexed in a run of its own, the later hop's first: the store links the
+/// legs when it is read, and gives the rows the central log gives (every path key included),
+/// and `show` of a leg gives every leg of its path.
+#[test]
+fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
+    for name in [
+        "path-edge-to-mailbox",
+        "path-outbound-and-exim",
+        "path-message-id-join",
+        "multi-host",
+    ] {
+        let case = case(name);
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let store = store.to_str().unwrap();
+        for file in by_host(&case, dir.path()) {
+            run(&[
+                "index",
+                "--year",
+                "2026",
+                "--timezone",
+                "UTC",
+                "--store",
+                store,
+                file.to_str().unwrap(),
+            ]);
+        }
+        let expected = std::fs::read_to_string(case.with_file_name("expected.ndjson")).unwrap();
+        let got = run(&["search", "--store", store, "--format", "ndjson"]);
+        assert_eq!(sorted_rows(&got), sorted_rows(&expected), "{name}");
+        for row in got.lines() {
+            let row: serde_json::Value = serde_json::from_str(row).unwrap();
+            let Some(qid) = row["queue_id"].as_str() else { continue };
+            let from_log: serde_json::Value = serde_json::from_str(&show(&case, qid, true)).unwrap();
+            let from_store: serde_json::Value =
+                serde_json::from_str(&run(&["show", qid, "--store", store, "--format", "json"])).unwrap();
+            let ids = |v: &serde_json::Value| -> Vec<String> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["trace"]["trace_id"].to_string())
+                    .collect()
+            };
+            assert_eq!(ids(&from_store), ids(&from_log), "{name}: show {qid}");
+        }
+    }
 }

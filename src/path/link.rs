@@ -143,16 +143,18 @@ impl Legs {
         })
     }
 
-    /// Which recipient of the leg with this trace id `address` (with this original address)
-    /// is: the first that matches.
-    pub fn recipient_of(&self, trace_id: &str, address: &str, orig_to: Option<&str>) -> Option<usize> {
+    /// Which recipient of the leg with this trace id a row is (its address, original address
+    /// and status): the first that matches from recipient `from` on (a trace's rows come in
+    /// its recipients' order, and an address can be delivered to more than once).
+    pub fn recipient_of(&self, trace_id: &str, row: (&str, Option<&str>, &str), from: usize) -> Option<usize> {
         let leg = &self.set.legs[self.find(trace_id)?];
+        let (address, orig_to, status) = row;
         let (a, o) = (address_key(address), orig_to.map_or(0, address_key));
-        let rcpts = self.set.recipients(leg);
+        let rcpts = self.set.recipients(leg).get(from..)?;
         rcpts
             .iter()
-            .position(|r| r.address == a && r.orig_to == o)
-            .or_else(|| rcpts.iter().position(|r| r.address == a))
+            .position(|r| r.address == a && r.orig_to == o && r.status.as_str() == status)
+            .map(|i| i + from)
     }
 
     /// The trace keys ([`key`] of the trace id) of every leg on the paths through this one,

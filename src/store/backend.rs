@@ -55,6 +55,55 @@ pub struct Held {
     pub archive_first: Option<chrono::NaiveDate>,
 }
 
+/// What linking a message's legs across servers looks a store up by: messages whose trace id,
+/// queue id or Message-ID is one of these, or one of whose recipients was handed to one of
+/// `handed_to` (a queue id named in the reply), that arrived between `since` and `until`.
+#[derive(Debug, Clone, Default)]
+pub struct LinkKeys {
+    pub trace_ids: Vec<String>,
+    pub queue_ids: Vec<String>,
+    pub message_ids: Vec<String>,
+    pub handed_to: Vec<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl LinkKeys {
+    pub fn is_empty(&self) -> bool {
+        self.trace_ids.is_empty()
+            && self.queue_ids.is_empty()
+            && self.message_ids.is_empty()
+            && self.handed_to.is_empty()
+    }
+
+    /// Whether a message that arrived at `t` is in the window.
+    pub fn holds(&self, t: DateTime<Utc>) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
+    }
+
+    /// A check that a message is under the keys and in the window (a store's index may find
+    /// more: hashes, keys of older states).
+    pub fn matcher(&self) -> impl Fn(&Trace) -> bool + '_ {
+        use std::collections::HashSet;
+        fn set(v: &[String]) -> HashSet<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        let (tids, qids, mids, handed) = (
+            set(&self.trace_ids),
+            set(&self.queue_ids),
+            set(&self.message_ids),
+            set(&self.handed_to),
+        );
+        move |t: &Trace| {
+            self.holds(t.first_time)
+                && (tids.contains(t.trace_id.as_str())
+                    || t.queue_ids.iter().any(|q| qids.contains(q.as_str()))
+                    || t.message_id.as_deref().is_some_and(|m| mids.contains(m))
+                    || crate::path::leg::handed_to(t).any(|q| handed.contains(q)))
+        }
+    }
+}
+
 /// A store, for reading and for keeping.
 pub trait Backend {
     /// How the store is named in messages: its directory, or its `clickhouse://` address.
@@ -66,6 +115,10 @@ pub trait Backend {
 
     /// The traces whose queue id, Message-ID or trace id is `id` (unsorted).
     fn traces(&self, id: &str) -> Result<Vec<StoredTrace>>;
+
+    /// The messages under `keys` (see [`LinkKeys`]), without their timelines: the legs that
+    /// linking across servers reads.
+    fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>>;
 
     /// Hands the raw lines of the time window of `c` (or, when `c` asks for more than a time
     /// window, of the matching messages) to `each`, in the order they were read; returns how

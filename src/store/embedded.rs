@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use chrono::{DateTime, Utc};
 
 use super::archive;
-use super::backend::{Backend, Held, ReplayLine, SearchResult, Sink, WriterPlace, Written};
+use super::backend::{Backend, Held, LinkKeys, ReplayLine, SearchResult, Sink, WriterPlace, Written};
 use super::hot::{DayWriters, HotReader};
 use super::raw::{self, RawWriters};
 use super::retention::{self, Report, Windows};
@@ -107,6 +107,28 @@ impl Backend for Embedded {
         }
         if let Err(e) = archive::fill_texts_across_days(&store.archive_dir(), &mut found) {
             eprintln!("mailtrace: warning: {e:#}; some lines are shown without their text");
+        }
+        Ok(found)
+    }
+
+    fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
+        let store = &self.store;
+        let mut found = HotReader::open(&store.hot_dir())?.linked(keys)?;
+        let near = |day: chrono::NaiveDate| {
+            keys.since
+                .is_none_or(|s| day >= s.date_naive().pred_opt().unwrap_or(day))
+                && keys
+                    .until
+                    .is_none_or(|u| day <= u.date_naive().succ_opt().unwrap_or(day))
+        };
+        for (_, path) in archive::days(&store.archive_dir())?
+            .into_iter()
+            .filter(|(d, _)| near(*d))
+        {
+            match archive::Archive::open(&path).and_then(|a| a.linked(keys)) {
+                Ok(t) => found.extend(t),
+                Err(e) => eprintln!("mailtrace: warning: {e:#}; its day is left out"),
+            }
         }
         Ok(found)
     }

@@ -15,7 +15,8 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
@@ -23,8 +24,9 @@ use tantivy::{
 };
 use tantivy::{TantivyDocument, Term};
 
-use super::criteria::{first_rows, row_query, trace_query};
-use super::schema::{trace_key, Fields, StoredTrace};
+use super::backend::LinkKeys;
+use super::criteria::{first_rows, row_query, term, trace_query};
+use super::schema::{handed_to_term, trace_key, trace_only, Fields, StoredTrace};
 use crate::output::Row;
 use crate::query::Criteria;
 use crate::trace::Trace;
@@ -441,6 +443,47 @@ impl HotReader {
             }
         }
         out.sort_by(|a, b| (a.trace.first_time, &a.trace.trace_id).cmp(&(b.trace.first_time, &b.trace.trace_id)));
+        Ok(out)
+    }
+
+    /// The traces under `keys` (see [`LinkKeys`]), without their timelines.
+    pub fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
+        let wanted = keys.matcher();
+        let mut out = Vec::new();
+        for d in &self.days {
+            // a message is in the day it arrived
+            if keys.since.is_some_and(|s| d.day < day_of(s)) || keys.until.is_some_and(|u| d.day > day_of(u)) {
+                continue;
+            }
+            let f = &d.fields;
+            let mut terms: Vec<Box<dyn Query>> = Vec::new();
+            for id in &keys.trace_ids {
+                terms.push(Box::new(TermQuery::new(
+                    Term::from_field_u64(f.trace_key, trace_key(id)),
+                    IndexRecordOption::Basic,
+                )));
+            }
+            terms.extend(keys.queue_ids.iter().map(|q| term(f.queue_id, q)));
+            terms.extend(keys.message_ids.iter().map(|m| term(f.message_id, m)));
+            if let Some(facts) = f.facts {
+                terms.extend(keys.handed_to.iter().map(|q| term(facts, &handed_to_term(q))));
+            }
+            let searcher = d.reader.searcher();
+            for batch in terms.chunks(1024) {
+                let any = BooleanQuery::new(batch.iter().map(|q| (Occur::Should, q.box_clone())).collect());
+                let q = BooleanQuery::new(vec![(Occur::Must, first_rows(f)), (Occur::Must, Box::new(any))]);
+                for (_, addr) in searcher.search(&q, &TimeHits)? {
+                    let doc: TantivyDocument = searcher.doc(addr)?;
+                    let t = trace_only(f, &doc)
+                        .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?;
+                    if wanted(&t) {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
+        out.dedup_by(|a, b| a.trace_id == b.trace_id);
         Ok(out)
     }
 

@@ -207,6 +207,12 @@ impl Fields {
         let timeline = std::mem::take(&mut t.timeline);
         let (numbers, lines) = timeline_text(&timeline);
         let first = &mut docs[0];
+        if let Some(f) = self.facts {
+            // what linking across servers finds a message's previous leg by
+            for q in crate::path::leg::handed_to(t) {
+                first.add_text(f, handed_to_term(q));
+            }
+        }
         first.add_text(self.trace, json(&TraceBody { trace: t, files }, 4096)?);
         first.add_text(self.timeline, numbers);
         first.add_text(self.lines, lines);
@@ -266,6 +272,17 @@ pub fn fail_term(m: crate::event::AuthMethod) -> &'static str {
         crate::event::AuthMethod::Dkim => "fail:dkim",
         crate::event::AuthMethod::Dmarc => "fail:dmarc",
     }
+}
+
+/// The term (of row 0's facts) of a queue id a recipient was handed to.
+pub fn handed_to_term(queue_id: &str) -> String {
+    format!("next:{queue_id}")
+}
+
+/// Reads the trace back from a row-0 document, without its timeline.
+pub fn trace_only(fields: &Fields, doc: &TantivyDocument) -> Result<Trace> {
+    let text = doc.get_first(fields.trace).and_then(|v| v.as_str()).unwrap_or("");
+    Ok(serde_json::from_str::<StoredTrace>(text)?.trace)
 }
 
 /// The facts term of a folder.

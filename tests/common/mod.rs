@@ -100,3 +100,35 @@ pub fn crafted_cases() -> Vec<Case> {
     }
     out
 }
+
+/// The lines of `log` split by syslog host (the field after the BSD timestamp), one file per
+/// host in `dir`, in host name order.
+#[allow(dead_code)]
+pub fn by_host(log: &std::path::Path, dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut hosts: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for line in std::fs::read_to_string(log).unwrap().lines() {
+        let host = line.split_whitespace().nth(3).unwrap().to_string();
+        let text = hosts.entry(host).or_default();
+        text.push_str(line);
+        text.push('\n');
+    }
+    hosts
+        .into_iter()
+        .map(|(host, text)| {
+            let path = dir.join(format!("{host}.log"));
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// The rows of ndjson `text`, each as compact JSON, sorted.
+#[allow(dead_code)]
+pub fn sorted_rows(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}

@@ -44,9 +44,11 @@ use rustc_hash::FxHashMap;
 
 use self::recipe::Recipe;
 use self::varint::{read_varint, varint};
+use super::backend::LinkKeys;
 use super::raw::Record;
 use super::schema::StoredTrace;
 use crate::query::{words, AddressPattern, Criteria};
+use crate::trace::Trace;
 
 const MAGIC: &[u8; 8] = b"MTARCHV3";
 const END: &[u8; 8] = b"MTAEND01";
@@ -175,6 +177,9 @@ fn terms(t: &crate::trace::Trace) -> Vec<String> {
     }
     for q in &t.queue_ids {
         out.push(format!("qid:{q}"));
+    }
+    for q in crate::path::leg::handed_to(t) {
+        out.push(format!("next:{q}"));
     }
     // a trace id `host:QUEUEID:…` is found under its queue id
     if !queue_id_in(&t.trace_id).is_some_and(|q| t.queue_ids.iter().any(|x| x == q)) {
@@ -729,6 +734,31 @@ impl Archive {
         // traces built from their lines have their text; those kept whole get it here
         self.fill_texts(&mut traces)?;
         Ok(traces)
+    }
+
+    /// The traces under `keys` (see [`LinkKeys`]), built from their lines.
+    pub fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
+        if !self.overlaps(keys.since, keys.until) {
+            return Ok(Vec::new());
+        }
+        let mut terms: Vec<String> = Vec::new();
+        for id in &keys.trace_ids {
+            terms.push(format!("tid:{id}"));
+            terms.extend(queue_id_in(id).map(|q| format!("qid:{q}")));
+        }
+        terms.extend(keys.queue_ids.iter().map(|q| format!("qid:{q}")));
+        terms.extend(keys.message_ids.iter().map(|m| format!("mid:{m}")));
+        terms.extend(keys.handed_to.iter().map(|q| format!("next:{q}")));
+        let mut ordinals: Vec<u32> = terms.iter().flat_map(|t| self.term(t)).collect();
+        ordinals.sort_unstable();
+        ordinals.dedup();
+        let wanted = keys.matcher();
+        Ok(self
+            .load(&ordinals)?
+            .into_iter()
+            .map(|st| st.trace)
+            .filter(|t| wanted(t))
+            .collect())
     }
 
     /// Fills the timeline lines without text that this day holds.

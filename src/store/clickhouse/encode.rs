@@ -164,6 +164,7 @@ fn row(
                 .collect(),
             queue_ids: &t.queue_ids,
             message_id: t.message_id.as_deref(),
+            handed_to: crate::path::leg::handed_to(&t).collect(),
         };
         for key in of.keys() {
             serde_json::to_writer(

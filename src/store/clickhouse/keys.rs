@@ -17,6 +17,7 @@
 //! | `rd` | their domains and parent domains |
 //! | `q` | each queue id |
 //! | `m` | the Message-ID |
+//! | `n` | each queue id a recipient was handed to (named in the next server's reply) |
 
 use crate::query::{AddressPattern, Criteria};
 
@@ -28,6 +29,8 @@ pub struct Of<'a> {
     pub recipients: Vec<&'a str>,
     pub queue_ids: &'a [String],
     pub message_id: Option<&'a str>,
+    /// The queue ids named in the replies to its recipients.
+    pub handed_to: Vec<&'a str>,
 }
 
 impl Of<'_> {
@@ -46,6 +49,7 @@ impl Of<'_> {
         if let Some(m) = self.message_id {
             out.push(format!("m:{m}"));
         }
+        out.extend(self.handed_to.iter().map(|q| format!("n:{q}")));
         out.sort_unstable();
         out.dedup();
         out
@@ -83,6 +87,15 @@ pub fn for_criteria(c: &Criteria) -> Option<String> {
     }
 }
 
+/// The keys under which linking across servers finds messages (see
+/// [`crate::store::backend::LinkKeys`]), besides trace ids.
+pub fn for_links(k: &crate::store::backend::LinkKeys) -> Vec<String> {
+    let q = k.queue_ids.iter().map(|q| format!("q:{q}"));
+    let m = k.message_ids.iter().map(|m| format!("m:{m}"));
+    let n = k.handed_to.iter().map(|q| format!("n:{q}"));
+    q.chain(m).chain(n).collect()
+}
+
 /// The keys under which `show ID` finds a message besides its trace id.
 pub fn for_id(id: &str) -> [String; 2] {
     [format!("q:{id}"), format!("m:{id}")]
@@ -100,12 +113,14 @@ mod tests {
             recipients: vec!["b@example.org", "b@example.org", ""],
             queue_ids: &q,
             message_id: Some("x@y"),
+            handed_to: vec!["DEF456"],
         }
         .keys();
         assert_eq!(
             keys,
             [
                 "m:x@y",
+                "n:DEF456",
                 "q:ABC123",
                 "r:",
                 "r:b@example.org",

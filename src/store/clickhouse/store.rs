@@ -24,10 +24,11 @@ use super::sql::string;
 use super::{Client, Location};
 use crate::output::Row;
 use crate::query::Criteria;
-use crate::store::backend::{Access, Backend, Held, ReplayLine, SearchResult, Sink, WriterPlace};
+use crate::store::backend::{Access, Backend, Held, LinkKeys, ReplayLine, SearchResult, Sink, WriterPlace};
 use crate::store::retention::{Report, Windows};
 use crate::store::schema::{read_timeline, StoredTrace};
 use crate::store::state::IngestState;
+use crate::trace::Trace;
 
 /// A condition on messages: the part on their trace ids (a look-up, read first), and the rest.
 struct Where {
@@ -544,6 +545,43 @@ impl Backend for ClickHouse {
             .into_iter()
             .map(|(_, a)| a.stored())
             .collect()
+    }
+
+    fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
+        let wanted = keys.matcher();
+        let mut window = vec!["deleted = 0".to_string()];
+        if let Some(s) = keys.since {
+            window.push(format!("first_time >= {}", s.timestamp_micros()));
+        }
+        if let Some(u) = keys.until {
+            window.push(format!("first_time <= {}", u.timestamp_micros()));
+        }
+        let mut out = Vec::new();
+        let mut each = |w: Where| -> Result<()> {
+            for (_, a) in self.select::<TraceAnswer>("trace", &w, "")? {
+                let t = a.stored()?.trace;
+                if wanted(&t) {
+                    out.push(t);
+                }
+            }
+            Ok(())
+        };
+        for batch in keys.trace_ids.chunks(1000) {
+            let list: Vec<String> = batch.iter().map(|i| string(i)).collect();
+            each(Where {
+                ids: Some(format!("trace_id IN ({})", list.join(", "))),
+                rest: window.join(" AND "),
+            })?;
+        }
+        for batch in super::keys::for_links(keys).chunks(1000) {
+            each(Where {
+                ids: Some(self.under_keys(batch)),
+                rest: window.join(" AND "),
+            })?;
+        }
+        out.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
+        out.dedup_by(|a, b| a.trace_id == b.trace_id);
+        Ok(out)
     }
 
     fn replay(&self, c: &Criteria, each: &mut dyn FnMut(&ReplayLine) -> Result<()>) -> Result<u64> {
