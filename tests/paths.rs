@@ -89,9 +89,10 @@ fn run(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Each server's log indexed in a run of its own, the later hop's first: the store links the
-/// legs when it is read, and gives the rows the central log gives (every path key included),
-/// and `show` of a leg gives every leg of its path.
+/// Each server's log indexed in a run of its own, in host name order and in reverse: the
+/// store links the legs when it is read, and gives the rows the central log gives (every path
+/// key included), and `show` of a leg gives every leg of its path. `--log` over the servers'
+/// files, in either order, gives them too: each host's lines wait for their own host's time.
 #[test]
 fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
     for name in [
@@ -101,38 +102,60 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
         "multi-host",
     ] {
         let case = case(name);
-        let dir = tempfile::tempdir().unwrap();
-        let store = dir.path().join("store");
-        let store = store.to_str().unwrap();
-        for file in by_host(&case, dir.path()) {
-            run(&[
-                "index",
+        let expected = std::fs::read_to_string(case.with_file_name("expected.ndjson")).unwrap();
+        for reverse in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut files = by_host(&case, dir.path());
+            if reverse {
+                files.reverse();
+            }
+            let mut args = vec![
+                "search",
                 "--year",
                 "2026",
                 "--timezone",
                 "UTC",
-                "--store",
-                store,
-                file.to_str().unwrap(),
-            ]);
-        }
-        let expected = std::fs::read_to_string(case.with_file_name("expected.ndjson")).unwrap();
-        let got = run(&["search", "--store", store, "--format", "ndjson"]);
-        assert_eq!(sorted_rows(&got), sorted_rows(&expected), "{name}");
-        for row in got.lines() {
-            let row: serde_json::Value = serde_json::from_str(row).unwrap();
-            let Some(qid) = row["queue_id"].as_str() else { continue };
-            let from_log: serde_json::Value = serde_json::from_str(&show(&case, qid, true)).unwrap();
-            let from_store: serde_json::Value =
-                serde_json::from_str(&run(&["show", qid, "--store", store, "--format", "json"])).unwrap();
-            let ids = |v: &serde_json::Value| -> Vec<String> {
-                v.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|m| m["trace"]["trace_id"].to_string())
-                    .collect()
-            };
-            assert_eq!(ids(&from_store), ids(&from_log), "{name}: show {qid}");
+                "--format",
+                "ndjson",
+                "--log",
+            ];
+            args.extend(files.iter().map(|f| f.to_str().unwrap()));
+            assert_eq!(
+                sorted_rows(&run(&args)),
+                sorted_rows(&expected),
+                "{name}: --log {files:?}"
+            );
+            let store = dir.path().join("store");
+            let store = store.to_str().unwrap();
+            for file in &files {
+                run(&[
+                    "index",
+                    "--year",
+                    "2026",
+                    "--timezone",
+                    "UTC",
+                    "--store",
+                    store,
+                    file.to_str().unwrap(),
+                ]);
+            }
+            let got = run(&["search", "--store", store, "--format", "ndjson"]);
+            assert_eq!(sorted_rows(&got), sorted_rows(&expected), "{name}: indexed {files:?}");
+            for row in got.lines() {
+                let row: serde_json::Value = serde_json::from_str(row).unwrap();
+                let Some(qid) = row["queue_id"].as_str() else { continue };
+                let from_log: serde_json::Value = serde_json::from_str(&show(&case, qid, true)).unwrap();
+                let from_store: serde_json::Value =
+                    serde_json::from_str(&run(&["show", qid, "--store", store, "--format", "json"])).unwrap();
+                let ids = |v: &serde_json::Value| -> Vec<String> {
+                    v.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| m["trace"]["trace_id"].to_string())
+                        .collect()
+                };
+                assert_eq!(ids(&from_store), ids(&from_log), "{name}: show {qid}");
+            }
         }
     }
 }

@@ -73,7 +73,7 @@ impl Frontier {
     }
 
     fn trace(&mut self, t: &Trace) {
-        self.ask('t', &t.trace_id, |k| &mut k.trace_ids);
+        self.asked.insert(format!("t:{}", t.trace_id));
         self.around(
             t.message_id.as_deref(),
             t.queue_ids.iter().map(String::as_str),
@@ -91,33 +91,54 @@ impl Frontier {
     }
 }
 
-/// The legs around the messages of `rows` (theirs included).
+/// The legs around the messages of `rows` (theirs included, when any other was found).
 pub fn around_rows(store: &dyn Backend, rows: &[Row], aliases: &BTreeMap<String, Vec<String>>) -> Result<Found> {
     let mut f = Frontier::default();
+    let mut ids: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
     for r in rows {
-        f.ask('t', &r.trace_id, |k| &mut k.trace_ids);
+        if seen.insert(r.trace_id.as_str()) {
+            ids.push(r.trace_id.clone());
+        }
         let reply = r.response.as_deref().and_then(super::leg::reply_queue_id);
         f.around(r.message_id.as_deref(), r.queue_ids.iter().map(String::as_str), reply);
         if let (Ok(first), Ok(last)) = (r.time.parse(), r.last_time.parse()) {
             f.times(first, last);
         }
     }
-    gather(store, f, &[], aliases)
+    // legs of one host do not link to each other: rows of several are read at once
+    let hosts: HashSet<&str> = rows.iter().map(|r| r.host.as_str()).collect();
+    if hosts.len() > 1 {
+        for id in std::mem::take(&mut ids) {
+            f.ask('t', &id, |k| &mut k.trace_ids);
+        }
+    }
+    gather(store, f, &[], ids, aliases)
 }
 
 /// The legs around `traces` (theirs included).
 pub fn around_traces(store: &dyn Backend, traces: &[Trace], aliases: &BTreeMap<String, Vec<String>>) -> Result<Found> {
     let mut f = Frontier::default();
     for t in traces {
-        f.trace(t);
+        f.asked.insert(format!("t:{}", t.trace_id));
+        f.around(
+            t.message_id.as_deref(),
+            t.queue_ids.iter().map(String::as_str),
+            handed_to(t),
+        );
+        f.times(t.first_time, t.last_time);
     }
-    gather(store, f, traces, aliases)
+    gather(store, f, traces, Vec::new(), aliases)
 }
 
+/// Looks up round by round from `f`; `held` are the traces at hand, `unread` the trace ids of
+/// messages at hand only as rows: those are read once another leg is found (a store of one
+/// server finds none, and reads nothing more than its rows).
 fn gather(
     store: &dyn Backend,
     mut f: Frontier,
     held: &[Trace],
+    mut unread: Vec<String>,
     aliases: &BTreeMap<String, Vec<String>>,
 ) -> Result<Found> {
     let mut set = LegSet::default();
@@ -127,16 +148,25 @@ fn gather(
             set.add(t);
         }
     }
+    let mut others = unread.is_empty();
     for _ in 0..=MAX_HOPS {
-        let keys = f.take();
+        let mut keys = f.take();
         if keys.is_empty() {
             break;
         }
+        keys.except = trace_ids.values().chain(&unread).cloned().collect();
         for t in store.linked(&keys)? {
             if trace_ids.insert(key(&t.trace_id), t.trace_id.clone()).is_none() {
+                others = true;
                 set.add(&t);
                 f.trace(&t);
             }
+        }
+        if !others {
+            break;
+        }
+        for id in std::mem::take(&mut unread) {
+            f.ask('t', &id, |k| &mut k.trace_ids);
         }
     }
     Ok(Found {

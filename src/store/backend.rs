@@ -57,10 +57,12 @@ pub struct Held {
 
 /// What linking a message's legs across servers looks a store up by: messages whose trace id,
 /// queue id or Message-ID is one of these, or one of whose recipients was handed to one of
-/// `handed_to` (a queue id named in the reply), that arrived between `since` and `until`.
+/// `handed_to` (a queue id named in the reply), that arrived between `since` and `until`,
+/// except the messages `except` names (trace ids: those already at hand).
 #[derive(Debug, Clone, Default)]
 pub struct LinkKeys {
     pub trace_ids: Vec<String>,
+    pub except: Vec<String>,
     pub queue_ids: Vec<String>,
     pub message_ids: Vec<String>,
     pub handed_to: Vec<String>,
@@ -88,14 +90,16 @@ impl LinkKeys {
         fn set(v: &[String]) -> HashSet<&str> {
             v.iter().map(String::as_str).collect()
         }
-        let (tids, qids, mids, handed) = (
+        let (tids, qids, mids, handed, except) = (
             set(&self.trace_ids),
             set(&self.queue_ids),
             set(&self.message_ids),
             set(&self.handed_to),
+            set(&self.except),
         );
         move |t: &Trace| {
             self.holds(t.first_time)
+                && !except.contains(t.trace_id.as_str())
                 && (tids.contains(t.trace_id.as_str())
                     || t.queue_ids.iter().any(|q| qids.contains(q.as_str()))
                     || t.message_id.as_deref().is_some_and(|m| mids.contains(m))

@@ -468,10 +468,26 @@ impl HotReader {
             if let Some(facts) = f.facts {
                 terms.extend(keys.handed_to.iter().map(|q| term(facts, &handed_to_term(q))));
             }
+            let except: Vec<(Occur, Box<dyn Query>)> = keys
+                .except
+                .iter()
+                .map(|id| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_u64(f.trace_key, trace_key(id)),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::MustNot, q)
+                })
+                .collect();
             let searcher = d.reader.searcher();
             for batch in terms.chunks(1024) {
                 let any = BooleanQuery::new(batch.iter().map(|q| (Occur::Should, q.box_clone())).collect());
-                let q = BooleanQuery::new(vec![(Occur::Must, first_rows(f)), (Occur::Must, Box::new(any))]);
+                let mut all = vec![
+                    (Occur::Must, first_rows(f)),
+                    (Occur::Must, Box::new(any) as Box<dyn Query>),
+                ];
+                all.extend(except.iter().map(|(o, q)| (*o, q.box_clone())));
+                let q = BooleanQuery::new(all);
                 for (_, addr) in searcher.search(&q, &TimeHits)? {
                     let doc: TantivyDocument = searcher.doc(addr)?;
                     let t = trace_only(f, &doc)

@@ -6,6 +6,11 @@
 //! moment after `removed` (amavis, for one) still join it, and is then handed out. Memory
 //! therefore holds only messages still in flight, never the whole file.
 //!
+//! Log time is kept per host: a grace period, or a fact waiting for its message (a Dovecot
+//! line, an SPF result), is timed by the clock of its own host. The logs of several servers
+//! read one after the other (`--log mx1.log mbox1.log`, or indexed in separate runs) are
+//! each in their own time, so a server read later is not judged by the end of another's log.
+//!
 //! Links:
 //! - content-filter re-injection: a delivery `status=sent (… queued as NEWQID)` to a relay on
 //!   this host (or to any relay when NEWQID is already open on this host), and amavis
@@ -135,6 +140,11 @@ pub struct Assembler {
     /// The SMTP session each smtpd process (host → pid) is in, until it disconnects.
     sessions: HashMap<String, HashMap<u32, Session>>,
     clock: Option<DateTime<Utc>>,
+    /// Per host, the latest log time seen: what waits for a host's lines (a grace period, a
+    /// fact for its message) is timed by its host's clock, so the logs of several servers read
+    /// one after the other are each in their own time.
+    #[serde(default)]
+    clocks: HashMap<String, DateTime<Utc>>,
     /// An Exim reject, held until the next line: the reject log follows it with its header
     /// block, and Exim's syslog copy of the main and reject logs repeats it.
     #[serde(default)]
@@ -181,6 +191,7 @@ impl Assembler {
             notices: HashMap::default(),
             sessions: HashMap::default(),
             clock: None,
+            clocks: HashMap::default(),
             exim_pending: None,
             noqueue_seen: (0, Vec::new()),
             around: around::Around::default(),
@@ -234,6 +245,19 @@ impl Assembler {
         self.clock
     }
 
+    /// The latest log time seen on `host` (the latest of all for a host not seen).
+    fn now_on(&self, host: &str) -> DateTime<Utc> {
+        self.clocks.get(host).copied().or(self.clock).unwrap_or_default()
+    }
+
+    /// The host clock of the message in `slot`.
+    fn now_of(&self, slot: usize) -> DateTime<Utc> {
+        match self.slots[slot].as_ref() {
+            Some(o) => self.now_on(&o.trace.host),
+            None => self.clock.unwrap_or_default(),
+        }
+    }
+
     /// Hands out every message with no line for `idle` of log time (its queue manager lines
     /// were lost, or it began before the logs did): a store that checkpoints its messages in
     /// flight run after run would otherwise carry them forever.
@@ -242,8 +266,11 @@ impl Assembler {
     /// reject log writes a reject and its header block at once.
     pub fn release_idle(&mut self, idle: Duration, out: &mut Vec<Trace>) {
         out.extend(self.exim_take_pending());
-        let Some(now) = self.clock else { return };
+        if self.clock.is_none() {
+            return;
+        }
         for i in 0..self.slots.len() {
+            let now = self.now_of(i);
             if self.slots[i].as_ref().is_some_and(|o| now - o.trace.last_time > idle) {
                 out.push(self.release(i));
             }
@@ -278,6 +305,12 @@ impl Assembler {
     pub fn push(&mut self, ev: &Event<'_>, out: &mut Vec<Trace>) {
         if self.clock.is_none_or(|c| ev.time > c) {
             self.clock = Some(ev.time);
+        }
+        match self.clocks.get_mut(ev.host) {
+            Some(c) => *c = (*c).max(ev.time),
+            None => {
+                self.clocks.insert(ev.host.to_string(), ev.time);
+            }
         }
         if self.exim_pending.is_some() {
             self.exim_flush(ev, out);
@@ -401,6 +434,9 @@ impl Assembler {
     fn expire(&mut self, out: &mut Vec<Trace>) {
         let Some(now) = self.clock else { return };
         for unqueued in [false, true] {
+            // due by the latest time of all, then by the clock of the message's host; one
+            // that is not due yet on its host waits at the back
+            let mut later = Vec::new();
             loop {
                 let queue = if unqueued {
                     &mut self.unqueued
@@ -411,12 +447,22 @@ impl Assembler {
                 if now <= c.deadline {
                     break;
                 }
-                let (slot, ticket) = (c.slot, c.ticket);
-                queue.pop_front();
-                if self.slots[slot].as_ref().is_some_and(|o| o.closed == Some(ticket)) {
-                    out.push(self.release(slot));
+                let Some(c) = queue.pop_front() else { break };
+                if self.slots[c.slot].as_ref().is_none_or(|o| o.closed != Some(c.ticket)) {
+                    continue;
+                }
+                if self.now_of(c.slot) > c.deadline {
+                    out.push(self.release(c.slot));
+                } else {
+                    later.push(c);
                 }
             }
+            let queue = if unqueued {
+                &mut self.unqueued
+            } else {
+                &mut self.closing
+            };
+            queue.extend(later);
         }
         self.sweep_countdown = self.sweep_countdown.saturating_sub(1);
         if self.next_sweep.is_some_and(|t| now < t) && self.sweep_countdown > 0 {
@@ -424,16 +470,20 @@ impl Assembler {
         }
         self.sweep_countdown = SWEEP_EVERY;
         self.next_sweep = Some(now + Duration::seconds(10));
-        self.around.sweep(now);
-        self.pmg.sweep(now);
+        let clocks = &self.clocks;
+        let now_on = |host: &str| clocks.get(host).copied().unwrap_or(now);
+        self.around.sweep(&now_on, now);
+        self.pmg.sweep(&now_on);
         // forget re-injections and notices that never showed up (logged on another host, or
         // before this input began)
         let limit = Duration::seconds(LINK_WAIT_SECS);
-        for m in self.notices.values_mut() {
+        for (host, m) in self.notices.iter_mut() {
+            let now = now_on(host);
             m.retain(|_, (_, since)| now - *since <= limit);
         }
         let mut dropped = Vec::new();
-        for m in self.awaited.values_mut() {
+        for (host, m) in self.awaited.iter_mut() {
+            let now = now_on(host);
             m.retain(|_, a| {
                 let keep = now - a.since <= limit;
                 if !keep {

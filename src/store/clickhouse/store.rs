@@ -556,6 +556,10 @@ impl Backend for ClickHouse {
         if let Some(u) = keys.until {
             window.push(format!("first_time <= {}", u.timestamp_micros()));
         }
+        if !keys.except.is_empty() && keys.except.len() <= 10_000 {
+            let list: Vec<String> = keys.except.iter().map(|i| string(i)).collect();
+            window.push(format!("trace_id NOT IN ({})", list.join(", ")));
+        }
         let mut out = Vec::new();
         let mut each = |w: Where| -> Result<()> {
             for (_, a) in self.select::<TraceAnswer>("trace", &w, "")? {

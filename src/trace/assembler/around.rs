@@ -121,9 +121,13 @@ pub(super) struct Around {
     /// when.
     #[serde(default)]
     tasks: HashMap<u64, (Task, DateTime<Utc>)>,
-    /// The tasks in the order they were last touched, to forget them without a scan of all.
+    /// The tasks in the order they were last touched, to forget them without a scan of all
+    /// (a checkpoint of an older version: swept by the clock of every host).
     #[serde(default)]
     task_order: std::collections::VecDeque<(u64, DateTime<Utc>)>,
+    /// Per host, the tasks in the order they were last touched.
+    #[serde(default)]
+    task_orders: HashMap<String, std::collections::VecDeque<(u64, DateTime<Utc>)>>,
     /// LMTP session (or LDA Message-ID and user) → Dovecot's outcome.
     mailbox: PerHost<PendingMailbox>,
     /// LMTP session → the delivery Postfix logged first.
@@ -140,30 +144,43 @@ impl Around {
         self.spf.values().map(Vec::len).sum()
     }
 
-    /// Drops facts older than [`FACT_WAIT_SECS`].
-    pub(super) fn sweep(&mut self, now: DateTime<Utc>) {
-        let fresh = |since: &DateTime<Utc>| now - *since <= Duration::seconds(FACT_WAIT_SECS);
-        for m in self.mailbox.values_mut() {
-            m.retain(|_, (_, t)| fresh(t));
+    /// Drops facts older than [`FACT_WAIT_SECS`] by their host's clock (`now_on`; logs of
+    /// several servers read one after the other are each in their own time), or by `now` for
+    /// those of a checkpoint that did not keep their host.
+    pub(super) fn sweep(&mut self, now_on: &dyn Fn(&str) -> DateTime<Utc>, now: DateTime<Utc>) {
+        let fresh = |now: DateTime<Utc>, since: &DateTime<Utc>| now - *since <= Duration::seconds(FACT_WAIT_SECS);
+        for (host, m) in self.mailbox.iter_mut() {
+            let now = now_on(host);
+            m.retain(|_, (_, t)| fresh(now, t));
         }
-        for m in self.delivered.values_mut() {
-            m.retain(|_, (_, t)| fresh(t));
+        for (host, m) in self.delivered.iter_mut() {
+            let now = now_on(host);
+            m.retain(|_, (_, t)| fresh(now, t));
         }
-        for v in self.spf.values_mut() {
-            v.retain(|(_, t)| fresh(t));
+        for (host, v) in self.spf.iter_mut() {
+            let now = now_on(host);
+            v.retain(|(_, t)| fresh(now, t));
         }
-        for m in self.screens.values_mut() {
-            m.retain(|_, (_, t)| fresh(t));
+        for (host, m) in self.screens.iter_mut() {
+            let now = now_on(host);
+            m.retain(|_, (_, t)| fresh(now, t));
         }
-        while let Some(&(key, since)) = self.task_order.front() {
-            if fresh(&since) {
-                break;
+        let tasks = &mut self.tasks;
+        let mut forget = |order: &mut std::collections::VecDeque<(u64, DateTime<Utc>)>, now: DateTime<Utc>| {
+            while let Some(&(key, since)) = order.front() {
+                if fresh(now, &since) {
+                    break;
+                }
+                order.pop_front();
+                // touched again since: a later entry of the queue stands for it
+                if tasks.get(&key).is_some_and(|(_, t)| *t == since) {
+                    tasks.remove(&key);
+                }
             }
-            self.task_order.pop_front();
-            // touched again since: a later entry of the queue stands for it
-            if self.tasks.get(&key).is_some_and(|(_, t)| *t == since) {
-                self.tasks.remove(&key);
-            }
+        };
+        forget(&mut self.task_order, now);
+        for (host, order) in self.task_orders.iter_mut() {
+            forget(order, now_on(host));
         }
     }
 }
@@ -367,7 +384,7 @@ impl Assembler {
         }
         let around = &mut self.around;
         let (t, _) = around.tasks.entry(key).or_insert_with(|| {
-            around.task_order.push_back((key, ev.time));
+            host_entry(&mut around.task_orders, ev.host).push_back((key, ev.time));
             (Task::default(), ev.time)
         });
         if t.entries.len() < TASK_LINES {
@@ -378,11 +395,11 @@ impl Assembler {
     /// amavis's verdict for `task` named its message (`slot`): the task's lines so far join it,
     /// and later ones will.
     pub(super) fn task_verdict(&mut self, host: &str, task: &str, qid: &str, slot: usize) {
-        let now = self.clock.unwrap_or_default();
+        let now = self.now_on(host);
         let key = task_key(host, task);
         let (t, since) = self.around.tasks.entry(key).or_insert_with(|| (Task::default(), now));
         *since = now;
-        self.around.task_order.push_back((key, now));
+        host_entry(&mut self.around.task_orders, host).push_back((key, now));
         t.qid = Some(qid.to_string());
         let entries = std::mem::take(&mut t.entries);
         self.open_mut(slot).trace.timeline.extend(entries);
@@ -438,10 +455,10 @@ impl Assembler {
     /// order they were logged (one per recipient checked). A result that names no sender
     /// matches any.
     pub(super) fn take_spf(&mut self, host: &str, ip: &str, from: Option<&str>) -> Vec<(AuthResult, TimelineEntry)> {
+        let now = self.now_on(host);
         let Some(pending) = self.around.spf.get_mut(host) else {
             return Vec::new();
         };
-        let now = self.clock.unwrap_or_default();
         let mut found = Vec::new();
         let mut i = 0;
         while i < pending.len() {
@@ -466,13 +483,11 @@ impl Assembler {
     /// postscreen's findings on the connection `addr:port` join a before-queue reject from it.
     pub(super) fn take_screening(&mut self, host: &str, addr: &str, port: Option<u16>, t: &mut Trace) {
         let key = connection_key(addr, port);
+        let now = self.now_on(host);
         let Some((s, since)) = self.around.screens.get(host).and_then(|m| m.get(&key)) else {
             return;
         };
-        if self
-            .clock
-            .is_some_and(|now| now - *since > Duration::seconds(FACT_WAIT_SECS))
-        {
+        if now - *since > Duration::seconds(FACT_WAIT_SECS) {
             return;
         }
         for f in &s.findings {
@@ -583,10 +598,8 @@ impl Assembler {
                 }
             }
         });
-        let fresh = |since: DateTime<Utc>| {
-            self.clock
-                .is_none_or(|now| now - since <= Duration::seconds(FACT_WAIT_SECS))
-        };
+        let now = self.now_on(host);
+        let fresh = |since: DateTime<Utc>| now - since <= Duration::seconds(FACT_WAIT_SECS);
         match (pending.filter(|(_, since)| fresh(*since)), session) {
             (Some((p, _)), _) => {
                 let t = &mut self.open_mut(slot).trace;
@@ -606,7 +619,7 @@ impl Assembler {
                                 [message_user_hash(m, to), message_user_hash(m, local)]
                             }),
                         },
-                        self.clock.unwrap_or_default(),
+                        now,
                     ),
                 );
             }

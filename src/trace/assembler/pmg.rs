@@ -71,8 +71,9 @@ pub(super) struct Pmg {
 }
 
 impl Pmg {
-    pub(super) fn sweep(&mut self, now: DateTime<Utc>) {
-        for m in self.filters.values_mut() {
+    pub(super) fn sweep(&mut self, now_on: &dyn Fn(&str) -> DateTime<Utc>) {
+        for (host, m) in self.filters.iter_mut() {
+            let now = now_on(host);
             m.retain(|_, f| now - f.last <= Duration::seconds(FACT_WAIT_SECS));
         }
         self.filters.retain(|_, m| !m.is_empty());
@@ -311,7 +312,7 @@ impl Assembler {
         let name = self.slots[slot]
             .as_ref()
             .and_then(|o| o.trace.queue_ids.first().cloned());
-        let time = self.clock.unwrap_or_default();
+        let time = self.now_on(host);
         let Some(f) = self.pmg.get(host, id) else { return };
         let mut taken = f.clone();
         f.entries.clear();
@@ -332,7 +333,7 @@ impl Assembler {
     /// Filter `id`'s lines join a trace that is not open (a before-queue reject, or an accepted
     /// message no queue id took); `status` `Rejected` refuses every recipient with it.
     pub(super) fn pmg_join_trace(&mut self, t: &mut Trace, host: &str, id: &str, status: Option<Status>) {
-        let time = self.clock.unwrap_or_default();
+        let time = self.now_on(host);
         let Some(mut f) = self.pmg.filters.get_mut(host).and_then(|m| m.remove(id)) else {
             return;
         };
