@@ -9,6 +9,8 @@
 //! next port); required when `CI=true`, skipped and saying so otherwise.
 
 mod common;
+#[path = "../examples/genpath.rs"]
+mod genpath;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -609,4 +611,31 @@ fn legs_indexed_server_by_server_link_in_the_cluster() {
         common::sorted_rows(&ndjson(&from_store, &Criteria::default(), None)),
         common::sorted_rows(&expected)
     );
+}
+
+/// The generator's site (`examples/genpath.rs`), one server per `index` run into the cluster:
+/// every path is rebuilt.
+#[test]
+fn every_generated_path_is_rebuilt_from_the_cluster() {
+    let Some(cluster) = Cluster::new("genpath") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let truths = genpath::generate(&logs, 300, 11).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    files.sort();
+    for file in files.iter().rev() {
+        index(&cluster, &state, &[file], &[]);
+    }
+    let from_store = reading(Vec::new(), &cluster.url(), &state);
+    let rows = ndjson(&from_store, &Criteria::default(), None);
+    let checked = genpath::check(&rows, &truths).unwrap_or_else(|e| panic!("{e}"));
+    assert!(checked > 300, "{checked} paths");
 }

@@ -3,6 +3,8 @@
 //! hops and where each recipient's path ends (`testdata/cases/path-*` pin the rows exactly).
 
 mod common;
+#[path = "../examples/genpath.rs"]
+mod genpath;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -158,4 +160,49 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
             }
         }
     }
+}
+
+/// The generator's site (`examples/genpath.rs`): every path it wrote is rebuilt from `--log`
+/// over the servers' files, and from a store fed one server per run (in reverse name order,
+/// the mailbox server before the edges).
+#[test]
+fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let truths = genpath::generate(dir.path(), 600, 7).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 5, "{files:?}");
+    let mut args = vec![
+        "search",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--format",
+        "ndjson",
+        "--log",
+    ];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let checked = genpath::check(&run(&args), &truths).unwrap_or_else(|e| panic!("--log: {e}"));
+    assert!(checked > 600, "{checked} paths");
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    for file in files.iter().rev() {
+        run(&[
+            "index",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+            "--store",
+            store,
+            file.to_str().unwrap(),
+        ]);
+    }
+    let rows = run(&["search", "--store", store, "--format", "ndjson"]);
+    genpath::check(&rows, &truths).unwrap_or_else(|e| panic!("store: {e}"));
 }

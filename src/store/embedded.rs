@@ -24,6 +24,9 @@ use crate::trace::Trace;
 /// An embedded store.
 pub struct Embedded {
     store: Store,
+    /// The hot tier as the reads of this opening see it (a search and the look-ups that link
+    /// its rows open the day indexes once).
+    hot: std::sync::OnceLock<HotReader>,
 }
 
 impl Embedded {
@@ -31,6 +34,7 @@ impl Embedded {
     pub fn open(root: &Path) -> Result<Embedded> {
         Ok(Embedded {
             store: Store::open(root)?,
+            hot: std::sync::OnceLock::new(),
         })
     }
 
@@ -38,7 +42,17 @@ impl Embedded {
     pub fn create(root: &Path) -> Result<Embedded> {
         Ok(Embedded {
             store: Store::create(root)?,
+            hot: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The hot tier for reading, opened on first use.
+    fn hot(&self) -> Result<&HotReader> {
+        if let Some(h) = self.hot.get() {
+            return Ok(h);
+        }
+        let h = HotReader::open(&self.store.hot_dir())?;
+        Ok(self.hot.get_or_init(|| h))
     }
 }
 
@@ -61,7 +75,7 @@ impl Backend for Embedded {
 
     fn search(&self, criteria: &Criteria, limit: Option<usize>, historical: bool) -> Result<SearchResult> {
         let store = &self.store;
-        let hot = HotReader::open(&store.hot_dir())?;
+        let hot = self.hot()?;
         let mut hint = match hot.day_range() {
             Some((a, b)) => format!(
                 "The store {} holds messages received {a} … {b} (UTC). Check the criteria; \
@@ -98,7 +112,7 @@ impl Backend for Embedded {
 
     fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {
         let store = &self.store;
-        let mut found = HotReader::open(&store.hot_dir())?.traces(id)?;
+        let mut found = self.hot()?.traces(id)?;
         for (_, path) in archive::days(&store.archive_dir())? {
             match archive::Archive::open(&path).and_then(|a| a.traces(id)) {
                 Ok(t) => found.extend(t),
@@ -113,7 +127,7 @@ impl Backend for Embedded {
 
     fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
         let store = &self.store;
-        let mut found = HotReader::open(&store.hot_dir())?.linked(keys)?;
+        let mut found = self.hot()?.linked(keys)?;
         let near = |day: chrono::NaiveDate| {
             keys.since
                 .is_none_or(|s| day >= s.date_naive().pred_opt().unwrap_or(day))

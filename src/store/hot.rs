@@ -42,6 +42,15 @@ pub fn day_name(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// The day (UTC) a message arrived, from its trace id when it is `host:QUEUEID:seconds`.
+fn arrival_day(trace_id: &str) -> Option<NaiveDate> {
+    let mut parts = trace_id.rsplitn(3, ':');
+    let seconds: i64 = parts.next()?.parse().ok()?;
+    parts.next()?;
+    parts.next()?;
+    Some(DateTime::from_timestamp(seconds, 0)?.date_naive())
+}
+
 /// The day (UTC) a trace belongs to.
 pub fn day_of(t: DateTime<Utc>) -> NaiveDate {
     t.date_naive()
@@ -457,7 +466,12 @@ impl HotReader {
             }
             let f = &d.fields;
             let mut terms: Vec<Box<dyn Query>> = Vec::new();
-            for id in &keys.trace_ids {
+            // a trace id `host:QUEUEID:seconds` names the day its message arrived
+            for id in keys
+                .trace_ids
+                .iter()
+                .filter(|id| arrival_day(id).is_none_or(|day| day == d.day))
+            {
                 terms.push(Box::new(TermQuery::new(
                     Term::from_field_u64(f.trace_key, trace_key(id)),
                     IndexRecordOption::Basic,
