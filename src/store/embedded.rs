@@ -102,7 +102,7 @@ impl Backend for Embedded {
             (None, _) => false,
         };
         let (rows, total) = if historical || before_hot {
-            let (rows, extra) = with_archives(store, criteria, found.rows, limit)?;
+            let (rows, extra) = with_archives(self, criteria, found.rows, limit)?;
             (rows, found.total + extra)
         } else {
             (found.rows, found.total)
@@ -135,11 +135,17 @@ impl Backend for Embedded {
                     .until
                     .is_none_or(|u| day <= u.date_naive().succ_opt().unwrap_or(day))
         };
-        for (_, path) in archive::days(&store.archive_dir())?
+        use rayon::prelude::*;
+        let days: Vec<_> = archive::days(&store.archive_dir())?
             .into_iter()
             .filter(|(d, _)| near(*d))
-        {
-            match archive::Archive::open(&path).and_then(|a| a.linked(keys)) {
+            .collect();
+        let results: Vec<Result<Vec<Trace>>> = days
+            .par_iter()
+            .map(|(_, path)| archive::Archive::open(path).and_then(|a| a.linked(keys)))
+            .collect();
+        for r in results {
+            match r {
                 Ok(t) => found.extend(t),
                 Err(e) => eprintln!("mailtrace: warning: {e:#}; its day is left out"),
             }
@@ -361,11 +367,11 @@ impl Drop for EmbeddedSink {
 
 /// Adds the archive tier's rows matching `c` to the hot tier's `rows` (newest first, at most
 /// `limit`); returns the rows and how many archived rows matched.
-fn with_archives(store: &Store, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
+fn with_archives(e: &Embedded, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
     use rayon::prelude::*;
     let mut archived: Vec<Trace> = Vec::new();
     // the days are searched side by side (a trace is built again from its lines when read)
-    let days = archive::days(&store.archive_dir())?;
+    let days = archive::days(&e.store.archive_dir())?;
     let results: Vec<Result<Vec<StoredTrace>>> = days
         .par_iter()
         .map(|(_, path)| {
