@@ -319,9 +319,10 @@ impl Shown {
             .map_or_else(String::new, |(_, p)| p.clone())
     }
 
-    /// What `show --format json` prints: per message, the trace, its rows and its raw lines.
+    /// What `show --format json` prints: per message, the trace, its rows (path keys
+    /// included) and its raw lines.
     pub fn write_json(&self, out: &mut dyn Write) -> Result<()> {
-        timeline::write_json(out, &self.traces, &|i| self.file_name(i))
+        timeline::write_json(out, &self.traces, &|i| self.file_name(i), &self.paths)
     }
 }
 
@@ -416,7 +417,10 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             .filter_map(|t| Some((t, shown.paths.get(&t.trace_id)?.clone())))
             .filter(|(_, p)| p.prev_hop.is_some() || p.next_hop.iter().any(Option::is_some))
             .collect();
-        crate::output::path::write_text(out, &hops)?;
+        // one block per path (two unrelated paths can share a Message-ID)
+        for path in crate::output::path::separate(hops) {
+            crate::output::path::write_text(out, &path)?;
+        }
         for (i, t) in shown.traces.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;

@@ -64,6 +64,10 @@ fn show_of_any_legs_id_gives_the_whole_path_with_every_line() {
         }
         let json: serde_json::Value = serde_json::from_str(&show(&log, id, true)).unwrap();
         assert_eq!(json.as_array().map(Vec::len), Some(2), "{id}: both legs");
+        // the rows carry their places on the path
+        assert_eq!(json[0]["rows"][0]["next_hop"], "mbox1:8C3D42D1A7", "{id}");
+        assert_eq!(json[1]["rows"][0]["prev_hop"], "mx1:4F1A22C801", "{id}");
+        assert_eq!(json[0]["rows"][0]["final_folder"], "INBOX", "{id}");
     }
 }
 
@@ -76,6 +80,14 @@ fn show_keeps_unrelated_arrivals_of_the_same_message_id_apart() {
     for other in ["1yDbAb-0008Ab-M2", "2B3C4D5E6F", "1yDbDd-0008Dd-M4"] {
         assert!(!shown.contains(other), "{other} is not on this path:\n{shown}");
     }
+    // by the Message-ID: both paths, each in a block of its own, and the leg on none
+    let both = show(&log, "newsletter-2026-11@lists.example", false);
+    assert_eq!(both.matches("Delivery path (2 hops)").count(), 2, "{both}");
+    let second = both.rfind("Delivery path").unwrap();
+    assert!(
+        both[..second].contains("mx1    1A2B3C4D5E") && both[second..].contains("2B3C4D5E6F"),
+        "{both}"
+    );
     // a leg on no path shows alone, as before
     let alone = show(&log, "1yDbAb-0008Ab-M2", false);
     assert!(alone.starts_with("Message 1yDbAb-0008Ab-M2 on mbox2"), "{alone}");

@@ -8,6 +8,40 @@ use anyhow::Result;
 use crate::path::OnPath;
 use crate::trace::Trace;
 
+/// The legs of `hops` by path: legs joined by a hop (one's `prev_hop` or `next_hop` names
+/// the other) are on one path; each path keeps the order of `hops`.
+pub fn separate<'a>(hops: Vec<(&'a Trace, OnPath)>) -> Vec<Vec<(&'a Trace, OnPath)>> {
+    let name = |t: &Trace| format!("{}:{}", t.host, t.queue_id().unwrap_or(&t.trace_id));
+    let names: Vec<String> = hops.iter().map(|(t, _)| name(t)).collect();
+    // each leg's path: the lowest index reached through hops, by repeated passes
+    let mut group: Vec<usize> = (0..hops.len()).collect();
+    loop {
+        let mut changed = false;
+        for (i, (_, p)) in hops.iter().enumerate() {
+            let linked = p.prev_hop.iter().chain(p.next_hop.iter().flatten());
+            for other in linked.filter_map(|h| names.iter().position(|n| n == h)) {
+                let g = group[i].min(group[other]);
+                if group[i] != g || group[other] != g {
+                    group[i] = g;
+                    group[other] = g;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut out: Vec<(usize, Vec<(&'a Trace, OnPath)>)> = Vec::new();
+    for (g, hop) in group.into_iter().zip(hops) {
+        match out.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(hop),
+            None => out.push((g, vec![hop])),
+        }
+    }
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
 /// Writes the path of `hops` (the legs of one path, in time order, each with its place on
 /// the path), when there is more than one leg.
 pub fn write_text(out: &mut dyn Write, hops: &[(&Trace, OnPath)]) -> Result<()> {

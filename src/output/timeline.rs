@@ -43,14 +43,31 @@ struct ShowJson<'a> {
     lines: Vec<LogLine>,
 }
 
-pub fn write_json(out: &mut dyn Write, traces: &[Trace], files: FileNames) -> Result<()> {
+/// `show --format json`: per message, the trace, its rows (with their places on the delivery
+/// path, from `paths` by trace id) and its raw lines.
+pub fn write_json(
+    out: &mut dyn Write,
+    traces: &[Trace],
+    files: FileNames,
+    paths: &std::collections::HashMap<String, crate::path::OnPath>,
+) -> Result<()> {
     let mut all = Vec::new();
     for t in traces {
-        let rows = if t.recipients.is_empty() {
-            vec![Row::new(t, None)]
+        let indexes: Vec<Option<usize>> = if t.recipients.is_empty() {
+            vec![None]
         } else {
-            (0..t.recipients.len()).map(|i| Row::new(t, Some(i))).collect()
+            (0..t.recipients.len()).map(Some).collect()
         };
+        let rows = indexes
+            .into_iter()
+            .map(|i| {
+                let mut row = Row::new(t, i);
+                if let Some(p) = paths.get(&t.trace_id) {
+                    row.on_path(p, i);
+                }
+                row
+            })
+            .collect();
         all.push(ShowJson {
             trace: t,
             rows,
