@@ -218,3 +218,71 @@ fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
     let rows = run(&["search", "--store", store, "--format", "ndjson"]);
     genpath::check(&rows, &truths).unwrap_or_else(|e| panic!("store: {e}"));
 }
+
+/// Legs archived by `maintain` still link, and an archive keeps the hosts of its messages (a
+/// store of one server skips the look-ups: it answers the same rows).
+#[test]
+fn archived_legs_link_and_archives_name_their_hosts() {
+    let case = case("path-edge-to-mailbox");
+    let expected = std::fs::read_to_string(case.with_file_name("expected.ndjson")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    for file in by_host(&case, dir.path()) {
+        run(&[
+            "index",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+            "--store",
+            store,
+            file.to_str().unwrap(),
+        ]);
+    }
+    run(&[
+        "maintain",
+        "--store",
+        store,
+        "--hot-days",
+        "1",
+        "--archive-days",
+        "10000",
+        "--now",
+        "2027-01-01T00:00:00Z",
+    ]);
+    let got = run(&["search", "--store", store, "--historical", "--format", "ndjson"]);
+    assert_eq!(sorted_rows(&got), sorted_rows(&expected));
+    let opened = mailtrace::store::backend::open(std::path::Path::new(store), &Default::default()).unwrap();
+    let hosts = opened.hosts().unwrap().expect("new archives keep their hosts");
+    assert_eq!(hosts.into_iter().collect::<Vec<_>>(), ["mbox1", "mx1"]);
+    // one server's store: the same rows as its own log gives
+    let one = dir.path().join("one");
+    let one = one.to_str().unwrap();
+    let mbox1 = dir.path().join("mbox1.log");
+    run(&[
+        "index",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--store",
+        one,
+        mbox1.to_str().unwrap(),
+    ]);
+    let from_log = run(&[
+        "search",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--format",
+        "ndjson",
+        "--log",
+        mbox1.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        sorted_rows(&run(&["search", "--store", one, "--format", "ndjson"])),
+        sorted_rows(&from_log)
+    );
+}

@@ -7,7 +7,8 @@
 //! that handed to them (a reply naming their queue id), and those with the same Message-ID,
 //! within the days a message can stay queued. Each round asks only for keys not asked before,
 //! and stops when nothing new comes back or the path is as long as linking follows. The legs
-//! found are then joined exactly as the legs of `--log` are ([`Legs::new`]).
+//! found are then joined exactly as the legs of `--log` are ([`Legs::new`]). A store that
+//! knows it holds one server's messages ([`Backend::hosts`]) is not looked up at all.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -141,6 +142,10 @@ fn gather(
     mut unread: Vec<String>,
     aliases: &BTreeMap<String, Vec<String>>,
 ) -> Result<Found> {
+    // a store of one server holds no path across servers
+    if store.hosts()?.is_some_and(|h| h.len() < 2) {
+        f = Frontier::default();
+    }
     let mut set = LegSet::default();
     let mut trace_ids: HashMap<u64, String> = HashMap::new();
     for t in held {

@@ -124,6 +124,12 @@ pub trait Backend {
     /// linking across servers reads.
     fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>>;
 
+    /// The hosts whose messages the store holds, lowercased, when it knows them cheaply
+    /// (linking skips a store of one host).
+    fn hosts(&self) -> Result<Option<std::collections::BTreeSet<String>>> {
+        Ok(None)
+    }
+
     /// Hands the raw lines of the time window of `c` (or, when `c` asks for more than a time
     /// window, of the matching messages) to `each`, in the order they were read; returns how
     /// many were handed out.

@@ -125,6 +125,18 @@ impl Backend for Embedded {
         Ok(found)
     }
 
+    fn hosts(&self) -> Result<Option<std::collections::BTreeSet<String>>> {
+        let mut hosts = self.hot()?.hosts()?;
+        for (_, path) in archive::days(&self.store.archive_dir())? {
+            // an archive that cannot be read, or keeps no list, leaves the answer unknown
+            let Ok(Some(h)) = archive::Archive::hosts_of(&path) else {
+                return Ok(None);
+            };
+            hosts.extend(h);
+        }
+        Ok(Some(hosts))
+    }
+
     fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
         let store = &self.store;
         let mut found = self.hot()?.linked(keys)?;

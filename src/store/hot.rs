@@ -543,6 +543,21 @@ impl HotReader {
     }
 
     /// Rows, traces and bytes on disk per day.
+    /// The hosts of the messages held, lowercased.
+    pub fn hosts(&self) -> Result<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        for d in &self.days {
+            for segment in d.reader.searcher().segment_readers() {
+                let index = segment.inverted_index(d.fields.host)?;
+                let mut terms = index.terms().stream()?;
+                while terms.advance() {
+                    out.insert(String::from_utf8_lossy(terms.key()).into_owned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub fn info(&self) -> Result<Vec<DayInfo>> {
         let mut out = Vec::new();
         for d in &self.days {

@@ -88,6 +88,10 @@ struct Index {
     recipes: u32,
     postings: Block,
     terms: Block,
+    /// The hosts of its messages, lowercased (`None`: an archive written before they were
+    /// kept).
+    #[serde(default)]
+    hosts: Option<Vec<String>>,
 }
 
 /// What an archive holds, for `store info`.
@@ -250,6 +254,14 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
         recipes: 0,
         postings: empty.clone(),
         terms: empty,
+        hosts: Some(
+            traces
+                .iter()
+                .map(|t| t.trace.host.to_ascii_lowercase())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        ),
     };
     let mut postings: BTreeMap<Vec<u8>, Vec<u32>> = BTreeMap::new();
     for (n, t) in traces.iter().enumerate() {
@@ -409,8 +421,9 @@ pub struct Archive {
 }
 
 impl Archive {
-    /// Reads the trailer and the index, checking the index's checksum.
-    pub fn open(path: &Path) -> Result<Archive> {
+    /// Reads the trailer and the index, checking the index's checksum: the open file, its
+    /// length, where the index starts, and the index.
+    fn read_index(path: &Path) -> Result<(File, u64, u64, Index)> {
         let shown = path.display();
         let mut f = File::open(path).with_context(|| format!("cannot open the archive {shown}"))?;
         let len = f.metadata()?.len();
@@ -453,6 +466,19 @@ impl Archive {
             &zstd::decode_all(&raw[..]).with_context(|| format!("the archive {shown} is damaged at byte {offset}"))?,
         )
         .with_context(|| format!("the archive {shown} has an index this version cannot read"))?;
+        Ok((f, len, offset, index))
+    }
+
+    /// The hosts of an archive's messages, lowercased, from its index alone (`None` for an
+    /// archive written before they were kept).
+    pub fn hosts_of(path: &Path) -> Result<Option<Vec<String>>> {
+        Ok(Self::read_index(path)?.3.hosts)
+    }
+
+    /// Reads the trailer and the index, checking the index's checksum, and the term map.
+    pub fn open(path: &Path) -> Result<Archive> {
+        let shown = path.display();
+        let (mut f, len, offset, index) = Self::read_index(path)?;
         let mut section = |b: &Block, what: &str| -> Result<Vec<u8>> {
             if b.offset.checked_add(b.len).is_none_or(|end| end > offset) {
                 bail!("the archive {shown} is damaged: its {what} runs past its header");
