@@ -93,6 +93,20 @@ fn show_keeps_unrelated_arrivals_of_the_same_message_id_apart() {
     assert!(alone.starts_with("Message 1yDbAb-0008Ab-M2 on mbox2"), "{alone}");
 }
 
+/// `mailtrace index` of one file into the embedded store at `store`, a run of its own.
+fn index_into(store: &str, file: &std::path::Path) {
+    run(&[
+        "index",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--store",
+        store,
+        file.to_str().unwrap(),
+    ]);
+}
+
 fn run(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).output().unwrap();
     assert!(
@@ -142,16 +156,7 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
             let store = dir.path().join("store");
             let store = store.to_str().unwrap();
             for file in &files {
-                run(&[
-                    "index",
-                    "--year",
-                    "2026",
-                    "--timezone",
-                    "UTC",
-                    "--store",
-                    store,
-                    file.to_str().unwrap(),
-                ]);
+                index_into(store, file);
             }
             let got = run(&["search", "--store", store, "--format", "ndjson"]);
             assert_eq!(sorted_rows(&got), sorted_rows(&expected), "{name}: indexed {files:?}");
@@ -204,16 +209,7 @@ fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
     for file in files.iter().rev() {
-        run(&[
-            "index",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-            "--store",
-            store,
-            file.to_str().unwrap(),
-        ]);
+        index_into(store, file);
     }
     let rows = run(&["search", "--store", store, "--format", "ndjson"]);
     genpath::check(&rows, &truths).unwrap_or_else(|e| panic!("store: {e}"));
@@ -229,16 +225,7 @@ fn archived_legs_link_and_archives_name_their_hosts() {
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
     for file in by_host(&case, dir.path()) {
-        run(&[
-            "index",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-            "--store",
-            store,
-            file.to_str().unwrap(),
-        ]);
+        index_into(store, &file);
     }
     run(&[
         "maintain",
@@ -260,16 +247,7 @@ fn archived_legs_link_and_archives_name_their_hosts() {
     let one = dir.path().join("one");
     let one = one.to_str().unwrap();
     let mbox1 = dir.path().join("mbox1.log");
-    run(&[
-        "index",
-        "--year",
-        "2026",
-        "--timezone",
-        "UTC",
-        "--store",
-        one,
-        mbox1.to_str().unwrap(),
-    ]);
+    index_into(one, &mbox1);
     let from_log = run(&[
         "search",
         "--year",

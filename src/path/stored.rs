@@ -121,13 +121,7 @@ pub fn around_rows(store: &dyn Backend, rows: &[Row], aliases: &BTreeMap<String,
 pub fn around_traces(store: &dyn Backend, traces: &[Trace], aliases: &BTreeMap<String, Vec<String>>) -> Result<Found> {
     let mut f = Frontier::default();
     for t in traces {
-        f.asked.insert(format!("t:{}", t.trace_id));
-        f.around(
-            t.message_id.as_deref(),
-            t.queue_ids.iter().map(String::as_str),
-            handed_to(t),
-        );
-        f.times(t.first_time, t.last_time);
+        f.trace(t);
     }
     gather(store, f, traces, Vec::new(), aliases)
 }
