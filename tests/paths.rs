@@ -93,6 +93,22 @@ fn show_keeps_unrelated_arrivals_of_the_same_message_id_apart() {
     assert!(alone.starts_with("Message 1yDbAb-0008Ab-M2 on mbox2"), "{alone}");
 }
 
+/// `mailtrace search --log FILES…`, every row as ndjson.
+fn search_logs(files: &[PathBuf]) -> String {
+    let mut args = vec![
+        "search",
+        "--year",
+        "2026",
+        "--timezone",
+        "UTC",
+        "--format",
+        "ndjson",
+        "--log",
+    ];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    run(&args)
+}
+
 /// `mailtrace index` of one file into the embedded store at `store`, a run of its own.
 fn index_into(store: &str, file: &std::path::Path) {
     run(&[
@@ -137,19 +153,9 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
             if reverse {
                 files.reverse();
             }
-            let mut args = vec![
-                "search",
-                "--year",
-                "2026",
-                "--timezone",
-                "UTC",
-                "--format",
-                "ndjson",
-                "--log",
-            ];
-            args.extend(files.iter().map(|f| f.to_str().unwrap()));
+            let from_logs = search_logs(&files);
             assert_eq!(
-                sorted_rows(&run(&args)),
+                sorted_rows(&from_logs),
                 sorted_rows(&expected),
                 "{name}: --log {files:?}"
             );
@@ -193,18 +199,8 @@ fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
         .collect();
     files.sort();
     assert_eq!(files.len(), 5, "{files:?}");
-    let mut args = vec![
-        "search",
-        "--year",
-        "2026",
-        "--timezone",
-        "UTC",
-        "--format",
-        "ndjson",
-        "--log",
-    ];
-    args.extend(files.iter().map(|f| f.to_str().unwrap()));
-    let checked = genpath::check(&run(&args), &truths).unwrap_or_else(|e| panic!("--log: {e}"));
+    let from_logs = search_logs(&files);
+    let checked = genpath::check(&from_logs, &truths).unwrap_or_else(|e| panic!("--log: {e}"));
     assert!(checked > 600, "{checked} paths");
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
