@@ -384,8 +384,17 @@ pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
             .flat_map(|t| linked.path(&t.trace_id))
             .filter(|t| !held.contains(t))
             .collect();
-        if !others.is_empty() {
-            scan(&inputs, &opts, |t| {
+        // standard input cannot be read again: the legs read from it are left out, and said so
+        let again: Vec<Input> = inputs.iter().filter(|i| !i.is_stdin()).cloned().collect();
+        if !others.is_empty() && again.len() < inputs.len() {
+            eprintln!(
+                "mailtrace: warning: the delivery path has {} other leg(s); those read from standard input \
+                 cannot be read a second time for their lines: give the files instead of `-`",
+                others.len()
+            );
+        }
+        if !others.is_empty() && !again.is_empty() {
+            scan(&again, &opts, |t| {
                 if others.contains(&crate::path::key(&t.trace_id)) {
                     traces.push(t);
                 }

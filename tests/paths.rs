@@ -260,3 +260,36 @@ fn archived_legs_link_and_archives_name_their_hosts() {
         sorted_rows(&from_log)
     );
 }
+
+/// `show --log -`: standard input is read once; the path's other legs read from it are left
+/// out with a warning that says what to do, and the message itself is shown.
+#[test]
+fn show_from_standard_input_warns_of_the_legs_it_cannot_read_again() {
+    use std::io::Write;
+    let log = std::fs::read(case("path-edge-to-mailbox")).unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "show",
+            "8C3D42D1A7",
+            "--log",
+            "-",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&log).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("Message 8C3D42D1A7 on mbox1"), "{stdout}");
+    assert!(stderr.contains("give the files instead of `-`"), "{stderr}");
+}
