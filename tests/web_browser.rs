@@ -157,6 +157,10 @@ async fn page_end_to_end() {
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
     let (_guarded, guarded_base) = serve(&store, &[NOW[0], NOW[1], "--token-file", token_file.to_str().unwrap()]);
+    // a store of two servers' logs, for the delivery path
+    let two = dir.path().join("two-servers");
+    common::web::index(&two, &[common::web::testdata("cases/path-edge-to-mailbox/mail.log")]);
+    let (_two_server, two_base) = serve(&two, &NOW);
     let (_driver, port) = start_chromedriver();
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
@@ -166,6 +170,7 @@ async fn page_end_to_end() {
     let scenario = async move {
         run(session.clone(), base.clone(), store, downloads.clone()).await;
         more(session.clone(), base).await;
+        delivery_path(session.clone(), two_base).await;
         with_token(session, guarded_base, downloads).await;
     };
     let outcome = tokio::task::LocalSet::new()
@@ -558,6 +563,51 @@ async fn more(c: Client, base: String) {
 
 /// A server with a token: the page asks for it once, keeps it for the tab, and sends it with
 /// every call (the CSV download too).
+/// A message of the mailbox server opened on the page shows the path from the edge: both
+/// hops, the recipient's status and folder, and links to each hop.
+async fn delivery_path(c: Client, base: String) {
+    let c = &c;
+    c.goto(&format!("{base}/?trace=8C3D42D1A7&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body section.path')",
+        "the delivery path",
+    )
+    .await;
+    let path = text(c, "#detail-body section.path").await;
+    assert!(path.starts_with("Delivery path (2 hops)"), "{path}");
+    assert!(
+        path.contains("mx1 4F1A22C801 2026-11-24 09:10:02 → 2026-11-24 09:10:05"),
+        "{path}"
+    );
+    assert!(
+        path.contains("mbox1 8C3D42D1A7") && path.contains("from 4F1A22C801"),
+        "{path}"
+    );
+    assert!(path.contains("accounts@example.com delivered (INBOX)"), "{path}");
+    assert_eq!(
+        eval(c, "document.querySelectorAll('#detail-body section.path a').length").await,
+        json!(4),
+        "each hop, the hop it came from and the hop it went to link to their messages"
+    );
+    assert_eq!(
+        eval(c, "document.querySelectorAll('#detail-body article.trace').length").await,
+        json!(2)
+    );
+    // a message on no path (the bounce notice, sent to a server whose log is not held)
+    c.goto(&format!("{base}/?trace=AE5F62D3C9&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body article.trace') && location.search.includes('AE5F62D3C9')",
+        "the notice",
+    )
+    .await;
+    assert_eq!(
+        eval(c, "document.querySelectorAll('#detail-body section.path').length").await,
+        json!(0)
+    );
+}
+
 async fn with_token(c: Client, base: String, downloads: PathBuf) {
     let c = &c;
     c.goto(&format!("{base}/?to=accounts%40example.com&timezone=UTC"))

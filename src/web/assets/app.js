@@ -445,6 +445,8 @@ async function openTrace(id, push) {
     const traces = await api(`api/trace/${encodeURIComponent(id)}`);
     showError("");
     clear(body);
+    const path = renderPath(traces);
+    if (path) body.append(path);
     for (const t of traces) body.append(renderTrace(t));
     window.scrollTo(0, 0);
   } catch (e) {
@@ -469,6 +471,36 @@ function traceLink(queueId) {
       openTrace(queueId, true);
     },
   }, queueId);
+}
+
+// The delivery path across servers, when the message crossed several whose logs are held: a
+// line per hop (host, queue id, in → out, where it came from) and each recipient's status,
+// folder and next hop. Built from the rows' path keys; the hops link to their messages.
+function renderPath(items) {
+  const hops = items.filter((it) => (it.rows || []).some((r) => r.prev_hop || r.next_hop));
+  if (hops.length < 2) return null;
+  const hopLink = (hop) => traceLink(hop.slice(hop.indexOf(":") + 1));
+  const section = el("section", { class: "path" }, el("h2", {}, `Delivery path (${hops.length} hops)`));
+  const list = el("ol", {});
+  for (const it of hops) {
+    const t = it.trace;
+    const qid = (t.queue_ids && t.queue_ids[0]) || t.trace_id;
+    const prev = (it.rows.find((r) => r.prev_hop) || {}).prev_hop;
+    const head = el("div", {}, el("strong", {}, t.host || ""), " ", traceLink(qid), " ",
+      fmtTime(t.first_time), " → ", fmtTime(t.last_time));
+    if (prev) head.append(" from ", hopLink(prev));
+    const rcpts = el("ul", {});
+    for (const r of it.rows) {
+      if (!r.to) continue;
+      const li = el("li", {}, el("span", { class: "mono" }, r.to), " ", statusBadge(r.status));
+      if (r.folder) li.append(` (${r.folder})`);
+      if (r.next_hop) li.append(" → ", hopLink(r.next_hop));
+      rcpts.append(li);
+    }
+    list.append(el("li", {}, head, rcpts));
+  }
+  section.append(list);
+  return section;
 }
 
 function renderTrace(item) {
