@@ -83,11 +83,15 @@ impl Frontier {
         self.times(t.first_time, t.last_time);
     }
 
+    /// When the legs around the messages seen may have arrived.
+    fn window(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        (self.first.map(|f| f - QUEUED), self.last.map(|l| l + AFTER))
+    }
+
     /// The keys of this round, in the window of the messages they came from.
     fn take(&mut self) -> LinkKeys {
         let mut keys = std::mem::take(&mut self.keys);
-        keys.since = self.first.map(|f| f - QUEUED);
-        keys.until = self.last.map(|l| l + AFTER);
+        (keys.since, keys.until) = self.window();
         keys
     }
 }
@@ -136,8 +140,9 @@ fn gather(
     mut unread: Vec<String>,
     aliases: &BTreeMap<String, Vec<String>>,
 ) -> Result<Found> {
-    // a store of one server holds no path across servers
-    if store.hosts()?.is_some_and(|h| h.len() < 2) {
+    // messages of one server in the window hold no path across servers
+    let window = f.window();
+    if store.hosts(window.0, window.1)?.is_some_and(|h| h.len() < 2) {
         f = Frontier::default();
     }
     let mut set = LegSet::default();

@@ -124,9 +124,13 @@ pub trait Backend {
     /// linking across servers reads.
     fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>>;
 
-    /// The hosts whose messages the store holds, lowercased, when it knows them cheaply
-    /// (linking skips a store of one host).
-    fn hosts(&self) -> Result<Option<std::collections::BTreeSet<String>>> {
+    /// The hosts of the messages that arrived in the window (the days it touches, at least),
+    /// lowercased, when the store knows them cheaply: linking skips a window of one host.
+    fn hosts(
+        &self,
+        _since: Option<DateTime<Utc>>,
+        _until: Option<DateTime<Utc>>,
+    ) -> Result<Option<std::collections::BTreeSet<String>>> {
         Ok(None)
     }
 

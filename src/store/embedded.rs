@@ -125,9 +125,20 @@ impl Backend for Embedded {
         Ok(found)
     }
 
-    fn hosts(&self) -> Result<Option<std::collections::BTreeSet<String>>> {
-        let mut hosts = self.hot()?.hosts()?;
-        for (_, path) in archive::days(&self.store.archive_dir())? {
+    fn hosts(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Option<std::collections::BTreeSet<String>>> {
+        let near = near_days(since, until);
+        let mut hosts = self.hot()?.hosts(&near)?;
+        for (_, path) in archive::days(&self.store.archive_dir())?
+            .into_iter()
+            .filter(|(d, _)| near(*d))
+        {
+            if hosts.len() > 1 {
+                break;
+            }
             // an archive that cannot be read, or keeps no list, leaves the answer unknown
             let Ok(Some(h)) = archive::Archive::hosts_of(&path) else {
                 return Ok(None);
@@ -140,13 +151,7 @@ impl Backend for Embedded {
     fn linked(&self, keys: &LinkKeys) -> Result<Vec<Trace>> {
         let store = &self.store;
         let mut found = self.hot()?.linked(keys)?;
-        let near = |day: chrono::NaiveDate| {
-            keys.since
-                .is_none_or(|s| day >= s.date_naive().pred_opt().unwrap_or(day))
-                && keys
-                    .until
-                    .is_none_or(|u| day <= u.date_naive().succ_opt().unwrap_or(day))
-        };
+        let near = near_days(keys.since, keys.until);
         use rayon::prelude::*;
         let days: Vec<_> = archive::days(&store.archive_dir())?
             .into_iter()
@@ -379,6 +384,15 @@ impl Drop for EmbeddedSink {
 
 /// Adds the archive tier's rows matching `c` to the hot tier's `rows` (newest first, at most
 /// `limit`); returns the rows and how many archived rows matched.
+/// Whether a day may hold messages that arrived between `since` and `until` (a day either side:
+/// an archive's day and a window's ends need not agree on the zone).
+fn near_days(since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> impl Fn(chrono::NaiveDate) -> bool {
+    move |day| {
+        since.is_none_or(|s| day >= s.date_naive().pred_opt().unwrap_or(day))
+            && until.is_none_or(|u| day <= u.date_naive().succ_opt().unwrap_or(day))
+    }
+}
+
 fn with_archives(e: &Embedded, c: &Criteria, rows: Vec<Row>, limit: Option<usize>) -> Result<(Vec<Row>, usize)> {
     use rayon::prelude::*;
     let mut archived: Vec<Trace> = Vec::new();

@@ -543,10 +543,10 @@ impl HotReader {
     }
 
     /// Rows, traces and bytes on disk per day.
-    /// The hosts of the messages held, lowercased.
-    pub fn hosts(&self) -> Result<std::collections::BTreeSet<String>> {
+    /// The hosts of the messages held in the days `near` accepts, lowercased.
+    pub fn hosts(&self, near: &dyn Fn(NaiveDate) -> bool) -> Result<std::collections::BTreeSet<String>> {
         let mut out = std::collections::BTreeSet::new();
-        for d in &self.days {
+        for d in self.days.iter().filter(|d| near(d.day)) {
             for segment in d.reader.searcher().segment_readers() {
                 let index = segment.inverted_index(d.fields.host)?;
                 let mut terms = index.terms().stream()?;
