@@ -159,7 +159,13 @@ async fn page_end_to_end() {
     let (_guarded, guarded_base) = serve(&store, &[NOW[0], NOW[1], "--token-file", token_file.to_str().unwrap()]);
     // a store of two servers' logs, for the delivery path
     let two = dir.path().join("two-servers");
-    common::web::index(&two, &[common::web::testdata("cases/path-edge-to-mailbox/mail.log")]);
+    common::web::index(
+        &two,
+        &[
+            common::web::testdata("cases/path-edge-to-mailbox/mail.log"),
+            common::web::testdata("cases/path-message-id-join/mail.log"),
+        ],
+    );
     let (_two_server, two_base) = serve(&two, &NOW);
     let (_driver, port) = start_chromedriver();
     let downloads = dir.path().join("downloads");
@@ -593,6 +599,21 @@ async fn delivery_path(c: Client, base: String) {
     assert_eq!(
         eval(c, "document.querySelectorAll('#detail-body article.trace').length").await,
         json!(2)
+    );
+    // a Message-ID two unrelated paths share: a block per path
+    c.goto(&format!("{base}/?trace=newsletter-2026-11@lists.example&timezone=UTC"))
+        .await
+        .unwrap();
+    until(
+        c,
+        "document.querySelectorAll('#detail-body section.path').length === 2",
+        "two paths",
+    )
+    .await;
+    let second = text(c, "#detail-body section.path:nth-of-type(2)").await;
+    assert!(
+        second.contains("2B3C4D5E6F") && !second.contains("1A2B3C4D5E"),
+        "{second}"
     );
     // a message on no path (the bounce notice, sent to a server whose log is not held)
     c.goto(&format!("{base}/?trace=AE5F62D3C9&timezone=UTC")).await.unwrap();

@@ -445,8 +445,7 @@ async function openTrace(id, push) {
     const traces = await api(`api/trace/${encodeURIComponent(id)}`);
     showError("");
     clear(body);
-    const path = renderPath(traces);
-    if (path) body.append(path);
+    for (const path of renderPaths(traces)) body.append(path);
     for (const t of traces) body.append(renderTrace(t));
     window.scrollTo(0, 0);
   } catch (e) {
@@ -473,12 +472,33 @@ function traceLink(queueId) {
   }, queueId);
 }
 
-// The delivery path across servers, when the message crossed several whose logs are held: a
-// line per hop (host, queue id, in → out, where it came from) and each recipient's status,
-// folder and next hop. Built from the rows' path keys; the hops link to their messages.
-function renderPath(items) {
+// The delivery paths across servers, when the message crossed several whose logs are held:
+// per path, a line per hop (host, queue id, in → out, where it came from) and each recipient's
+// status, folder and next hop. Built from the rows' path keys; the hops link to their
+// messages. Legs joined by a hop are one path (two unrelated paths can share a Message-ID).
+function renderPaths(items) {
   const hops = items.filter((it) => (it.rows || []).some((r) => r.prev_hop || r.next_hop));
-  if (hops.length < 2) return null;
+  const name = (it) => `${it.trace.host}:${(it.trace.queue_ids && it.trace.queue_ids[0]) || it.trace.trace_id}`;
+  const group = hops.map((_, i) => i);
+  const find = (i) => (group[i] === i ? i : (group[i] = find(group[i])));
+  hops.forEach((it, i) => {
+    for (const r of it.rows) {
+      for (const h of [r.prev_hop, r.next_hop]) {
+        const j = hops.findIndex((o) => name(o) === h);
+        if (h && j >= 0) group[find(i)] = find(j);
+      }
+    }
+  });
+  const paths = new Map();
+  hops.forEach((it, i) => {
+    const g = find(i);
+    if (!paths.has(g)) paths.set(g, []);
+    paths.get(g).push(it);
+  });
+  return [...paths.values()].filter((p) => p.length > 1).map(renderPath);
+}
+
+function renderPath(hops) {
   const hopLink = (hop) => traceLink(hop.slice(hop.indexOf(":") + 1));
   const section = el("section", { class: "path" }, el("h2", {}, `Delivery path (${hops.length} hops)`));
   const list = el("ol", {});
