@@ -542,7 +542,6 @@ impl HotReader {
         self.days.iter().map(|d| (d.day, d.dir.clone())).collect()
     }
 
-    /// Rows, traces and bytes on disk per day.
     /// The hosts of the messages held in the days `near` accepts, lowercased.
     pub fn hosts(&self, near: &dyn Fn(NaiveDate) -> bool) -> Result<std::collections::BTreeSet<String>> {
         let mut out = std::collections::BTreeSet::new();
@@ -558,6 +557,7 @@ impl HotReader {
         Ok(out)
     }
 
+    /// Rows, traces and bytes on disk per day.
     pub fn info(&self) -> Result<Vec<DayInfo>> {
         let mut out = Vec::new();
         for d in &self.days {

@@ -141,11 +141,12 @@ fn queue_id_in(trace_id: &str) -> Option<&str> {
 }
 
 /// A term as the term map keeps it: identifiers (one per message and random: they share no
-/// prefixes, and were most of the map as text) by 40 bits of their hash, the rest as text. A
+/// prefixes, and were most of the map as text; `next` is the queue id a reply named) by 40
+/// bits of their hash, the rest as text. A
 /// hash can meet another one, so what is found under it is checked, as every candidate is.
 fn key(term: &str) -> Vec<u8> {
     match term.split_once(':') {
-        Some((kind @ ("mid" | "qid" | "tid"), value)) => {
+        Some((kind @ ("mid" | "qid" | "tid" | "next"), value)) => {
             let mut k = vec![0x01, kind.as_bytes()[0]];
             k.extend_from_slice(&xxh3_64(value.as_bytes()).to_le_bytes()[..5]);
             k
