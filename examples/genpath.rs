@@ -635,6 +635,20 @@ pub fn generate(dir: &Path, messages: usize, seed: u64) -> io::Result<Vec<Truth>
     Ok(site.truths)
 }
 
+/// The servers' logs [`generate`] wrote into `dir`, in name order.
+#[allow(dead_code)]
+pub fn logs(dir: &Path) -> io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let path = e?.path();
+        if path.extension().is_some_and(|x| x == "log") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Checks rows (`search --format ndjson` over the generated logs) against `truths`: every row
 /// is a hop of a path; each first hop's rows name the second hop as `next_hop` and end where
 /// the path ends; each second hop's rows name the first as `prev_hop`. Returns the paths

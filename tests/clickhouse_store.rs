@@ -625,12 +625,7 @@ fn every_generated_path_is_rebuilt_from_the_cluster() {
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
     let truths = genpath::generate(&logs, 300, 11).unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&logs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
+    let files = genpath::logs(&logs).unwrap();
     for file in files.iter().rev() {
         index(&cluster, &state, &[file], &[]);
     }

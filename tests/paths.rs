@@ -192,12 +192,7 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
 fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let truths = genpath::generate(dir.path(), 600, 7).unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
+    let files = genpath::logs(dir.path()).unwrap();
     assert_eq!(files.len(), 5, "{files:?}");
     let from_logs = search_logs(&files);
     let checked = genpath::check(&from_logs, &truths).unwrap_or_else(|e| panic!("--log: {e}"));
@@ -247,17 +242,7 @@ fn archived_legs_link_and_archives_name_their_hosts() {
     let one = one.to_str().unwrap();
     let mbox1 = dir.path().join("mbox1.log");
     index_into(one, &mbox1);
-    let from_log = run(&[
-        "search",
-        "--year",
-        "2026",
-        "--timezone",
-        "UTC",
-        "--format",
-        "ndjson",
-        "--log",
-        mbox1.to_str().unwrap(),
-    ]);
+    let from_log = search_logs(std::slice::from_ref(&mbox1));
     assert_eq!(
         sorted_rows(&run(&["search", "--store", one, "--format", "ndjson"])),
         sorted_rows(&from_log)

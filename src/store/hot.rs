@@ -42,13 +42,9 @@ pub fn day_name(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
-/// The day (UTC) a message arrived, from its trace id when it is `host:QUEUEID:seconds`.
-fn arrival_day(trace_id: &str) -> Option<NaiveDate> {
-    let mut parts = trace_id.rsplitn(3, ':');
-    let seconds: i64 = parts.next()?.parse().ok()?;
-    parts.next()?;
-    parts.next()?;
-    Some(DateTime::from_timestamp(seconds, 0)?.date_naive())
+/// The day (UTC) a message arrived, as its trace id names it.
+pub fn arrival_day(trace_id: &str) -> Option<NaiveDate> {
+    Some(DateTime::from_timestamp(crate::trace::arrival_second(trace_id)?, 0)?.date_naive())
 }
 
 /// The day (UTC) a trace belongs to.
@@ -466,7 +462,7 @@ impl HotReader {
             }
             let f = &d.fields;
             let mut terms: Vec<Box<dyn Query>> = Vec::new();
-            // a trace id `host:QUEUEID:seconds` names the day its message arrived
+            // a trace id names the second its message arrived
             for id in keys
                 .trace_ids
                 .iter()

@@ -1222,6 +1222,18 @@ impl Assembler {
     }
 }
 
+/// The second a message arrived, as its trace id (see [`trace_id`]) names it.
+pub fn arrival_second(trace_id: &str) -> Option<i64> {
+    let mut parts = trace_id.split(':');
+    let (_host, second) = (parts.next()?, parts.next()?);
+    let seconds = match second {
+        // a reject's trace id names its content's hash first
+        "NOQUEUE" | "REJECT" => parts.nth(1)?,
+        _ => parts.next()?,
+    };
+    seconds.parse().ok()
+}
+
 /// `host:qid:unix-seconds` (queued) or `host:NOQUEUE:hash:unix-seconds[:n]` (before-queue reject),
 /// built without `format!`: one is made per message.
 fn trace_id(parts: &[&str], secs: i64, n: Option<u64>) -> String {
@@ -1390,6 +1402,24 @@ fn finalize(t: &mut Trace, held: bool, rules: &DirectionRules) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn trace_ids_name_the_second_their_message_arrived() {
+        assert_eq!(
+            arrival_second(&trace_id(&["mx1", "4F1A22C801"], 1795514732, None)),
+            Some(1795514732)
+        );
+        assert_eq!(
+            arrival_second(&trace_id(&["mx1", "NOQUEUE", "9a3f"], 1795514732, Some(2))),
+            Some(1795514732)
+        );
+        assert_eq!(
+            arrival_second(&trace_id(&["", "REJECT", "9a3f"], 1795514732, None)),
+            Some(1795514732)
+        );
+        assert_eq!(arrival_second("not-a-trace-id"), None);
+    }
+
     use super::*;
     use crate::event::LineRef;
     use crate::parse::{parse_line, Parsed};

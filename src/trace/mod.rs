@@ -5,6 +5,6 @@ pub mod assembler;
 pub mod direction;
 pub mod model;
 
-pub use assembler::Assembler;
+pub use assembler::{arrival_second, Assembler};
 pub use direction::DirectionRules;
 pub use model::{Direction, Recipient, Status, Trace};

@@ -780,20 +780,15 @@ impl Archive {
         ordinals.sort_unstable();
         ordinals.dedup();
         // the messages at hand are not built again: under their own id, or under their queue
-        // id when it names one message of this day and the trace id says it arrived this day
-        // (`host:QUEUEID:seconds`); anything else is built and left out after
+        // id when it names one message of this day and the trace id says it arrived this day;
+        // anything else is built and left out after
         let mut except: Vec<u32> = keys
             .except
             .iter()
             .flat_map(|id| self.term(&format!("tid:{id}")))
             .collect();
         for id in &keys.except {
-            let day = id
-                .rsplit(':')
-                .next()
-                .and_then(|s| s.parse::<i64>().ok())
-                .and_then(|s| DateTime::from_timestamp(s, 0))
-                .map(|t| t.date_naive());
+            let day = super::hot::arrival_day(id);
             if let (Some(q), true) = (queue_id_in(id), day == Some(self.index.day)) {
                 let only = self.term(&format!("qid:{q}"));
                 if only.len() == 1 {
