@@ -258,6 +258,9 @@ pub use crate::store::backend::SearchResult;
 /// Runs a search over the logs named in `common`, else the store (and its archive tier when
 /// `common.historical` or the time range asks for it); at most `limit` rows (`None`: all).
 pub fn search_rows(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
+    if criteria.end_to_end {
+        return search_end_to_end(common, criteria, limit);
+    }
     if !common.reads_logs() {
         let store = common.open_store()?;
         let mut found = store.search(criteria, limit, common.historical)?;
@@ -275,6 +278,69 @@ pub fn search_rows(common: &Common, criteria: &Criteria, limit: Option<usize>) -
         total,
         hint: "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string(),
     })
+}
+
+/// End-to-end rows ([`crate::path::end_to_end`]): from the logs named in `common`, else the
+/// store.
+fn search_end_to_end(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
+    let aliases = common.load_config()?.hosts;
+    let mut rows = if common.reads_logs() {
+        end_to_end_from_logs(common, criteria, &aliases)?
+    } else {
+        let store = common.open_store()?;
+        crate::path::end_to_end::from_store(&*store, criteria, common.historical, &aliases)?
+    };
+    let total = rows.len();
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    Ok(SearchResult {
+        rows,
+        total,
+        hint: "End to end, --from, --subject, --client-ip and --direction apply to where a message \
+               arrived, --status and --folder to where each recipient's path ends. Check the time range \
+               and the criteria; without --end-to-end each server's leg is a row of its own."
+            .to_string(),
+    })
+}
+
+/// End-to-end rows from the logs: one reading decides which rows there are, a second reads
+/// the messages they are made from (standard input cannot be read twice: then the messages
+/// that may give a row are kept from the first reading).
+fn end_to_end_from_logs(
+    common: &Common,
+    criteria: &Criteria,
+    aliases: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<Vec<Row>> {
+    use crate::path::end_to_end::{by_key, EndToEnd};
+    let (inputs, opts) = common.prepare()?;
+    let again = !inputs.iter().any(Input::is_stdin);
+    let mut e = EndToEnd::new(criteria);
+    let mut kept = Vec::new();
+    let stats = scan(&inputs, &opts, |t| {
+        e.add(&t);
+        if !again && e.may_show(&t) {
+            kept.push(t);
+        }
+    })?;
+    warn_damage(&stats);
+    let linked = e.link(aliases);
+    let traces = if again {
+        let wants = linked.wants();
+        let mut traces = std::collections::HashMap::new();
+        if !wants.is_empty() {
+            scan(&inputs, &opts, |t| {
+                let k = crate::path::key(&t.trace_id);
+                if wants.contains(&k) {
+                    traces.insert(k, t);
+                }
+            })?;
+        }
+        traces
+    } else {
+        by_key(kept)
+    };
+    Ok(linked.rows(&traces))
 }
 
 /// `mailtrace search`: prints matching rows; returns the exit code.

@@ -52,9 +52,20 @@ Examples (from the store that `mailtrace index` fills):
 Without a store, straight from the files (a full read per question):
   mailtrace search --log /var/log/mail.log.1 --log /var/log/mail.log --to bob@example.com --last 24h
 
+Across servers (several servers' logs in one store, or --log with each server's file):
+  mailtrace search --end-to-end --client-ip 192.0.2.0/24 --status bounced
+      (arrived at the edge from that network, bounced further on, e.g. at the mailbox server)
+  mailtrace search --end-to-end --to alice@example.com --last 24h
+
 Address patterns: exact (a@b.com), domain (@b.com, includes subdomains), wildcard (*invoice*@*),
 and <> for the null sender. Matching is case-insensitive. --to also matches the original
-recipient before alias expansion.")]
+recipient before alias expansion.
+
+--end-to-end prints one row per original message and final recipient: the first server's time,
+sender, client and subject; the last server's recipient, status, reply and folder; `hops` lists
+the servers' legs. --from, --subject, --client-ip and --direction then apply to the first leg,
+--status and --folder to where the recipient ends, --to, --host, --queue-id, --message-id, the
+checks and the time window to any leg on the way.")]
     Search {
         #[command(flatten)]
         common: CommonArgs,
@@ -70,6 +81,10 @@ recipient before alias expansion.")]
         /// the first hot day
         #[arg(long)]
         historical: bool,
+        /// One row per original message and final recipient, across servers, with the
+        /// criteria over the whole delivery path
+        #[arg(long)]
+        end_to_end: bool,
     },
     /// Show one message's whole timeline, with every log line, by queue id, Message-ID or trace id
     #[command(after_help = "\
@@ -581,6 +596,7 @@ impl CriteriaArgs {
             virus: self.virus,
             auth_fail: self.auth_fail.iter().map(ValueEnumName::name).collect(),
             folder: self.folder,
+            end_to_end: false,
         };
         let now = common.now.unwrap_or_else(chrono::Utc::now);
         text.parse(&common.zone()?, now)
@@ -611,10 +627,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
             limit,
             historical,
+            end_to_end,
         } => {
             let mut common = common.into_common()?;
             common.historical = historical;
-            let criteria = criteria.into_criteria(&common)?;
+            let mut criteria = criteria.into_criteria(&common)?;
+            criteria.end_to_end = end_to_end;
             let format = match format {
                 Some(FormatArg::Table) => Format::Table,
                 Some(FormatArg::Csv) => Format::Csv,

@@ -126,6 +126,9 @@ pub struct Criteria {
     pub auth_fail: Vec<AuthMethod>,
     /// The mailbox the recipient's copy was filed into (case-insensitive).
     pub folder: Option<String>,
+    /// Rows are whole delivery paths across servers, one per original message and final
+    /// recipient, and the criteria apply to the path (see [`crate::path::end_to_end`]).
+    pub end_to_end: bool,
 }
 
 impl Criteria {
@@ -148,6 +151,16 @@ impl Criteria {
 
     /// Whether the message as a whole can match (checks that do not depend on the recipient).
     pub fn matches_trace(&self, t: &Trace) -> bool {
+        self.matches_arrival(t)
+            && self.matches_ids(t)
+            && self.matches_host(t)
+            && self.matches_verdicts(t)
+            && self.matches_window(t)
+    }
+
+    /// The checks on how the message arrived: `from`, `subject`, `direction`, `client_ip`
+    /// (end to end, those of a path's first leg).
+    pub fn matches_arrival(&self, t: &Trace) -> bool {
         if let Some(p) = &self.from {
             if !t.from.as_deref().is_some_and(|f| p.matches(f)) {
                 return false;
@@ -155,17 +168,6 @@ impl Criteria {
         }
         if !self.subject_matches(t.subject.as_deref()) {
             return false;
-        }
-        if let Some(id) = &self.message_id {
-            let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-            if t.message_id.as_deref() != Some(id) {
-                return false;
-            }
-        }
-        if let Some(q) = &self.queue_id {
-            if !t.queue_ids.iter().any(|x| x == q) {
-                return false;
-            }
         }
         if let Some(d) = self.direction {
             if t.direction != Some(d) {
@@ -177,22 +179,48 @@ impl Criteria {
                 return false;
             }
         }
-        if let Some(h) = &self.host {
-            if !t.host.eq_ignore_ascii_case(h) {
+        true
+    }
+
+    /// The checks on the message's ids: `message_id`, `queue_id`.
+    pub fn matches_ids(&self, t: &Trace) -> bool {
+        if let Some(id) = &self.message_id {
+            let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+            if t.message_id.as_deref() != Some(id) {
                 return false;
             }
         }
-        if self.virus && t.virus.is_none() {
-            return false;
-        }
-        if !self.auth_fail.is_empty() && !self.auth_fail.iter().any(|m| auth_failed(t, *m)) {
-            return false;
-        }
-        // a message matches a time window when any of its activity falls inside it
-        if self.since.is_some_and(|s| t.last_time < s) || self.until.is_some_and(|u| t.first_time > u) {
-            return false;
+        if let Some(q) = &self.queue_id {
+            if !t.queue_ids.iter().any(|x| x == q) {
+                return false;
+            }
         }
         true
+    }
+
+    /// The check on the host that logged the message.
+    pub fn matches_host(&self, t: &Trace) -> bool {
+        self.host.as_ref().is_none_or(|h| t.host.eq_ignore_ascii_case(h))
+    }
+
+    /// The checks on the filters' verdicts on the message: `virus`, `auth_fail`.
+    pub fn matches_verdicts(&self, t: &Trace) -> bool {
+        self.matches_virus(t) && self.matches_auth(t)
+    }
+
+    /// The check that a virus scanner found the message infected.
+    pub fn matches_virus(&self, t: &Trace) -> bool {
+        !self.virus || t.virus.is_some()
+    }
+
+    /// The check that one of the asked authentication checks failed.
+    pub fn matches_auth(&self, t: &Trace) -> bool {
+        self.auth_fail.is_empty() || self.auth_fail.iter().any(|m| auth_failed(t, *m))
+    }
+
+    /// Whether any of the message's activity falls inside the time window.
+    pub fn matches_window(&self, t: &Trace) -> bool {
+        !(self.since.is_some_and(|s| t.last_time < s) || self.until.is_some_and(|u| t.first_time > u))
     }
 
     /// Whether a message with this subject passes the subject criteria.
@@ -211,36 +239,31 @@ impl Criteria {
 
     /// Whether one recipient row matches (`None`: the message has no known recipient).
     pub fn matches_recipient(&self, r: Option<&Recipient>) -> bool {
-        if let Some(p) = &self.to {
-            let Some(r) = r else { return false };
-            if !(p.matches(&r.address) || r.orig_to.as_deref().is_some_and(|o| p.matches(o))) {
-                return false;
-            }
-        }
-        if !self.statuses.is_empty() {
-            let status = r.map_or(Status::InProgress, |r| r.status);
-            if !self.statuses.contains(&status) {
-                return false;
-            }
-        }
-        true
+        self.matches_to(r) && self.matches_status(r)
+    }
+
+    /// The check on the recipient's address (or the address it was sent to, before aliases).
+    pub fn matches_to(&self, r: Option<&Recipient>) -> bool {
+        let Some(p) = &self.to else { return true };
+        r.is_some_and(|r| p.matches(&r.address) || r.orig_to.as_deref().is_some_and(|o| p.matches(o)))
+    }
+
+    /// The check on the recipient's status (`in-progress` for a message with none).
+    pub fn matches_status(&self, r: Option<&Recipient>) -> bool {
+        self.statuses.is_empty() || self.statuses.contains(&r.map_or(Status::InProgress, |r| r.status))
     }
 
     /// Whether one recipient row passes `--spam` and `--folder` (they depend on the message
     /// and the recipient both).
     pub fn matches_filing(&self, t: &Trace, r: Option<&Recipient>) -> bool {
-        if self.spam && !(t.spam_flagged() || r.is_some_and(|r| r.status == Status::Spam)) {
-            return false;
-        }
-        if let Some(f) = &self.folder {
-            if !r
-                .and_then(|r| r.folder.as_deref())
-                .is_some_and(|x| x.eq_ignore_ascii_case(f))
-            {
-                return false;
-            }
-        }
-        true
+        (!self.spam || t.spam_flagged() || r.is_some_and(|r| r.status == Status::Spam)) && self.matches_folder(r)
+    }
+
+    /// The check on the mailbox the recipient's copy was filed into.
+    pub fn matches_folder(&self, r: Option<&Recipient>) -> bool {
+        let Some(f) = &self.folder else { return true };
+        r.and_then(|r| r.folder.as_deref())
+            .is_some_and(|x| x.eq_ignore_ascii_case(f))
     }
 
     /// The rows of `t` that match, as recipient indexes (`None` for a recipient-less message).
@@ -307,6 +330,8 @@ pub struct CriteriaText {
     pub auth_fail: Vec<String>,
     /// The mailbox the recipient's copy was filed into.
     pub folder: Option<String>,
+    /// One row per original message and final recipient, criteria over the whole path.
+    pub end_to_end: bool,
 }
 
 impl CriteriaText {
@@ -388,6 +413,7 @@ impl CriteriaText {
             virus: self.virus,
             auth_fail,
             folder: given(&self.folder).map(str::to_string),
+            end_to_end: self.end_to_end,
         })
     }
 }

@@ -84,6 +84,10 @@ pub struct Row {
     pub final_host: Option<String>,
     #[serde(default)]
     pub final_folder: Option<String>,
+    /// An end-to-end row's path (`search --end-to-end`): its hops, `host:queue_id`, from the
+    /// first leg to the one where this recipient ends; empty for a leg's own row.
+    #[serde(default)]
+    pub hops: Vec<String>,
 }
 
 /// RFC 3339 in UTC with `Z`, seconds precision unless the log had a fraction.
@@ -140,6 +144,7 @@ impl Row {
             prev_hop: None,
             next_hop: None,
             final_host: Some(t.host.clone()),
+            hops: Vec::new(),
         }
     }
 
@@ -184,7 +189,7 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
     Ok(())
 }
 
-const CSV_HEADER: [&str; 37] = [
+const CSV_HEADER: [&str; 38] = [
     "time",
     "last_time",
     "host",
@@ -222,6 +227,7 @@ const CSV_HEADER: [&str; 37] = [
     "final_status",
     "final_host",
     "final_folder",
+    "hops",
 ];
 
 /// An authentication result in one CSV cell: `pass example.com`.
@@ -232,7 +238,7 @@ fn auth_cell(a: &Option<AuthResult>) -> Option<String> {
     })
 }
 
-/// CSV has no lists: `queue_ids` is written space-separated, `policy_actions` as
+/// CSV has no lists: `queue_ids` and `hops` are written space-separated, `policy_actions` as
 /// `source: action: detail` joined by ` | `, authentication results as `result domain`.
 #[derive(Serialize)]
 struct CsvRow<'a> {
@@ -273,6 +279,7 @@ struct CsvRow<'a> {
     final_status: Option<&'a str>,
     final_host: Option<&'a str>,
     final_folder: Option<&'a str>,
+    hops: String,
 }
 
 impl<'a> From<&'a Row> for CsvRow<'a> {
@@ -320,6 +327,7 @@ impl<'a> From<&'a Row> for CsvRow<'a> {
             final_status: r.final_status.as_deref(),
             final_host: r.final_host.as_deref(),
             final_folder: r.final_folder.as_deref(),
+            hops: r.hops.join(" "),
         }
     }
 }
@@ -368,6 +376,7 @@ mod tests {
             final_status: Some("delivered".into()),
             final_host: Some("mx2".into()),
             final_folder: None,
+            hops: vec!["mx1:F00BA12345".into(), "mx2:ABC123".into()],
         };
         let json: serde_json::Value = serde_json::to_value(&row).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
@@ -381,5 +390,6 @@ mod tests {
         let text = String::from_utf8(buf).unwrap();
         assert_eq!(text.lines().next().unwrap(), CSV_HEADER.join(","));
         assert!(text.contains(",A B,"));
+        assert!(text.ends_with(",mx1:F00BA12345 mx2:ABC123\n"), "{text}");
     }
 }

@@ -15,15 +15,14 @@ pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>) -> Result<()
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec![
-        "Time (UTC)",
-        "Sender",
-        "Recipient",
-        "Status",
-        "Subject",
-        "Queue ID",
-        "Detail",
-    ]);
+    // end-to-end rows name the servers their paths crossed
+    let paths = rows.iter().any(|r| r.hops.len() > 1);
+    let mut header = vec!["Time (UTC)", "Sender", "Recipient", "Status", "Subject", "Queue ID"];
+    if paths {
+        header.push("Path");
+    }
+    header.push("Detail");
+    table.set_header(header);
     for r in rows {
         let detail = match (&r.dsn, &r.response) {
             (Some(d), Some(resp)) if !resp.contains(d.as_str()) => format!("{d} {}", short(resp, 60)),
@@ -31,7 +30,7 @@ pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>) -> Result<()
             (Some(d), None) => d.clone(),
             (None, None) => String::new(),
         };
-        table.add_row(vec![
+        let mut cells = vec![
             Cell::new(r.time.replace('T', " ").trim_end_matches('Z')),
             Cell::new(match r.from.as_deref() {
                 Some("") => "<>",
@@ -42,8 +41,17 @@ pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>) -> Result<()
             Cell::new(&r.status),
             Cell::new(short(r.subject.as_deref().unwrap_or(""), 40)),
             Cell::new(r.queue_id.as_deref().unwrap_or("NOQUEUE")),
-            Cell::new(detail),
-        ]);
+        ];
+        if paths {
+            let hosts: Vec<&str> = r
+                .hops
+                .iter()
+                .map(|h| h.split_once(':').map_or(h.as_str(), |x| x.0))
+                .collect();
+            cells.push(Cell::new(hosts.join(" → ")));
+        }
+        cells.push(Cell::new(detail));
+        table.add_row(cells);
     }
     writeln!(out, "{table}")?;
     match cut {

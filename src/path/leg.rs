@@ -76,6 +76,8 @@ pub struct LegRecipient {
     /// When the recipient's status was logged, µs since the epoch (the leg's first time when
     /// not known).
     pub time: i64,
+    /// What an end-to-end search asks of the recipient ([`crate::path::end_to_end`]).
+    pub marks: u8,
 }
 
 /// What linking needs of one trace. Its queue ids, recipients and name are held by its
@@ -92,6 +94,8 @@ pub struct Leg {
     pub host: Name,
     /// The client, as compared.
     pub client: Peer,
+    /// What an end-to-end search asks of the leg ([`crate::path::end_to_end`]).
+    pub marks: u16,
     /// Where its first queue id's text, its queue ids' keys and its recipients start in the
     /// set's arrays, and how many there are.
     text: u32,
@@ -120,13 +124,19 @@ fn at(n: usize) -> u32 {
 impl LegSet {
     /// Keeps the leg of `t`, when it has a queue id.
     pub fn add(&mut self, t: &Trace) {
+        self.add_marked(t, 0, &[]);
+    }
+
+    /// Keeps the leg of `t`, when it has a queue id, with the marks of an end-to-end search:
+    /// the leg's, and its recipients' in their order (0 for those not given).
+    pub fn add_marked(&mut self, t: &Trace, marks: u16, recipient_marks: &[u8]) {
         let Some(queue_id) = t.queue_ids.first() else {
             return;
         };
         let names = &mut self.names;
         let first_time = micros(t.first_time);
         let recipients = at(self.recipients.len());
-        self.recipients.extend(t.recipients.iter().map(|r| {
+        self.recipients.extend(t.recipients.iter().enumerate().map(|(i, r)| {
             let (relay_name, relay_ip) = r.relay.as_deref().map(relay_parts).unwrap_or_default();
             LegRecipient {
                 address: address_key(&r.address),
@@ -136,6 +146,7 @@ impl LegSet {
                 relay: Peer::new(relay_name.as_deref(), relay_ip.as_deref()),
                 reply_queue_id: r.response.as_deref().and_then(reply_queue_id).map_or(0, key),
                 time: r.time.map_or(first_time, micros),
+                marks: recipient_marks.get(i).copied().unwrap_or(0),
             }
         }));
         let queue_ids = at(self.queue_ids.len());
@@ -148,6 +159,7 @@ impl LegSet {
             first_time,
             host: names.add(Some(&t.host)),
             client: Peer::new(t.client.name.as_deref(), t.client.ip.as_deref()),
+            marks,
             text,
             text_len: at(queue_id.len()),
             queue_ids,

@@ -129,7 +129,8 @@ impl Legs {
         &self.next[first..first + self.set.recipients(leg).len()]
     }
 
-    fn hop(&self, i: usize) -> String {
+    /// The hop's name of leg `i`: `host:queue_id`.
+    pub(super) fn hop(&self, i: usize) -> String {
         self.set.hop(&self.set.legs[i])
     }
 
@@ -139,7 +140,7 @@ impl Legs {
         Some(OnPath {
             prev_hop: some(self.prev[i]).map(|p| self.hop(p)),
             next_hop: self.next_of(i).iter().map(|&n| some(n).map(|b| self.hop(b))).collect(),
-            finals: (0..self.next_of(i).len()).map(|r| self.finals(i, r, 0)).collect(),
+            finals: (0..self.next_of(i).len()).map(|r| self.finals(i, r)).collect(),
         })
     }
 
@@ -190,33 +191,73 @@ impl Legs {
     }
 
     /// Where recipient `r` of leg `i` ends: itself, or the ends of the recipients it became on
-    /// the next leg (the same address, or one expanded from it).
-    fn finals(&self, i: usize, r: usize, depth: usize) -> Vec<Final> {
+    /// the next leg.
+    fn finals(&self, i: usize, r: usize) -> Vec<Final> {
         let set = &self.set;
-        let leg = &set.legs[i];
-        let rcpt = &set.recipients(leg)[r];
-        let own = || {
-            vec![Final {
-                status: rcpt.status,
-                host: set.names.get(leg.host).unwrap_or_default().to_string(),
-                folder: set.names.get(rcpt.folder).map(str::to_string),
-            }]
-        };
-        let Some(b) = some(self.next_of(i)[r]).filter(|_| depth < MAX_HOPS) else {
-            return own();
-        };
-        let next = set.recipients(&set.legs[b]);
-        let mut became: Vec<usize> = (0..next.len()).filter(|&k| next[k].orig_to == rcpt.address).collect();
-        if became.is_empty() {
-            became = (0..next.len()).filter(|&k| next[k].address == rcpt.address).collect();
+        self.walks(i, r)
+            .into_iter()
+            .map(|steps| {
+                let (leg, k) = *steps.last().expect("a walk has its start");
+                let leg = &set.legs[leg];
+                Final {
+                    status: set.recipients(leg)[k].status,
+                    host: set.names.get(leg.host).unwrap_or_default().to_string(),
+                    folder: set.names.get(set.recipients(leg)[k].folder).map(str::to_string),
+                }
+            })
+            .collect()
+    }
+
+    /// Every way recipient `r` of leg `i` goes on to its ends: the (leg, recipient) steps from
+    /// it to where it ends, one walk per end. A recipient handed to the next leg becomes the
+    /// recipients there that it was expanded into (their original address is it), else that
+    /// have its address, else the only one.
+    pub(super) fn walks(&self, i: usize, r: usize) -> Vec<Vec<(usize, usize)>> {
+        let mut out = Vec::new();
+        self.walk(i, r, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn walk(&self, i: usize, r: usize, steps: &mut Vec<(usize, usize)>, out: &mut Vec<Vec<(usize, usize)>>) {
+        let set = &self.set;
+        steps.push((i, r));
+        let address = set.recipients(&set.legs[i])[r].address;
+        let next = some(self.next_of(i)[r]).filter(|_| steps.len() < MAX_HOPS);
+        let became: Vec<usize> = next.map_or_else(Vec::new, |b| {
+            let next = set.recipients(&set.legs[b]);
+            let mut became: Vec<usize> = (0..next.len()).filter(|&k| next[k].orig_to == address).collect();
+            if became.is_empty() {
+                became = (0..next.len()).filter(|&k| next[k].address == address).collect();
+            }
+            if became.is_empty() && next.len() == 1 {
+                became.push(0);
+            }
+            became
+        });
+        match next {
+            Some(b) if !became.is_empty() => {
+                for k in became {
+                    self.walk(b, k, steps, out);
+                }
+            }
+            _ => out.push(steps.clone()),
         }
-        if became.is_empty() && next.len() == 1 {
-            became.push(0);
-        }
-        if became.is_empty() {
-            return own();
-        }
-        became.into_iter().flat_map(|k| self.finals(b, k, depth + 1)).collect()
+        steps.pop();
+    }
+
+    /// The legs, as joined (for reading their marks and names).
+    pub(super) fn set(&self) -> &LegSet {
+        &self.set
+    }
+
+    /// Leg `i`, and whether it is the first on its path (no leg handed it on).
+    pub(super) fn leg(&self, i: usize) -> (&Leg, bool) {
+        (&self.set.legs[i], self.prev[i] == NONE)
+    }
+
+    /// How many legs are held.
+    pub(super) fn len(&self) -> usize {
+        self.set.legs.len()
     }
 }
 

@@ -14,10 +14,12 @@
 //!   recipient's path ends.
 //!
 //! - [`stored`]: the legs around some messages of a store, looked up round by round.
+//! - [`end_to_end`]: rows of whole paths, one per original message and final recipient.
 //!
 //! Linking is done when rows are made, over the legs at hand: with `--log`, every leg of the
 //! files read; from a store, the legs its look-ups find around the rows read.
 
+pub mod end_to_end;
 pub mod hosts;
 pub mod leg;
 pub mod link;

@@ -121,6 +121,34 @@ pub fn around_rows(store: &dyn Backend, rows: &[Row], aliases: &BTreeMap<String,
     gather(store, f, &[], ids, aliases)
 }
 
+/// The messages of `rows` and every message around them, read: for rows of several hosts'
+/// legs whose paths are to be followed whole.
+pub fn read_around_rows(store: &dyn Backend, rows: &[Row]) -> Result<Vec<Trace>> {
+    let mut f = Frontier::default();
+    for r in rows {
+        f.ask('t', &r.trace_id, |k| &mut k.trace_ids);
+        if let (Ok(first), Ok(last)) = (r.time.parse(), r.last_time.parse()) {
+            f.times(first, last);
+        }
+    }
+    let mut traces: Vec<Trace> = Vec::new();
+    let mut held: HashSet<String> = HashSet::new();
+    for _ in 0..=MAX_HOPS + 1 {
+        let mut keys = f.take();
+        if keys.is_empty() {
+            break;
+        }
+        keys.except = held.iter().cloned().collect();
+        for t in store.linked(&keys)? {
+            if held.insert(t.trace_id.clone()) {
+                f.trace(&t);
+                traces.push(t);
+            }
+        }
+    }
+    Ok(traces)
+}
+
 /// The legs around `traces` (theirs included).
 pub fn around_traces(store: &dyn Backend, traces: &[Trace], aliases: &BTreeMap<String, Vec<String>>) -> Result<Found> {
     let mut f = Frontier::default();

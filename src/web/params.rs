@@ -15,7 +15,7 @@ pub const DEFAULT_LIMIT: usize = 1000;
 pub const MAX_LIMIT: usize = 10_000;
 
 /// The parameters every search-like endpoint takes (the names, for error messages and docs).
-pub const NAMES: [&str; 19] = [
+pub const NAMES: [&str; 20] = [
     "from",
     "to",
     "subject",
@@ -35,6 +35,7 @@ pub const NAMES: [&str; 19] = [
     "historical",
     "limit",
     "timezone",
+    "end_to_end",
 ];
 
 /// A request's search: the criteria, the options and the `Common` to read with.
@@ -123,6 +124,10 @@ pub fn parse(query: &str, common: &Common, default_limit: usize) -> Result<Searc
             }
             "virus" => {
                 text.virus = flag("virus", &value)?;
+                continue;
+            }
+            "end_to_end" => {
+                text.end_to_end = flag("end_to_end", &value)?;
                 continue;
             }
             "limit" => {

@@ -13,7 +13,7 @@ const STATUSES = ["delivered", "spam", "deferred", "bounced", "expired", "reject
 const TEXT_PARAMS = ["from", "to", "message_id", "queue_id", "direction", "client_ip", "host", "folder",
   "auth_fail"];
 // the yes/no criteria the form holds as check boxes
-const FLAG_PARAMS = ["spam", "virus"];
+const FLAG_PARAMS = ["spam", "virus", "end_to_end"];
 const PRESETS = ["24h", "48h", "7d", "10d"];
 const PAGE_SIZES = ["25", "50", "100", "200"];
 const TOKEN_KEY = "mailtrace-token";
@@ -21,7 +21,7 @@ const TOKEN_KEY = "mailtrace-token";
 const ROW_KEYS = new Set(["time", "last_time", "host", "mta", "queue_id", "queue_ids", "message_id",
   "from", "header_from", "to", "orig_to", "status", "dsn", "relay", "response", "subject",
   "client_ip", "client_name", "helo", "sasl_user", "direction", "size", "attempts", "trace_id",
-  "spam_verdict", "spam_score", "virus", "spf", "dkim", "dmarc", "folder", "policy_actions"]);
+  "spam_verdict", "spam_score", "virus", "spf", "dkim", "dmarc", "folder", "policy_actions", "hops"]);
 const TRACE_KEYS = new Set(["trace_id", "host", "mta", "queue_ids", "message_id", "from",
   "header_from", "subject", "client", "size", "first_time", "last_time", "recipients",
   "direction", "links", "filter", "actions", "timeline", "content_id", "spam_verdict", "spam_score",
@@ -31,6 +31,16 @@ const COLUMNS = [
   ["subject", "Subject"], ["queue_id", "Queue ID"], ["direction", "Direction"],
   ["response", "Detail"],
 ];
+// end-to-end rows (one per message across servers) add the servers their paths crossed
+const PATH_COLUMN = ["hops", "Path"];
+
+function columns() {
+  if (!rows.some((r) => (r.hops || []).length > 1)) return COLUMNS;
+  const c = COLUMNS.slice();
+  c.splice(c.length - 1, 0, PATH_COLUMN);
+  return c;
+}
+
 const LINK_WORDS = {
   "reinjected": "re-injected by the content filter as",
   "forwarded": "forwarded (alias or .forward) as",
@@ -311,7 +321,8 @@ function sortedRows() {
 function renderRows() {
   const head = $("results-head");
   clear(head);
-  for (const [key, title] of COLUMNS) {
+  const cols = columns();
+  for (const [key, title] of cols) {
     const active = key === sortKey;
     const arrow = active ? (sortDir === "asc" ? " ▲" : " ▼") : "";
     head.append(el("th", { "aria-sort": active ? (sortDir === "asc" ? "ascending" : "descending") : "none" },
@@ -354,6 +365,7 @@ function renderRows() {
       subjectCell(r.subject || "", "subject"),
       el("td", { class: "mono" }, r.queue_id || "NOQUEUE"),
       el("td", {}, r.direction || ""),
+      cols === COLUMNS ? null : el("td", { class: "path-cell" }, (r.hops || []).map((h) => h.split(":")[0]).join(" → ")),
       el("td", { class: "response" }, [r.dsn, r.response].filter(Boolean).join(" ")),
     ));
   }
@@ -717,7 +729,7 @@ async function route() {
   const p = new URLSearchParams(location.search);
   paramsToForm(p);
   const sort = (p.get("sort") || "time:desc").split(":");
-  sortKey = COLUMNS.some((c) => c[0] === sort[0]) ? sort[0] : "time";
+  sortKey = COLUMNS.concat([PATH_COLUMN]).some((c) => c[0] === sort[0]) ? sort[0] : "time";
   sortDir = sort[1] === "asc" ? "asc" : "desc";
   page = Math.max(1, parseInt(p.get("page") || "1", 10) || 1);
   perPage = PAGE_SIZES.includes(p.get("per_page")) ? parseInt(p.get("per_page"), 10) : 50;
