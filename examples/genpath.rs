@@ -704,6 +704,95 @@ pub fn check(rows: &str, truths: &[Truth]) -> Result<usize, String> {
     Ok(truths.len())
 }
 
+/// Checks `search --end-to-end` rows (ndjson) against the paths: per recipient of a path's
+/// first hop, the rows its path ends in (an alias expanded further on ends in each member:
+/// the one furthest from delivered is the path's end), each naming the hops it crossed; and
+/// no row that starts anywhere but at a path's first hop. Returns the rows checked.
+#[allow(dead_code)]
+pub fn check_end_to_end(rows: &str, truths: &[Truth]) -> Result<usize, String> {
+    const ORDER: [&str; 10] = [
+        "in-progress",
+        "deferred",
+        "bounced",
+        "expired",
+        "rejected",
+        "quarantined",
+        "spam",
+        "discarded",
+        "expanded",
+        "delivered",
+    ];
+    let mut by_first: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    let mut count = 0;
+    for line in rows.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let first = r["hops"][0].as_str().ok_or(format!("a row without hops: {line}"))?;
+        by_first.entry(first.to_string()).or_default().push(r);
+        count += 1;
+    }
+    let starts: std::collections::HashSet<&String> = truths.iter().map(|t| &t.hops[0]).collect();
+    if let Some(stray) = by_first.keys().find(|h| !starts.contains(h)) {
+        return Err(format!("a row starting at {stray}, the start of no path"));
+    }
+    let mut used = 0;
+    for t in truths {
+        let rows = by_first
+            .get(&t.hops[0])
+            .ok_or(format!("no row starting at {}", t.hops[0]))?;
+        for end in &t.ends {
+            let mine: Vec<&serde_json::Value> = rows
+                .iter()
+                .filter(|r| {
+                    r["orig_to"] == end.address.as_str() || (r["to"] == end.address.as_str() && r["orig_to"].is_null())
+                })
+                .collect();
+            let name = format!("{} → {}", t.hops[0], end.address);
+            let worst = mine
+                .iter()
+                .filter_map(|r| r["status"].as_str())
+                .min_by_key(|s| ORDER.iter().position(|o| o == s).unwrap_or(0))
+                .ok_or(format!("{name}: no row"))?;
+            if worst != end.final_status {
+                return Err(format!("{name}: {worst} instead of {}", end.final_status));
+            }
+            for r in &mine {
+                let hops: Vec<&str> = r["hops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|h| h.as_str())
+                    .collect();
+                let host = hops.last().and_then(|h| h.split_once(':')).map(|h| h.0);
+                if !t
+                    .hops
+                    .iter()
+                    .map(String::as_str)
+                    .take(hops.len())
+                    .eq(hops.iter().copied())
+                    || host != Some(end.final_host.as_str())
+                    || r["final_host"] != end.final_host.as_str()
+                {
+                    return Err(format!(
+                        "{name}: hops {hops:?}, path {:?} ending at {}",
+                        t.hops, end.final_host
+                    ));
+                }
+            }
+            if mine.len() == 1 && mine[0]["folder"] != serde_json::json!(end.final_folder) {
+                return Err(format!(
+                    "{name}: folder {} instead of {:?}",
+                    mine[0]["folder"], end.final_folder
+                ));
+            }
+            used += mine.len();
+        }
+    }
+    if used != count {
+        return Err(format!("{count} rows, {used} of them ends of the paths"));
+    }
+    Ok(count)
+}
+
 #[allow(dead_code)]
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);

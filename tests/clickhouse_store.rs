@@ -596,7 +596,7 @@ fn legs_indexed_server_by_server_link_in_the_cluster() {
     };
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let mut expected = String::new();
+    let (mut expected, mut end_to_end) = (String::new(), String::new());
     for name in ["path-edge-to-mailbox", "path-outbound-and-exim", "path-message-id-join"] {
         let case = testdata(&format!("cases/{name}"));
         let split = dir.path().join(name);
@@ -605,11 +605,33 @@ fn legs_indexed_server_by_server_link_in_the_cluster() {
             index(&cluster, &state, &[&file], &[]);
         }
         expected.push_str(&std::fs::read_to_string(case.join("expected.ndjson")).unwrap());
+        end_to_end.push_str(&std::fs::read_to_string(case.join("end-to-end.ndjson")).unwrap());
     }
     let from_store = reading(Vec::new(), &cluster.url(), &state);
     assert_eq!(
         common::sorted_rows(&ndjson(&from_store, &Criteria::default(), None)),
         common::sorted_rows(&expected)
+    );
+    let whole = Criteria {
+        end_to_end: true,
+        ..Criteria::default()
+    };
+    assert_eq!(
+        common::sorted_rows(&ndjson(&from_store, &whole, None)),
+        common::sorted_rows(&end_to_end),
+        "--end-to-end"
+    );
+    // the client where it arrived, the status where it ended
+    let across = Criteria {
+        client_ip: Some(mailtrace::query::IpFilter::parse("203.0.113.150").unwrap()),
+        statuses: vec![mailtrace::trace::Status::Bounced],
+        ..whole
+    };
+    let rows = ndjson(&from_store, &across, None);
+    assert_eq!(rows.lines().count(), 1, "{rows}");
+    assert!(
+        rows.contains(r#""hops":["mx1:6D4E52CA12","mbox1:9D4E52D2B8"]"#),
+        "{rows}"
     );
 }
 
@@ -633,4 +655,10 @@ fn every_generated_path_is_rebuilt_from_the_cluster() {
     let rows = ndjson(&from_store, &Criteria::default(), None);
     let checked = genpath::check(&rows, &truths).unwrap_or_else(|e| panic!("{e}"));
     assert!(checked > 300, "{checked} paths");
+    let whole = Criteria {
+        end_to_end: true,
+        ..Criteria::default()
+    };
+    let rows = ndjson(&from_store, &whole, None);
+    genpath::check_end_to_end(&rows, &truths).unwrap_or_else(|e| panic!("--end-to-end: {e}"));
 }

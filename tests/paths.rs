@@ -95,6 +95,11 @@ fn show_keeps_unrelated_arrivals_of_the_same_message_id_apart() {
 
 /// `mailtrace search --log FILES…`, every row as ndjson.
 fn search_logs(files: &[PathBuf]) -> String {
+    search_logs_with(files, &[])
+}
+
+/// `mailtrace search --log FILES… EXTRA…`, every row as ndjson.
+fn search_logs_with(files: &[PathBuf], extra: &[&str]) -> String {
     let mut args = vec![
         "search",
         "--year",
@@ -106,6 +111,7 @@ fn search_logs(files: &[PathBuf]) -> String {
         "--log",
     ];
     args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    args.extend(extra);
     run(&args)
 }
 
@@ -147,6 +153,12 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
     ] {
         let case = case(name);
         let expected = std::fs::read_to_string(case.with_file_name("expected.ndjson")).unwrap();
+        let end_to_end = std::fs::read_to_string(case.with_file_name("end-to-end.ndjson")).unwrap();
+        assert_eq!(
+            sorted_rows(&search_logs_with(std::slice::from_ref(&case), &["--end-to-end"])),
+            sorted_rows(&end_to_end),
+            "{name}: --end-to-end, the central log"
+        );
         for reverse in [false, true] {
             let dir = tempfile::tempdir().unwrap();
             let mut files = by_host(&case, dir.path());
@@ -164,8 +176,25 @@ fn a_store_fed_server_by_server_links_the_paths_as_the_central_log_does() {
             for file in &files {
                 index_into(store, file);
             }
+            assert_eq!(
+                sorted_rows(&search_logs_with(&files, &["--end-to-end"])),
+                sorted_rows(&end_to_end),
+                "{name}: --end-to-end --log {files:?}"
+            );
             let got = run(&["search", "--store", store, "--format", "ndjson"]);
             assert_eq!(sorted_rows(&got), sorted_rows(&expected), "{name}: indexed {files:?}");
+            assert_eq!(
+                sorted_rows(&run(&[
+                    "search",
+                    "--store",
+                    store,
+                    "--format",
+                    "ndjson",
+                    "--end-to-end"
+                ])),
+                sorted_rows(&end_to_end),
+                "{name}: --end-to-end, indexed {files:?}"
+            );
             for row in got.lines() {
                 let row: serde_json::Value = serde_json::from_str(row).unwrap();
                 let Some(qid) = row["queue_id"].as_str() else { continue };
@@ -204,6 +233,162 @@ fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
     }
     let rows = run(&["search", "--store", store, "--format", "ndjson"]);
     genpath::check(&rows, &truths).unwrap_or_else(|e| panic!("store: {e}"));
+    // end to end: a row per original message and final recipient, the same from both
+    let from_logs = search_logs_with(&files, &["--end-to-end"]);
+    let rows = genpath::check_end_to_end(&from_logs, &truths).unwrap_or_else(|e| panic!("--log --end-to-end: {e}"));
+    assert!(rows > 600, "{rows} rows");
+    let from_store = run(&["search", "--store", store, "--format", "ndjson", "--end-to-end"]);
+    assert_eq!(sorted_rows(&from_store), sorted_rows(&from_logs), "store --end-to-end");
+}
+
+/// `--end-to-end`: the criteria apply to the whole path (the client where the message arrived,
+/// the status where it ended, the host anywhere on the way), the same from the central log,
+/// from standard input and from a store fed server by server. Without it, each leg is matched
+/// on its own.
+#[test]
+fn end_to_end_criteria_apply_to_the_whole_path() {
+    let log = case("path-edge-to-mailbox");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    for file in by_host(&log, dir.path()) {
+        index_into(store, &file);
+    }
+    let picked = |ndjson: &str| -> Vec<String> {
+        ndjson
+            .lines()
+            .map(|l| {
+                let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{} {} {}",
+                    r["queue_id"].as_str().unwrap(),
+                    r["to"].as_str().unwrap(),
+                    r["status"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let cases: [(&[&str], &[&str]); 9] = [
+        (
+            &["--client-ip", "203.0.113.150", "--status", "bounced"],
+            &["6D4E52CA12 nobody.here@example.com bounced"],
+        ),
+        (
+            &["--to", "team@example.com"],
+            &[
+                "7E5F62CB23 lena.hofmann@example.com delivered",
+                "7E5F62CB23 marco.rossi@example.com deferred",
+            ],
+        ),
+        (
+            &["--to", "marco.rossi@example.com"],
+            &["7E5F62CB23 marco.rossi@example.com deferred"],
+        ),
+        (
+            &["--host", "mbox1", "--folder", "INBOX"],
+            &[
+                "7E5F62CB23 lena.hofmann@example.com delivered",
+                "4F1A22C801 accounts@example.com delivered",
+            ],
+        ),
+        (
+            &["--from", "billing@woodgrove.example", "--host", "mbox1"],
+            &["4F1A22C801 accounts@example.com delivered"],
+        ),
+        (
+            &["--queue-id", "9D4E52D2B8"],
+            &["6D4E52CA12 nobody.here@example.com bounced"],
+        ),
+        (
+            &["--direction", "inbound", "--status", "deferred"],
+            &["7E5F62CB23 marco.rossi@example.com deferred"],
+        ),
+        (&["--from", "<>"], &["AE5F62D3C9 procurement@adatum.example delivered"]),
+        (
+            &["--since", "2026-11-24T09:40:13Z", "--until", "2026-11-24T09:40:13Z"],
+            &[
+                "AE5F62D3C9 procurement@adatum.example delivered",
+                "6D4E52CA12 nobody.here@example.com bounced",
+            ],
+        ),
+    ];
+    for (criteria, want) in cases {
+        let mut args = vec!["--end-to-end"];
+        args.extend(criteria);
+        assert_eq!(
+            picked(&search_logs_with(std::slice::from_ref(&log), &args)),
+            want,
+            "--log {criteria:?}"
+        );
+        let mut from_store = vec!["search", "--store", store, "--format", "ndjson"];
+        from_store.extend(&args);
+        assert_eq!(picked(&run(&from_store)), want, "store {criteria:?}");
+    }
+    // leg by leg, the edge delivered it and the mailbox server's client was the edge
+    assert_eq!(
+        search_logs_with(&[log.clone()], &["--client-ip", "203.0.113.150", "--status", "bounced"]),
+        ""
+    );
+    // standard input is read once: the messages that may give a row are kept from it
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args([
+            "search",
+            "--log",
+            "-",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+            "--format",
+            "ndjson",
+        ])
+        .args(["--end-to-end", "--status", "deferred"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&log).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        picked(&String::from_utf8(out.stdout).unwrap()),
+        ["7E5F62CB23 marco.rossi@example.com deferred"]
+    );
+    // the table names the servers each row crossed; CSV lists the hops
+    let table = run(&[
+        "search",
+        "--store",
+        store,
+        "--end-to-end",
+        "--format",
+        "table",
+        "--to",
+        "team@example.com",
+    ]);
+    assert!(table.contains("Path") && table.contains("mx1 → mbox1"), "{table}");
+    let csv = run(&[
+        "search",
+        "--store",
+        store,
+        "--end-to-end",
+        "--format",
+        "csv",
+        "--queue-id",
+        "9D4E52D2B8",
+    ]);
+    assert!(csv.lines().next().unwrap().ends_with(",hops"), "{csv}");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",mx1:6D4E52CA12 mbox1:9D4E52D2B8"),
+        "{csv}"
+    );
 }
 
 /// Legs archived by `maintain` still link, and an archive keeps the hosts of its messages (a

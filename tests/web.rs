@@ -531,6 +531,41 @@ fn exim_messages_too() {
 
 /// The filters' facts (issue 8) through the API: `spam`, `virus`, `auth_fail` and `folder`
 /// give the rows the CLI's `--spam`, `--virus`, `--auth-fail` and `--folder` give.
+/// `end_to_end=1`: the rows of `search --end-to-end`, as JSON and as CSV.
+#[test]
+fn end_to_end_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    index(&store, &[testdata("cases/path-edge-to-mailbox/mail.log")]);
+    let s = start(&store, &[]);
+    for (query, args) in [
+        ("end_to_end=1", &[][..]),
+        (
+            "end_to_end=true&client_ip=203.0.113.150&status=bounced",
+            &["--client-ip", "203.0.113.150", "--status", "bounced"][..],
+        ),
+    ] {
+        let mut cli_args = vec!["search", "--format", "ndjson", "--end-to-end"];
+        cli_args.extend_from_slice(args);
+        let expected = ndjson(&cli(&store, &cli_args));
+        assert!(
+            !expected.is_empty()
+                && expected
+                    .iter()
+                    .all(|r| r["hops"].as_array().unwrap().len() == 2 || r["from"] == "")
+        );
+        let answer = get(&format!("{}/api/search?{query}", s.base)).json();
+        assert_eq!(answer["rows"], Value::Array(expected), "{query}");
+    }
+    let csv = get(&format!(
+        "{}/api/search.csv?end_to_end=1&client_ip=203.0.113.150&status=bounced",
+        s.base
+    ))
+    .body;
+    assert!(csv.contains(",mx1:6D4E52CA12 mbox1:9D4E52D2B8"), "{csv}");
+    assert_eq!(get(&format!("{}/api/search?end_to_end=maybe", s.base)).status, 400);
+}
+
 #[test]
 fn filter_and_mailbox_criteria() {
     let dir = tempfile::tempdir().unwrap();

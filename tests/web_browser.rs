@@ -627,6 +627,45 @@ async fn delivery_path(c: Client, base: String) {
         eval(c, "document.querySelectorAll('#detail-body section.path').length").await,
         json!(0)
     );
+    // end to end: the check box gives a row per original message and final recipient, with
+    // the servers each crossed
+    c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
+    rows_shown(c, 13).await;
+    assert_eq!(
+        eval(
+            c,
+            "document.querySelector('#results-head').textContent.includes('Path')"
+        )
+        .await,
+        json!(false)
+    );
+    click(c, Locator::Css("input[name=end_to_end]")).await;
+    click(c, Locator::Css("#search-button")).await;
+    rows_shown(c, 8).await;
+    assert!(c.current_url().await.unwrap().as_str().contains("end_to_end=1"));
+    assert!(text(c, "#results-head").await.contains("Path"));
+    let bounced = eval(
+        c,
+        "[...document.querySelectorAll('#results-body tr')].map((r) => r.textContent).filter((t) => t.includes('nobody.here@example.com'))",
+    )
+    .await;
+    assert_eq!(bounced.as_array().map(Vec::len), Some(1), "{bounced}");
+    let bounced = bounced[0].as_str().unwrap();
+    assert!(
+        bounced.contains("bounced") && bounced.contains("mx1 → mbox1"),
+        "{bounced}"
+    );
+    // the client where it arrived and the status where it ended, from the URL
+    c.goto(&format!(
+        "{base}/?end_to_end=1&client_ip=203.0.113.150&status=bounced&timezone=UTC"
+    ))
+    .await
+    .unwrap();
+    rows_shown(c, 1).await;
+    assert_eq!(
+        eval(c, "document.querySelector('input[name=end_to_end]').checked").await,
+        json!(true)
+    );
 }
 
 async fn with_token(c: Client, base: String, downloads: PathBuf) {
