@@ -326,7 +326,10 @@ fn end_to_end_criteria_apply_to_the_whole_path() {
     }
     // leg by leg, the edge delivered it and the mailbox server's client was the edge
     assert_eq!(
-        search_logs_with(&[log.clone()], &["--client-ip", "203.0.113.150", "--status", "bounced"]),
+        search_logs_with(
+            std::slice::from_ref(&log),
+            &["--client-ip", "203.0.113.150", "--status", "bounced"]
+        ),
         ""
     );
     // standard input is read once: the messages that may give a row are kept from it
