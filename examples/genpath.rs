@@ -91,11 +91,18 @@ impl Logs {
     }
 }
 
-/// `Nov 24 09:10:01` for `at` seconds after Nov 24 00:00:00.
+/// The time `at` seconds after 2026-11-24 00:00:00.
+fn time_at(at: u64) -> chrono::NaiveDateTime {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a date");
+    start + chrono::Duration::seconds(at as i64)
+}
+
+/// `Nov 24 09:10:01` (syslog's BSD form, the day padded with a space) for `at` seconds after
+/// Nov 24 00:00:00.
 fn stamp(at: u64) -> String {
-    let day = 24 + at / 86_400;
-    let s = at % 86_400;
-    format!("Nov {day} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    time_at(at).format("%b %e %H:%M:%S").to_string()
 }
 
 /// The whole site's state while generating.
@@ -375,15 +382,7 @@ impl Site {
     fn inbound_exim(&mut self, at: u64, mid: String, from: &str) {
         let rcpts = self.local_recipients();
         let id = self.exim_id(at);
-        let date = |t: u64| {
-            format!(
-                "2026-11-{:02} {:02}:{:02}:{:02}",
-                24 + t / 86_400,
-                t % 86_400 / 3600,
-                t / 60 % 60,
-                t % 60
-            )
-        };
+        let date = |t: u64| time_at(t).format("%Y-%m-%d %H:%M:%S").to_string();
         let list: Vec<&str> = rcpts.iter().map(|r| r.0.as_str()).collect();
         self.logs.put(
             "gw1",

@@ -226,6 +226,29 @@ fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
     let from_logs = search_logs(&files);
     let checked = genpath::check(&from_logs, &truths).unwrap_or_else(|e| panic!("--log: {e}"));
     assert!(checked > 600, "{checked} paths");
+    // the servers' files read one after the other hold no more messages open at once than
+    // each file read alone (each server's messages are timed by its own clock)
+    let peak = |files: &[PathBuf]| -> u64 {
+        let mut args = vec![
+            "stats",
+            "--year",
+            "2026",
+            "--timezone",
+            "UTC",
+            "--format",
+            "json",
+            "--log",
+        ];
+        args.extend(files.iter().map(|f| f.to_str().unwrap()));
+        let stats: serde_json::Value = serde_json::from_str(&run(&args)).unwrap();
+        stats["peak_open"].as_u64().unwrap()
+    };
+    let alone: u64 = files.iter().map(|f| peak(std::slice::from_ref(f))).sum();
+    let together = peak(&files);
+    assert!(
+        together <= alone,
+        "{together} open at once, {alone} reading each file alone"
+    );
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
     for file in files.iter().rev() {

@@ -71,6 +71,53 @@ struct Closing {
     /// reused or reopened since are skipped.
     ticket: u64,
     deadline: DateTime<Utc>,
+    /// The host whose clock times it (the trace's); empty in checkpoints of older versions
+    /// until [`Assembler::restore`] fills it in.
+    #[serde(default)]
+    host: String,
+}
+
+/// Closed traces waiting out a period, a queue per host in the order they closed: each host's
+/// are due by that host's clock, so a host whose log was read first (its clock ahead) never
+/// holds up the messages of a host read after it. Checkpoints hold one list of every entry.
+#[derive(Default)]
+struct Waiting(HashMap<String, VecDeque<Closing>>);
+
+impl Waiting {
+    fn push(&mut self, c: Closing) {
+        self.0.entry(c.host.clone()).or_default().push_back(c);
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Files entries of older checkpoints (no host) under their trace's host.
+    fn rehost(&mut self, host_of: impl Fn(usize) -> Option<String>) {
+        let Some(old) = self.0.remove("") else { return };
+        for mut c in old {
+            c.host = host_of(c.slot).unwrap_or_default();
+            self.push(c);
+        }
+    }
+}
+
+impl Serialize for Waiting {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut hosts: Vec<&String> = self.0.keys().collect();
+        hosts.sort();
+        s.collect_seq(hosts.into_iter().flat_map(|h| &self.0[h]))
+    }
+}
+
+impl<'de> Deserialize<'de> for Waiting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut w = Waiting::default();
+        for c in Vec::<Closing>::deserialize(d)? {
+            w.push(c);
+        }
+        Ok(w)
+    }
 }
 
 /// A queue id announced by `queued as` / `forwarded as` that has not been seen yet.
@@ -119,12 +166,12 @@ pub struct Assembler {
     slots: Vec<Option<Open>>,
     free: Vec<usize>,
     by_qid: HashMap<String, HashMap<String, usize>>,
-    /// Closed traces in their grace period: (slot, closed at), in log-time order. An entry whose
-    /// slot was merged away or re-closed since is stale and skipped.
-    closing: VecDeque<Closing>,
+    /// Closed traces in their grace period, per host in log-time order. An entry whose slot
+    /// was merged away or re-closed since is stale and skipped.
+    closing: Waiting,
     /// Messages whose SMTP session ended before they were queued, waiting for a late qmgr line
-    /// (a queue of its own: its deadlines are longer, and each queue must stay in order).
-    unqueued: VecDeque<Closing>,
+    /// (queues of their own: their deadlines are longer, and each queue must stay in order).
+    unqueued: Waiting,
     /// The last ticket handed to a closing-queue entry.
     tickets: u64,
     /// When `awaited` is next swept for ids that never showed up.
@@ -182,8 +229,8 @@ impl Assembler {
             slots: Vec::new(),
             free: Vec::new(),
             by_qid: HashMap::default(),
-            closing: VecDeque::new(),
-            unqueued: VecDeque::new(),
+            closing: Waiting::default(),
+            unqueued: Waiting::default(),
             next_sweep: None,
             sweep_countdown: SWEEP_EVERY,
             tickets: 0,
@@ -212,6 +259,10 @@ impl Assembler {
     /// Restores a checkpoint written by [`Assembler::checkpoint`].
     pub fn restore(bytes: &[u8], rules: DirectionRules, keep_text: bool) -> serde_json::Result<Self> {
         let mut a: Assembler = serde_json::from_slice(bytes)?;
+        let slots = &a.slots;
+        let host_of = |slot: usize| slots.get(slot)?.as_ref().map(|o| o.trace.host.clone());
+        a.closing.rehost(host_of);
+        a.unqueued.rehost(host_of);
         a.rules = rules;
         a.keep_text = keep_text;
         Ok(a)
@@ -397,7 +448,7 @@ impl Assembler {
                 }
             }
         }
-        self.expire(out);
+        self.expire(ev.host, out);
     }
 
     /// A content filter re-injected message `qid` (in `slot`) and named the message it came
@@ -431,38 +482,28 @@ impl Assembler {
         self.notices.clear();
     }
 
-    fn expire(&mut self, out: &mut Vec<Trace>) {
+    /// Hands out `host`'s messages whose period ended by its clock, then now and then forgets
+    /// what waited too long.
+    fn expire(&mut self, host: &str, out: &mut Vec<Trace>) {
         let Some(now) = self.clock else { return };
+        let host_now = self.now_on(host);
         for unqueued in [false, true] {
-            // due by the latest time of all, then by the clock of the message's host; one
-            // that is not due yet on its host waits at the back
-            let mut later = Vec::new();
             loop {
-                let queue = if unqueued {
+                let waiting = if unqueued {
                     &mut self.unqueued
                 } else {
                     &mut self.closing
                 };
-                let Some(c) = queue.front() else { break };
-                if now <= c.deadline {
-                    break;
+                let Some(queue) = waiting.0.get_mut(host) else { break };
+                match queue.front() {
+                    Some(c) if host_now > c.deadline => {}
+                    _ => break,
                 }
                 let Some(c) = queue.pop_front() else { break };
-                if self.slots[c.slot].as_ref().is_none_or(|o| o.closed != Some(c.ticket)) {
-                    continue;
-                }
-                if self.now_of(c.slot) > c.deadline {
+                if self.slots[c.slot].as_ref().is_some_and(|o| o.closed == Some(c.ticket)) {
                     out.push(self.release(c.slot));
-                } else {
-                    later.push(c);
                 }
             }
-            let queue = if unqueued {
-                &mut self.unqueued
-            } else {
-                &mut self.closing
-            };
-            queue.extend(later);
         }
         self.sweep_countdown = self.sweep_countdown.saturating_sub(1);
         if self.next_sweep.is_some_and(|t| now < t) && self.sweep_countdown > 0 {
@@ -496,6 +537,7 @@ impl Assembler {
             if let Some(o) = self.slots[slot].as_mut() {
                 o.awaiting = o.awaiting.saturating_sub(1);
             }
+            let now = self.now_of(slot);
             self.maybe_close(slot, now);
         }
     }
@@ -531,10 +573,11 @@ impl Assembler {
             None => format!("client disconnected{NOT_QUEUED}"),
         });
         o.closed = Some(ticket);
-        self.unqueued.push_back(Closing {
+        self.unqueued.push(Closing {
             slot,
             ticket,
             deadline: ev.time + Duration::seconds(UNQUEUED_WAIT_SECS),
+            host: ev.host.to_string(),
         });
     }
 
@@ -769,10 +812,12 @@ impl Assembler {
         if o.live.is_empty() && o.awaiting == 0 && o.closed.is_none() {
             self.tickets += 1;
             o.closed = Some(self.tickets);
-            self.closing.push_back(Closing {
+            let host = o.trace.host.clone();
+            self.closing.push(Closing {
                 slot,
                 ticket: self.tickets,
                 deadline: now + Duration::seconds(GRACE_SECS),
+                host,
             });
         }
     }
@@ -1492,6 +1537,52 @@ mod tests {
         let arrived = traces.iter().find(|t| t.queue_ids == ["1yAaAa-0001Aa-A1"]).unwrap();
         assert_eq!(arrived.timeline.len(), 2);
         assert_eq!(arrived.dkim.as_ref().map(|d| d.result.as_str()), Some("pass"));
+    }
+
+    /// Two servers' logs read one after the other: the second server's messages are handed out
+    /// as its own clock passes their grace period, though the first server's clock is days
+    /// ahead and its last message still waits (they were all held to the end before).
+    #[test]
+    fn a_server_read_after_another_hands_out_its_messages_by_its_own_clock() {
+        let first = "\
+Nov 28 10:00:00 mx2 postfix/qmgr[1]: 1111111111: from=<a@example.org>, size=1, nrcpt=1 (queue active)
+Nov 28 10:00:01 mx2 postfix/local[2]: 1111111111: to=<b@example.org>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)
+Nov 28 10:00:01 mx2 postfix/qmgr[1]: 1111111111: removed
+";
+        let mut second = String::new();
+        for i in 0..20 {
+            let q = format!("2{i:09}");
+            let t = format!("Nov 24 09:{i:02}:00");
+            second.push_str(&format!(
+                "{t} mx1 postfix/qmgr[1]: {q}: from=<a@example.org>, size=1, nrcpt=1 (queue active)\n\
+                 {t} mx1 postfix/local[2]: {q}: to=<b@example.org>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)\n\
+                 {t} mx1 postfix/qmgr[1]: {q}: removed\n"
+            ));
+        }
+        let mut a = Assembler::new(DirectionRules::default());
+        let mut out = Vec::new();
+        feed(&mut a, first, &mut out);
+        feed(&mut a, &second, &mut out);
+        assert!(a.open_count() <= 4, "{} messages still open", a.open_count());
+        assert_eq!(out.len(), 21 - a.open_count());
+        // a checkpoint of an older version: its waiting entries name no host
+        let mut state: serde_json::Value = serde_json::from_slice(&a.checkpoint().unwrap()).unwrap();
+        let closing = state["closing"].as_array_mut().unwrap();
+        assert!(!closing.is_empty());
+        for c in closing {
+            c.as_object_mut().unwrap().remove("host").unwrap();
+        }
+        let old = serde_json::to_vec(&state).unwrap();
+        let mut b = Assembler::restore(&old, DirectionRules::default(), false).unwrap();
+        assert_eq!(b.open_count(), 4);
+        let before = out.len();
+        feed(
+            &mut b,
+            "Nov 24 10:00:00 mx1 postfix/smtpd[3]: connect from a.example[192.0.2.1]\n",
+            &mut out,
+        );
+        assert_eq!(b.open_count(), 1, "mx1's are due by mx1's clock; mx2's waits");
+        assert!(out[before..].iter().all(|t| t.host == "mx1"));
     }
 
     /// The re-injected chain is merged into the first: the store hears of the merged id, a scan

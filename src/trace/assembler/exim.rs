@@ -190,10 +190,11 @@ impl Assembler {
             return;
         }
         o.closed = Some(ticket);
-        self.unqueued.push_back(Closing {
+        self.unqueued.push(Closing {
             slot,
             ticket,
             deadline: ev.time + Duration::seconds(EXIM_HOLD_SECS),
+            host: ev.host.to_string(),
         });
     }
 
