@@ -368,10 +368,26 @@ pub fn from_store(
         return Ok(rows);
     }
     let found = store.search(&candidates(criteria), None, historical)?.rows;
-    let traces = super::stored::read_around_rows(store, &found)?;
+    // every leg around them decides the rows; only the legs the rows are made of are read
+    // again (holding every leg read would hold a leg of every message of a broad search)
     let mut e = EndToEnd::new(criteria);
-    for t in &traces {
+    let mut ids: HashMap<u64, String> = HashMap::new();
+    let arrived = super::stored::read_around_rows(store, &found, |t| {
+        ids.insert(key(&t.trace_id), t.trace_id.clone());
         e.add(t);
-    }
-    Ok(e.link(aliases).rows(&by_key(traces)))
+    })?;
+    drop(found);
+    let linked = e.link(aliases);
+    let keys = crate::store::backend::LinkKeys {
+        trace_ids: linked.wants().iter().filter_map(|k| ids.get(k).cloned()).collect(),
+        since: arrived.map(|a| a.0),
+        until: arrived.map(|a| a.1),
+        ..Default::default()
+    };
+    let traces = if keys.is_empty() {
+        Vec::new()
+    } else {
+        store.linked(&keys)?
+    };
+    Ok(linked.rows(&by_key(traces)))
 }

@@ -121,9 +121,14 @@ pub fn around_rows(store: &dyn Backend, rows: &[Row], aliases: &BTreeMap<String,
     gather(store, f, &[], ids, aliases)
 }
 
-/// The messages of `rows` and every message around them, read: for rows of several hosts'
-/// legs whose paths are to be followed whole.
-pub fn read_around_rows(store: &dyn Backend, rows: &[Row]) -> Result<Vec<Trace>> {
+/// Reads the messages of `rows` and every message around them, handing each to `each` once;
+/// returns when the messages read arrived (the first and last), for reading some of them again.
+/// For rows of several hosts' legs whose paths are followed whole.
+pub fn read_around_rows(
+    store: &dyn Backend,
+    rows: &[Row],
+    mut each: impl FnMut(&Trace),
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
     let mut f = Frontier::default();
     for r in rows {
         f.ask('t', &r.trace_id, |k| &mut k.trace_ids);
@@ -131,8 +136,8 @@ pub fn read_around_rows(store: &dyn Backend, rows: &[Row]) -> Result<Vec<Trace>>
             f.times(first, last);
         }
     }
-    let mut traces: Vec<Trace> = Vec::new();
     let mut held: HashSet<String> = HashSet::new();
+    let mut arrived: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     for _ in 0..=MAX_HOPS + 1 {
         let mut keys = f.take();
         if keys.is_empty() {
@@ -142,11 +147,14 @@ pub fn read_around_rows(store: &dyn Backend, rows: &[Row]) -> Result<Vec<Trace>>
         for t in store.linked(&keys)? {
             if held.insert(t.trace_id.clone()) {
                 f.trace(&t);
-                traces.push(t);
+                arrived = Some(arrived.map_or((t.first_time, t.first_time), |(a, b)| {
+                    (a.min(t.first_time), b.max(t.first_time))
+                }));
+                each(&t);
             }
         }
     }
-    Ok(traces)
+    Ok(arrived)
 }
 
 /// The legs around `traces` (theirs included).

@@ -15,8 +15,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermSetQuery};
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
@@ -25,7 +24,7 @@ use tantivy::{
 use tantivy::{TantivyDocument, Term};
 
 use super::backend::LinkKeys;
-use super::criteria::{first_rows, row_query, term, trace_query};
+use super::criteria::{first_rows, row_query, trace_query};
 use super::schema::{handed_to_term, trace_key, trace_only, Fields, StoredTrace};
 use crate::output::Row;
 use crate::query::Criteria;
@@ -461,50 +460,40 @@ impl HotReader {
                 continue;
             }
             let f = &d.fields;
-            let mut terms: Vec<Box<dyn Query>> = Vec::new();
+            // one set of terms per day (sets of thousands of ids are looked up as one
+            // automaton over the term dictionary, not as a clause each)
+            let key = |id: &str| Term::from_field_u64(f.trace_key, trace_key(id));
+            let text = |field, t: &str| Term::from_field_text(field, t);
             // a trace id names the second its message arrived
-            for id in keys
+            let mut terms: Vec<Term> = keys
                 .trace_ids
                 .iter()
                 .filter(|id| arrival_day(id).is_none_or(|day| day == d.day))
-            {
-                terms.push(Box::new(TermQuery::new(
-                    Term::from_field_u64(f.trace_key, trace_key(id)),
-                    IndexRecordOption::Basic,
-                )));
-            }
-            terms.extend(keys.queue_ids.iter().map(|q| term(f.queue_id, q)));
-            terms.extend(keys.message_ids.iter().map(|m| term(f.message_id, m)));
-            if let Some(facts) = f.facts {
-                terms.extend(keys.handed_to.iter().map(|q| term(facts, &handed_to_term(q))));
-            }
-            let except: Vec<(Occur, Box<dyn Query>)> = keys
-                .except
-                .iter()
-                .map(|id| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_u64(f.trace_key, trace_key(id)),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::MustNot, q)
-                })
+                .map(|id| key(id))
                 .collect();
+            terms.extend(keys.queue_ids.iter().map(|q| text(f.queue_id, q)));
+            terms.extend(keys.message_ids.iter().map(|m| text(f.message_id, m)));
+            if let Some(facts) = f.facts {
+                terms.extend(keys.handed_to.iter().map(|q| text(facts, &handed_to_term(q))));
+            }
+            if terms.is_empty() {
+                continue;
+            }
+            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
+                (Occur::Must, first_rows(f)),
+                (Occur::Must, Box::new(TermSetQuery::new(terms))),
+            ];
+            if !keys.except.is_empty() {
+                let except = TermSetQuery::new(keys.except.iter().map(|id| key(id)));
+                all.push((Occur::MustNot, Box::new(except)));
+            }
             let searcher = d.reader.searcher();
-            for batch in terms.chunks(1024) {
-                let any = BooleanQuery::new(batch.iter().map(|q| (Occur::Should, q.box_clone())).collect());
-                let mut all = vec![
-                    (Occur::Must, first_rows(f)),
-                    (Occur::Must, Box::new(any) as Box<dyn Query>),
-                ];
-                all.extend(except.iter().map(|(o, q)| (*o, q.box_clone())));
-                let q = BooleanQuery::new(all);
-                for (_, addr) in searcher.search(&q, &TimeHits)? {
-                    let doc: TantivyDocument = searcher.doc(addr)?;
-                    let t = trace_only(f, &doc)
-                        .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?;
-                    if wanted(&t) {
-                        out.push(t);
-                    }
+            for (_, addr) in searcher.search(&BooleanQuery::new(all), &TimeHits)? {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let t = trace_only(f, &doc)
+                    .with_context(|| format!("damaged trace in the day index {}", d.dir.display()))?;
+                if wanted(&t) {
+                    out.push(t);
                 }
             }
         }
