@@ -31,6 +31,11 @@ use crate::query::Criteria;
 use crate::trace::Trace;
 
 /// Memory budget of one day writer.
+/// Decompressed doc store blocks (64 KiB each) kept per segment. Rows are read in index
+/// order, so a few suffice; tantivy's default (100) kept up to 6 MiB for each segment of every
+/// day read: a month of days of a few segments each held a gigabyte after one broad search.
+const DOC_STORE_CACHE_BLOCKS: usize = 4;
+
 const WRITER_BUDGET: usize = 64 << 20;
 /// Day writers open at once (a batch usually moves forward day by day; an update to an
 /// older day reopens its writer).
@@ -175,6 +180,7 @@ impl DayWriters {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()
             .with_context(|| format!("cannot read {}", dir.display()))?;
         self.open.push(OpenDay {
@@ -277,7 +283,11 @@ impl HotReader {
                 let index = Index::open_in_dir(&dir)?;
                 let fields = Fields::from_schema(&index.schema())
                     .map_err(|e| tantivy::TantivyError::SchemaError(e.to_string()))?;
-                let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+                let reader = index
+                    .reader_builder()
+                    .reload_policy(ReloadPolicy::Manual)
+                    .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
+                    .try_into()?;
                 Ok((reader, fields))
             };
             let (reader, fields) = open()
