@@ -15,7 +15,8 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::schema::IndexRecordOption;
 use tantivy::schema::Value;
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{
@@ -489,13 +490,10 @@ impl HotReader {
             if terms.is_empty() {
                 continue;
             }
-            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
-                (Occur::Must, first_rows(f)),
-                (Occur::Must, Box::new(TermSetQuery::new(terms))),
-            ];
+            let mut all: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, first_rows(f)), (Occur::Must, any_of(terms))];
             if !keys.except.is_empty() {
-                let except = TermSetQuery::new(keys.except.iter().map(|id| key(id)));
-                all.push((Occur::MustNot, Box::new(except)));
+                all.push((Occur::MustNot, any_of(keys.except.iter().map(|id| key(id)).collect())));
             }
             let searcher = d.reader.searcher();
             for (_, addr) in searcher.search(&BooleanQuery::new(all), &TimeHits)? {
@@ -573,6 +571,24 @@ fn read_row(searcher: &tantivy::Searcher, fields: &Fields, addr: DocAddress, dir
     let doc: TantivyDocument = searcher.doc(addr)?;
     let body = doc.get_first(fields.body).and_then(|v| v.as_str()).unwrap_or("");
     serde_json::from_str(body).with_context(|| format!("damaged row in the day index {}", dir.display()))
+}
+
+/// Documents with any of `terms`: a clause per term for a few, else one automaton over the
+/// term dictionary per field (thousands of clauses cost far more; an automaton walks the
+/// dictionary, which costs more than a few look-ups).
+fn any_of(terms: Vec<Term>) -> Box<dyn Query> {
+    if terms.len() > 1024 {
+        return Box::new(TermSetQuery::new(terms));
+    }
+    Box::new(BooleanQuery::new(
+        terms
+            .into_iter()
+            .map(|t| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect(),
+    ))
 }
 
 /// Total size of the files in `dir`.
