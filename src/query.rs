@@ -362,7 +362,9 @@ impl CriteriaText {
             })
             .transpose()?;
         let time = |name: &'static str, v: &Option<String>| {
-            given(v).map(|t| parse_time(t, zone).map_err(err(name))).transpose()
+            given(v)
+                .map(|t| parse_when(t, zone, now).map_err(err(name)))
+                .transpose()
         };
         let mut since = time("since", &self.since)?;
         if let Some(last) = given(&self.last) {
@@ -372,6 +374,15 @@ impl CriteriaText {
             since = Some(now - parse_last(last).map_err(err("last"))?);
         }
         let until = time("until", &self.until)?;
+        if let (Some(s), Some(u)) = (since, until) {
+            if s > u {
+                return Err(err("until")(format!(
+                    "the window ends ({}) before it starts ({}): swap the two times",
+                    crate::output::rfc3339(u),
+                    crate::output::rfc3339(s)
+                )));
+            }
+        }
         let mut auth_fail = Vec::new();
         for word in self.auth_fail.iter().flat_map(|s| s.split(',')).map(str::trim) {
             let m = match word.to_ascii_lowercase().as_str() {
@@ -474,7 +485,8 @@ pub fn phrase_prefix(text: &[String], phrase: &[String]) -> bool {
         .any(|w| w[..head.len()] == *head && w[head.len()].starts_with(last.as_str()))
 }
 
-/// Parses `24h`, `30m`, `7d`, `2w`, `90s` into a duration.
+/// Parses a duration: a number and its unit, `30m`, `24h`, `7d`, `2w`, `90s`, also written
+/// out (`2 hours`, `3 days`, `90 min`). A number alone is refused: its unit is not obvious.
 pub fn parse_last(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -482,13 +494,45 @@ pub fn parse_last(text: &str) -> Result<chrono::Duration, String> {
     let n: i64 = num
         .parse()
         .map_err(|_| format!("'{text}' is not a duration: use e.g. 30m, 24h, 7d"))?;
-    Ok(match unit {
-        "s" => chrono::Duration::seconds(n),
-        "m" | "min" => chrono::Duration::minutes(n),
-        "h" | "" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
-        "w" => chrono::Duration::weeks(n),
+    Ok(match unit.trim().to_ascii_lowercase().as_str() {
+        "s" | "sec" | "secs" | "second" | "seconds" => chrono::Duration::seconds(n),
+        "m" | "min" | "mins" | "minute" | "minutes" => chrono::Duration::minutes(n),
+        "h" | "hr" | "hrs" | "hour" | "hours" => chrono::Duration::hours(n),
+        "d" | "day" | "days" => chrono::Duration::days(n),
+        "w" | "week" | "weeks" => chrono::Duration::weeks(n),
+        "" => {
+            return Err(format!(
+                "'{text}' has no unit: say {n}h for hours, {n}d for days, {n}m for minutes"
+            ))
+        }
         _ => return Err(format!("unknown unit in '{text}': use s, m, h, d or w")),
+    })
+}
+
+/// Parses a time as `--since` and `--until` take it: what [`parse_time`] reads, or a time
+/// relative to `now`: `now`, `today` and `yesterday` (their midnight in `zone`), or a duration
+/// ago (`2h ago`, `2 hours ago`, `3 days ago`).
+pub fn parse_when(text: &str, zone: &crate::syslog::Zone, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let midnight = |days_back: i64| {
+        let date = zone.to_local(now).date() - chrono::Duration::days(days_back);
+        zone.to_utc(date.and_hms_opt(0, 0, 0).expect("midnight"))
+    };
+    match t.as_str() {
+        "now" => return Ok(now),
+        "today" => return Ok(midnight(0)),
+        "yesterday" => return Ok(midnight(1)),
+        _ => {}
+    }
+    if let Some(d) = t.strip_suffix("ago") {
+        return parse_last(d).map(|d| now - d).map_err(|e| format!("{e} (in '{text}')"));
+    }
+    parse_time(text, zone).map_err(|_| {
+        format!(
+            "'{}' is not a time: use 2026-11-23T10:00:00Z, '2026-11-23 10:00', 2026-11-23, today, \
+             yesterday or '2h ago'",
+            text.trim()
+        )
     })
 }
 
@@ -605,12 +649,53 @@ mod tests {
     }
 
     #[test]
+    fn times_relative_to_now() {
+        let berlin = crate::syslog::Zone::parse("Europe/Berlin").unwrap();
+        let now = parse_time("2026-11-24T00:30:00Z", &crate::syslog::Zone::Utc).unwrap();
+        let at = |t: &str, z: &crate::syslog::Zone| parse_when(t, z, now).map(|t| t.to_rfc3339());
+        let utc = crate::syslog::Zone::Utc;
+        assert_eq!(at("today", &utc).unwrap(), "2026-11-24T00:00:00+00:00");
+        assert_eq!(at("Yesterday", &utc).unwrap(), "2026-11-23T00:00:00+00:00");
+        // 01:30 in Berlin: today began at 23:00 UTC
+        assert_eq!(at("today", &berlin).unwrap(), "2026-11-23T23:00:00+00:00");
+        assert_eq!(at("2h ago", &utc).unwrap(), "2026-11-23T22:30:00+00:00");
+        assert_eq!(at("2 hours ago", &utc).unwrap(), "2026-11-23T22:30:00+00:00");
+        assert_eq!(at("3 days ago", &utc).unwrap(), "2026-11-21T00:30:00+00:00");
+        assert_eq!(at("now", &utc).unwrap(), "2026-11-24T00:30:00+00:00");
+        assert_eq!(at("2026-11-20", &utc).unwrap(), "2026-11-20T00:00:00+00:00");
+        assert!(at("2 ago", &utc).unwrap_err().contains("has no unit"));
+        assert!(at("last tuesday", &utc)
+            .unwrap_err()
+            .contains("today, yesterday or '2h ago'"));
+        // an inverted window is refused, naming --until
+        let text = CriteriaText {
+            since: Some("today".into()),
+            until: Some("yesterday".into()),
+            ..CriteriaText::default()
+        };
+        let e = text.parse(&utc, now).unwrap_err();
+        assert_eq!(e.field, "until");
+        assert!(e.message.contains("before it starts"), "{e}");
+        let last = CriteriaText {
+            last: Some("48".into()),
+            ..CriteriaText::default()
+        };
+        assert_eq!(last.parse(&utc, now).unwrap_err().field, "last");
+    }
+
+    #[test]
     fn ip_and_time() {
         assert!(IpFilter::parse("192.0.2.0/24").unwrap().matches("192.0.2.9"));
         assert!(!IpFilter::parse("192.0.2.1").unwrap().matches("192.0.2.9"));
         assert!(IpFilter::parse("nope").is_err());
         assert_eq!(parse_last("24h").unwrap(), chrono::Duration::hours(24));
+        assert_eq!(parse_last("2 hours").unwrap(), chrono::Duration::hours(2));
+        assert_eq!(parse_last("90 Min").unwrap(), chrono::Duration::minutes(90));
         assert!(parse_last("3y").is_err());
+        assert_eq!(
+            parse_last("24").unwrap_err(),
+            "'24' has no unit: say 24h for hours, 24d for days, 24m for minutes"
+        );
         let z = crate::syslog::Zone::Utc;
         assert_eq!(
             parse_time("2026-11-23 10:00", &z).unwrap().to_rfc3339(),

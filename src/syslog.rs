@@ -55,6 +55,15 @@ impl Zone {
         }
     }
 
+    /// The wall-clock time in this zone of `t`.
+    pub fn to_local(&self, t: DateTime<Utc>) -> NaiveDateTime {
+        match self {
+            Zone::Local => t.with_timezone(&chrono::Local).naive_local(),
+            Zone::Utc => t.naive_utc(),
+            Zone::Named(tz) => t.with_timezone(tz).naive_local(),
+        }
+    }
+
     /// Converts a wall-clock time in this zone to UTC. In a DST gap the time is read as if the
     /// clock had not jumped; when ambiguous, the earlier instant is taken.
     pub fn to_utc(&self, naive: NaiveDateTime) -> DateTime<Utc> {

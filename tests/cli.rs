@@ -90,6 +90,38 @@ fn search_criteria_and_exit_codes() {
     let (code, _, err) = mailtrace(&["search", "--client-ip", "not-an-ip"]);
     assert_eq!(code, 2);
     assert!(err.contains("not an IP address"), "{err}");
+    // times as people say them; a window that ends before it starts; a duration with no unit
+    let (code, out, _) = mailtrace(&[
+        "search",
+        "--format",
+        "ndjson",
+        "--now",
+        "2026-11-10T02:00:00Z",
+        "--since",
+        "2 hours ago",
+        "--until",
+        "now",
+    ]);
+    assert_eq!((code, out.lines().count()), (0, 3), "{out}");
+    let (code, out, _) = mailtrace(&[
+        "search",
+        "--format",
+        "ndjson",
+        "--now",
+        "2026-11-11T02:00:00Z",
+        "--since",
+        "today",
+    ]);
+    assert_eq!((code, out.lines().count()), (1, 0), "{out}");
+    let (code, _, err) = mailtrace(&["search", "--since", "2026-11-11", "--until", "2026-11-10"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--until: the window ends (2026-11-10T00:00:00Z) before it starts"),
+        "{err}"
+    );
+    let (code, _, err) = mailtrace(&["search", "--last", "24"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'24' has no unit: say 24h"), "{err}");
     let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
         .args(["search", "--log", "/nonexistent/mail.log"])
         .output()

@@ -255,8 +255,10 @@ fn bad_requests_are_json_errors() {
     let s = start(&sample_store(dir.path()), &[]);
     for (q, param, words) in [
         ("status=lost", "status", "'lost' is not one of delivered"),
-        ("since=yesterday", "since", "is not a time"),
+        ("since=last+tuesday", "since", "is not a time"),
+        ("since=today&until=yesterday", "until", "before it starts"),
         ("last=3y", "last", "unknown unit"),
+        ("last=24", "last", "has no unit"),
         ("limit=0", "limit", "from 1 to 10000"),
         ("limit=20000", "limit", "from 1 to 10000"),
         ("sender=a%40b.c", "sender", "unknown parameter"),
