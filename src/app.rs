@@ -396,7 +396,17 @@ impl Shown {
 /// the logs named in `common` (with every other leg of their delivery paths across servers),
 /// else the store's hot and archive tiers.
 pub fn show_traces(common: &Common, id: &str) -> Result<Shown> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let id = crate::query::clean_id(id);
+    let shown = show_traces_of(common, &id)?;
+    // a Postfix queue id typed or pasted in lower case
+    match crate::query::upper_queue_id(&id) {
+        Some(upper) if shown.traces.is_empty() => show_traces_of(common, &upper),
+        _ => Ok(shown),
+    }
+}
+
+/// [`show_traces`] of an id as it is.
+fn show_traces_of(common: &Common, id: &str) -> Result<Shown> {
     let mut traces = Vec::new();
     let mut files: Vec<(u32, String)> = Vec::new();
     let paths;
@@ -483,7 +493,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
         shown.write_json(out)?;
     } else {
         if shown.traces.is_empty() {
-            let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+            let id = crate::query::clean_id(id);
             writeln!(out, "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it.")?;
         }
         let hops: Vec<(&Trace, crate::path::OnPath)> = shown

@@ -396,6 +396,15 @@ impl CriteriaText {
                 auth_fail.push(m);
             }
         }
+        // an id as pasted; one that is only brackets or a header name names nothing
+        let id = |field: &'static str, v: &Option<String>| -> Result<Option<String>, CriteriaError> {
+            let Some(text) = given(v) else { return Ok(None) };
+            let id = clean_id(text);
+            if id.is_empty() {
+                return Err(err(field)(format!("'{text}' names no id")));
+            }
+            Ok(Some(id))
+        };
         let mut subject = Vec::new();
         for s in &self.subject {
             if words(s).is_empty() {
@@ -409,8 +418,8 @@ impl CriteriaText {
             from: self.from.as_deref().map(AddressPattern::parse),
             to: self.to.as_deref().map(AddressPattern::parse),
             subject,
-            message_id: given(&self.message_id).map(str::to_string),
-            queue_id: given(&self.queue_id).map(str::to_string),
+            message_id: id("message_id", &self.message_id)?,
+            queue_id: id("queue_id", &self.queue_id)?.map(|q| upper_queue_id(&q).unwrap_or(q)),
             statuses,
             direction,
             client_ip: given(&self.client_ip)
@@ -427,6 +436,27 @@ impl CriteriaText {
             end_to_end: self.end_to_end,
         })
     }
+}
+
+/// An id as people paste it, as it is logged: without surrounding spaces, a `Message-ID:`
+/// (or `Queue-ID:`) header name, or angle brackets (`Message-ID: <a@b>` is `a@b`).
+pub fn clean_id(text: &str) -> String {
+    let mut t = text.trim();
+    for name in ["message-id:", "queue-id:", "queue id:"] {
+        if t.len() >= name.len() && t.is_char_boundary(name.len()) && t[..name.len()].eq_ignore_ascii_case(name) {
+            t = t[name.len()..].trim();
+        }
+    }
+    let t = t.strip_prefix('<').map_or(t, |r| r.strip_suffix('>').unwrap_or(r));
+    t.trim().to_string()
+}
+
+/// The upper-case form of a Postfix queue id typed in lower case (`3ce6b37c010`): only ids of
+/// hexadecimal digits with a letter, which is what Postfix's short queue ids are (its long
+/// ones, and Exim's, mix cases and are left alone).
+pub fn upper_queue_id(id: &str) -> Option<String> {
+    let hex = id.len() >= 5 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (hex && id.bytes().any(|b| b.is_ascii_lowercase())).then(|| id.to_ascii_uppercase())
 }
 
 /// A criterion that cannot be read: which one (its CLI name with `_`, as the web API spells
@@ -681,6 +711,46 @@ mod tests {
             ..CriteriaText::default()
         };
         assert_eq!(last.parse(&utc, now).unwrap_err().field, "last");
+    }
+
+    #[test]
+    fn ids_as_people_paste_them() {
+        assert_eq!(
+            clean_id("  Message-ID: <20261124.7781@woodgrove.example> "),
+            "20261124.7781@woodgrove.example"
+        );
+        assert_eq!(clean_id("message-id:<a@b>"), "a@b");
+        assert_eq!(clean_id("<a@b>"), "a@b");
+        assert_eq!(clean_id(" 3CE6B37C010\n"), "3CE6B37C010");
+        assert_eq!(clean_id("Queue-ID: 3CE6B37C010"), "3CE6B37C010");
+        assert_eq!(clean_id("<>"), "");
+        assert_eq!(upper_queue_id("3ce6b37c010"), Some("3CE6B37C010".into()));
+        assert_eq!(upper_queue_id("3CE6B37C010"), None);
+        assert_eq!(
+            upper_queue_id("4dHrZq5GkWz1Mnb"),
+            None,
+            "a long queue id keeps its case"
+        );
+        assert_eq!(upper_queue_id("1yBeCd-000abc-Zz"), None);
+        assert_eq!(upper_queue_id("12345"), None);
+        let c = CriteriaText {
+            queue_id: Some(" 3ce6b37c010 ".into()),
+            message_id: Some("Message-ID: <x@y>".into()),
+            ..CriteriaText::default()
+        }
+        .parse(&crate::syslog::Zone::Utc, Utc::now())
+        .unwrap();
+        assert_eq!(
+            (c.queue_id.as_deref(), c.message_id.as_deref()),
+            (Some("3CE6B37C010"), Some("x@y"))
+        );
+        let e = CriteriaText {
+            message_id: Some("<>".into()),
+            ..CriteriaText::default()
+        }
+        .parse(&crate::syslog::Zone::Utc, Utc::now())
+        .unwrap_err();
+        assert_eq!(e.to_string(), "message_id: '<>' names no id");
     }
 
     #[test]

@@ -36,12 +36,15 @@ fn show(log: &PathBuf, id: &str, json: bool) -> String {
 fn show_of_any_legs_id_gives_the_whole_path_with_every_line() {
     let log = case("path-edge-to-mailbox");
     let text = std::fs::read_to_string(&log).unwrap();
-    // the edge's two queue ids (amavis re-injection), the mailbox server's, the Message-ID
+    // the edge's two queue ids (amavis re-injection), the mailbox server's, the Message-ID;
+    // also as people paste them (lower case, the header line)
     for id in [
         "4F1A22C801",
         "5B2C32C9F0",
         "8C3D42D1A7",
         "<20261124091001.7781@woodgrove.example>",
+        " 8c3d42d1a7 ",
+        "Message-ID: <20261124091001.7781@woodgrove.example>",
     ] {
         let shown = show(&log, id, false);
         assert!(shown.starts_with("Delivery path (2 hops)\n"), "{id}:\n{shown}");
