@@ -25,7 +25,8 @@ pub mod exit {
     pub const NOTHING: u8 = 1;
     /// Usage error or unreadable input.
     pub const ERROR: u8 = 2;
-    /// `index`: what could be read was indexed, but some files were skipped (listed).
+    /// `index`: what could be read was indexed, but some files were skipped, damaged or held
+    /// no mail log line (listed).
     pub const PARTIAL: u8 = 3;
 }
 
@@ -622,6 +623,14 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
                 writeln!(out, "    warning: {w}")?;
             }
         }
+        for w in summary
+            .stats
+            .files
+            .iter()
+            .filter_map(crate::scan::FileStats::no_mail_lines)
+        {
+            writeln!(out, "  warning: {w}")?;
+        }
         writeln!(
             out,
             "Indexed {} lines ({:.1} MB) into {}: {} messages, {} rows, {} unrecognised lines, {} messages in flight kept for the next run; {:.2} s, {:.1} MB/s",
@@ -652,7 +661,9 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
         .files
         .iter()
         .any(|f| f.outcome.starts_with("skipped") || f.outcome.starts_with("damaged"));
-    Ok(if skipped { exit::PARTIAL } else { exit::FOUND })
+    // a file with no mail log line (a wrong file given) is as good as skipped
+    let useless = summary.stats.files.iter().any(|f| f.no_mail_lines().is_some());
+    Ok(if skipped || useless { exit::PARTIAL } else { exit::FOUND })
 }
 
 /// `mailtrace follow PATH…`: tails the files into the store every `interval` until Ctrl-C or

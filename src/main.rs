@@ -32,7 +32,8 @@ Examples:
 
 The store is --store DIR, else $MAILTRACE_STORE, else ~/.local/share/mailtrace; or a ClickHouse
 cluster: --store 'clickhouse://mt@ch1:8123/mail?cluster=logs' (see `mailtrace store init --help`).
-Exit codes: 0 found, 1 nothing matched, 2 usage or input error, 3 index skipped some files."
+Exit codes: 0 found, 1 nothing matched, 2 usage or input error, 3 index skipped some files
+(or found no mail log line in one)."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -261,6 +261,26 @@ fn index_then_search_the_store_with_its_exit_codes() {
     let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["files"][0]["outcome"], "unchanged");
 
+    // a file that is no mail log (the wrong file given) is said so, and the run is partial
+    let passwd = dir.path().join("passwd");
+    std::fs::write(
+        &passwd,
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/false\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["index", passwd.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("passwd: no mail log line among its 2 lines (none is a syslog line)"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(["search", "--to", "a@b.example", "--log", passwd.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is it the mail log"));
+
     // one writer at a time
     let lock = std::fs::File::open(store.join("lock")).unwrap();
     lock.lock().unwrap();

@@ -100,13 +100,36 @@ pub struct FileStats {
 }
 
 impl FileStats {
-    /// What to tell the user about this file: damage, binary data, over-long lines.
+    /// What to tell the user about this file: damage, binary data, over-long lines, no mail
+    /// log line at all.
     pub fn warnings(&self) -> Vec<String> {
         self.damage
             .iter()
             .cloned()
             .chain(self.oddities.warnings(&self.path))
+            .chain(self.no_mail_lines())
             .collect()
+    }
+
+    /// Lines of the programs mailtrace reads: Postfix, Exim and those around them.
+    pub fn mail_lines(&self) -> u64 {
+        self.lines.saturating_sub(self.no_envelope + self.other_lines)
+    }
+
+    /// What to say of a file with lines but none of a mail program (a wrong file given).
+    pub fn no_mail_lines(&self) -> Option<String> {
+        (self.lines > 0 && self.mail_lines() == 0).then(|| {
+            let what = if self.other_lines == 0 {
+                "none is a syslog line".to_string()
+            } else {
+                format!("{} are syslog lines of other programs", self.other_lines)
+            };
+            format!(
+                "{}: no mail log line among its {} lines ({what}): is it the mail log \
+                 (/var/log/mail.log, /var/log/maillog, Exim's mainlog)?",
+                self.path, self.lines
+            )
+        })
     }
 }
 
