@@ -259,6 +259,17 @@ pub use crate::store::backend::SearchResult;
 /// Runs a search over the logs named in `common`, else the store (and its archive tier when
 /// `common.historical` or the time range asks for it); at most `limit` rows (`None`: all).
 pub fn search_rows(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
+    let mut found = search_rows_as_asked(common, criteria, limit)?;
+    // what in the criteria may be why nothing matched, first
+    let mistakes = criteria.likely_mistakes();
+    if found.rows.is_empty() && !mistakes.is_empty() {
+        found.hint = format!("{} {}", mistakes.join(" "), found.hint);
+    }
+    Ok(found)
+}
+
+/// [`search_rows`] without the hints about the criteria.
+fn search_rows_as_asked(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
     if criteria.end_to_end {
         return search_end_to_end(common, criteria, limit);
     }

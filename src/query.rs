@@ -149,6 +149,23 @@ impl Criteria {
             && self.folder.is_none()
     }
 
+    /// What in these criteria is likely not what was meant, said as a suggestion (for a
+    /// search that found nothing): an address pattern with no `@` matches a whole address,
+    /// not a domain.
+    pub fn likely_mistakes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (option, p) in [("from", &self.from), ("to", &self.to)] {
+            if let Some(AddressPattern::Exact(e)) = p {
+                if !e.contains('@') && e.contains('.') {
+                    out.push(format!(
+                        "--{option} {e} matches the whole address '{e}': for its domain, give --{option} @{e}."
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the message as a whole can match (checks that do not depend on the recipient).
     pub fn matches_trace(&self, t: &Trace) -> bool {
         self.matches_arrival(t)
@@ -711,6 +728,25 @@ mod tests {
             ..CriteriaText::default()
         };
         assert_eq!(last.parse(&utc, now).unwrap_err().field, "last");
+    }
+
+    #[test]
+    fn a_bare_domain_is_pointed_out() {
+        let c = Criteria {
+            to: Some(AddressPattern::parse("example.com")),
+            from: Some(AddressPattern::parse("@example.org")),
+            ..Criteria::default()
+        };
+        assert_eq!(
+            c.likely_mistakes(),
+            ["--to example.com matches the whole address 'example.com': for its domain, give --to @example.com."]
+        );
+        let fine = Criteria {
+            to: Some(AddressPattern::parse("bob@example.com")),
+            from: Some(AddressPattern::parse("postmaster")),
+            ..Criteria::default()
+        };
+        assert!(fine.likely_mistakes().is_empty());
     }
 
     #[test]

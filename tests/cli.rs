@@ -119,6 +119,9 @@ fn search_criteria_and_exit_codes() {
         err.contains("--until: the window ends (2026-11-10T00:00:00Z) before it starts"),
         "{err}"
     );
+    let (code, out, _) = mailtrace(&["search", "--format", "table", "--to", "example.com"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("give --to @example.com"), "{out}");
     let (code, _, err) = mailtrace(&["search", "--last", "24"]);
     assert_eq!(code, 2);
     assert!(err.contains("'24' has no unit: say 24h"), "{err}");
