@@ -213,7 +213,9 @@ mod tests {
         assert_eq!(e("limit=0").param, "limit");
         assert_eq!(e("limit=10001").param, "limit");
         assert_eq!(e("status=lost").param, "status");
-        assert_eq!(e("since=yesterday").param, "since");
+        assert_eq!(e("since=last+tuesday").param, "since");
+        assert_eq!(e("since=today&until=yesterday").param, "until");
+        assert_eq!(e("end_to_end=maybe").param, "end_to_end");
         assert_eq!(e("timezone=Mars/Olympus").param, "timezone");
         assert_eq!(e("historical=maybe").param, "historical");
     }
