@@ -280,40 +280,45 @@ fn search_rows_as_asked(common: &Common, criteria: &Criteria, limit: Option<usiz
         return Ok(found);
     }
     let found = find(common, criteria)?;
-    let mut rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
+    let rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
+    Ok(first_rows(
+        rows,
+        limit,
+        "Check the time range (BSD timestamps have no year: see --year) and the criteria.",
+    ))
+}
+
+/// The first `limit` of `rows` (`None`: all), with how many there were and what to say when
+/// there are none.
+fn first_rows(mut rows: Vec<Row>, limit: Option<usize>, hint: &str) -> SearchResult {
     let total = rows.len();
     if let Some(n) = limit {
         rows.truncate(n);
     }
-    Ok(SearchResult {
+    SearchResult {
         rows,
         total,
-        hint: "Check the time range (BSD timestamps have no year: see --year) and the criteria.".to_string(),
-    })
+        hint: hint.to_string(),
+    }
 }
 
 /// End-to-end rows ([`crate::path::end_to_end`]): from the logs named in `common`, else the
 /// store.
 fn search_end_to_end(common: &Common, criteria: &Criteria, limit: Option<usize>) -> Result<SearchResult> {
     let aliases = common.load_config()?.hosts;
-    let mut rows = if common.reads_logs() {
+    let rows = if common.reads_logs() {
         end_to_end_from_logs(common, criteria, &aliases)?
     } else {
         let store = common.open_store()?;
         crate::path::end_to_end::from_store(&*store, criteria, common.historical, &aliases)?
     };
-    let total = rows.len();
-    if let Some(n) = limit {
-        rows.truncate(n);
-    }
-    Ok(SearchResult {
+    Ok(first_rows(
         rows,
-        total,
-        hint: "End to end, --from, --subject, --client-ip and --direction apply to where a message \
-               arrived, --status and --folder to where each recipient's path ends. Check the time range \
-               and the criteria; without --end-to-end each server's leg is a row of its own."
-            .to_string(),
-    })
+        limit,
+        "End to end, --from, --subject, --client-ip and --direction apply to where a message \
+         arrived, --status and --folder to where each recipient's path ends. Check the time range \
+         and the criteria; without --end-to-end each server's leg is a row of its own.",
+    ))
 }
 
 /// End-to-end rows from the logs: one reading decides which rows there are, a second reads

@@ -132,6 +132,20 @@ fn index_into(store: &str, file: &std::path::Path) {
     ]);
 }
 
+/// The binary with `args`, `input` on its standard input.
+fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn run(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).output().unwrap();
     assert!(
@@ -359,9 +373,8 @@ fn end_to_end_criteria_apply_to_the_whole_path() {
         ""
     );
     // standard input is read once: the messages that may give a row are kept from it
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args([
+    let out = with_stdin(
+        &[
             "search",
             "--log",
             "-",
@@ -371,19 +384,12 @@ fn end_to_end_criteria_apply_to_the_whole_path() {
             "UTC",
             "--format",
             "ndjson",
-        ])
-        .args(["--end-to-end", "--status", "deferred"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(&log).unwrap())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+            "--end-to-end",
+            "--status",
+            "deferred",
+        ],
+        &std::fs::read(&log).unwrap(),
+    );
     assert_eq!(
         picked(&String::from_utf8(out.stdout).unwrap()),
         ["7E5F62CB23 marco.rossi@example.com deferred"]
@@ -467,10 +473,9 @@ fn archived_legs_link_and_archives_name_their_hosts() {
 /// out with a warning that says what to do, and the message itself is shown.
 #[test]
 fn show_from_standard_input_warns_of_the_legs_it_cannot_read_again() {
-    use std::io::Write;
     let log = std::fs::read(case("path-edge-to-mailbox")).unwrap();
-    let mut child = Command::new(BIN)
-        .args([
+    let out = with_stdin(
+        &[
             "show",
             "8C3D42D1A7",
             "--log",
@@ -479,14 +484,9 @@ fn show_from_standard_input_warns_of_the_legs_it_cannot_read_again() {
             "2026",
             "--timezone",
             "UTC",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&log).unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        &log,
+    );
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
