@@ -31,12 +31,12 @@ use crate::output::Row;
 use crate::query::Criteria;
 use crate::trace::Trace;
 
-/// Memory budget of one day writer.
 /// Decompressed doc store blocks (64 KiB each) kept per segment. Rows are read in index
 /// order, so a few suffice; tantivy's default (100) kept up to 6 MiB for each segment of every
 /// day read: a month of days of a few segments each held a gigabyte after one broad search.
 const DOC_STORE_CACHE_BLOCKS: usize = 4;
 
+/// Memory budget of one day writer.
 const WRITER_BUDGET: usize = 64 << 20;
 /// Day writers open at once (a batch usually moves forward day by day; an update to an
 /// older day reopens its writer).
