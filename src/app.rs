@@ -734,7 +734,8 @@ pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Writ
 /// matching the other criteria. With `ndjson`, one object per line with its source file and
 /// byte offset. Returns 1 when no line was written.
 pub fn replay(common: &Common, criteria: &Criteria, ndjson: bool, out: &mut dyn Write) -> Result<u8> {
-    let written = common.open_store()?.replay(criteria, &mut |r| {
+    let store = common.open_store()?;
+    let written = store.replay(criteria, &mut |r| {
         if ndjson {
             let line = serde_json::json!({
                 "file": r.file,
@@ -750,6 +751,12 @@ pub fn replay(common: &Common, criteria: &Criteria, ndjson: bool, out: &mut dyn 
         }
         Ok(())
     })?;
+    if written == 0 {
+        // say why on stderr: the lines are the output, and scripts read it
+        let mut why = criteria.likely_mistakes();
+        why.push(store.search(criteria, Some(1), true)?.hint);
+        eprintln!("mailtrace: replay: no log line matched. {}", why.join(" "));
+    }
     Ok(if written > 0 { exit::FOUND } else { exit::NOTHING })
 }
 

@@ -264,6 +264,14 @@ fn index_then_search_the_store_with_its_exit_codes() {
     let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["files"][0]["outcome"], "unchanged");
 
+    // a replay that prints nothing says why on stderr
+    let (code, out, err) = run(&["replay", "--since", "2020-01-01", "--until", "2020-01-02"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.contains("replay: no log line matched.") && err.contains("holds messages received 2026-11-10"),
+        "{err}"
+    );
+
     // a file that is no mail log (the wrong file given) is said so, and the run is partial
     let passwd = dir.path().join("passwd");
     std::fs::write(
