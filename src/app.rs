@@ -647,19 +647,32 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
         {
             writeln!(out, "  warning: {w}")?;
         }
-        writeln!(
-            out,
-            "Indexed {} lines ({:.1} MB) into {}: {} messages, {} rows, {} unrecognised lines, {} messages in flight kept for the next run; {:.2} s, {:.1} MB/s",
-            summary.stats.lines,
-            summary.stats.bytes as f64 / 1e6,
-            store.name(),
-            summary.traces,
-            summary.rows,
-            summary.stats.unrecognised(),
-            summary.open,
-            summary.seconds,
-            summary.mb_per_sec()
-        )?;
+        use crate::output::count;
+        let in_flight = match summary.open {
+            0 => String::new(),
+            n => format!("; {} in flight, kept for the next run", count(n as u64, "message")),
+        };
+        if summary.stats.lines == 0 {
+            writeln!(
+                out,
+                "Nothing new to index into {}{in_flight}; {:.2} s",
+                store.name(),
+                summary.seconds
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Indexed {} ({:.1} MB) into {}: {} written, {}, {} unrecognised{in_flight}; {:.2} s, {:.1} MB/s",
+                count(summary.stats.lines, "line"),
+                summary.stats.bytes as f64 / 1e6,
+                store.name(),
+                count(summary.traces, "message"),
+                count(summary.rows, "row"),
+                count(summary.stats.unrecognised(), "line"),
+                summary.seconds,
+                summary.mb_per_sec()
+            )?;
+        }
     }
     if let Some(m) = maintained.filter(|m| !m.archived.is_empty() || !m.deleted.is_empty()) {
         if !json {

@@ -254,7 +254,7 @@ fn index_then_search_the_store_with_its_exit_codes() {
     let (code, out, _) = run(&["store", "info"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("Hot tier: 1 days (2026-11-10 … 2026-11-10), 3 rows, 2 messages"),
+        out.contains("Hot tier: 1 day (2026-11-10 … 2026-11-10), 3 rows, 2 messages"),
         "{out}"
     );
 

@@ -90,6 +90,15 @@ pub struct Row {
     pub hops: Vec<String>,
 }
 
+/// `n` and the noun, plural unless `n` is 1: `1 message`, `3 messages`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// RFC 3339 in UTC with `Z`, seconds precision unless the log had a fraction.
 pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)

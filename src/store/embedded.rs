@@ -456,16 +456,20 @@ fn merge_newest_first(a: Vec<Row>, b: Vec<Row>, limit: Option<usize>) -> Vec<Row
 /// A day of a tier: the day, rows, messages, bytes on disk.
 pub type TierDay = (chrono::NaiveDate, u64, u64, u64);
 
+use crate::output::count;
+
 /// A tier's totals, then a line per day.
 pub fn write_tier(out: &mut dyn Write, name: &str, days: &[TierDay]) -> Result<()> {
     let (rows, traces, bytes) = days.iter().fold((0, 0, 0), |a, d| (a.0 + d.1, a.1 + d.2, a.2 + d.3));
     match (days.first(), days.last()) {
         (Some(a), Some(b)) => writeln!(
             out,
-            "{name}: {} days ({} … {}), {rows} rows, {traces} messages, {} on disk",
-            days.len(),
+            "{name}: {} ({} … {}), {}, {}, {} on disk",
+            count(days.len() as u64, "day"),
             a.0,
             b.0,
+            count(rows, "row"),
+            count(traces, "message"),
             size(bytes)
         )?,
         _ => writeln!(out, "{name}: empty")?,
