@@ -371,12 +371,12 @@ pub fn search(
     let limit = match (limit, format) {
         (Some(0), _) => None,
         (Some(n), _) => Some(n),
-        (None, Format::Table) => Some(1000),
+        (None, f) if f.is_table() => Some(1000),
         (None, _) => None,
     };
     let SearchResult { rows, total, hint } = search_rows(common, criteria, limit)?;
     let cut = (total > rows.len()).then(|| total - rows.len());
-    if rows.is_empty() && format == Format::Table {
+    if rows.is_empty() && format.is_table() {
         writeln!(out, "No messages matched. {hint}")?;
         return Ok(exit::NOTHING);
     }

@@ -86,6 +86,10 @@ checks and the time window to any leg on the way.")]
         /// criteria over the whole delivery path
         #[arg(long)]
         end_to_end: bool,
+        /// The table with every cell whole, wrapped (by default a row takes one line, its
+        /// cells cut with … to fit the terminal)
+        #[arg(long)]
+        wide: bool,
     },
     /// Show one message's whole timeline, with every log line, by queue id, Message-ID or trace id
     #[command(after_help = "\
@@ -629,6 +633,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             limit,
             historical,
             end_to_end,
+            wide,
         } => {
             let mut common = common.into_common()?;
             common.historical = historical;
@@ -641,6 +646,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Some(FormatArg::Ndjson) => Format::Ndjson,
                 None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => Format::Table,
                 None => Format::Ndjson,
+            };
+            let format = if wide && format == Format::Table {
+                Format::WideTable
+            } else {
+                format
             };
             app::search(&common, &criteria, format, limit, &mut out)
         }

@@ -19,7 +19,10 @@ use crate::trace::Trace;
 /// The formats `search` can print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// A row a line, cells cut to fit the terminal.
     Table,
+    /// Every cell whole (`--wide`).
+    WideTable,
     Csv,
     Json,
     Ndjson,
@@ -170,6 +173,13 @@ impl Row {
     }
 }
 
+impl Format {
+    /// Whether this is one of the tables (for people, not scripts).
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Table | Format::WideTable)
+    }
+}
+
 /// Writes rows in a machine format (or the table).
 pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option<usize>) -> Result<()> {
     match format {
@@ -193,7 +203,8 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
             }
             w.flush()?;
         }
-        Format::Table => table::write(out, rows, cut)?,
+        Format::Table => table::write(out, rows, cut, false, None)?,
+        Format::WideTable => table::write(out, rows, cut, true, None)?,
     }
     Ok(())
 }
