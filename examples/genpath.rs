@@ -85,6 +85,12 @@ struct Logs {
 }
 
 impl Logs {
+    /// Appends a syslog line of `host` at `at`: `Nov 24 09:10:01 host text`.
+    fn line(&mut self, host: &'static str, at: u64, text: String) {
+        let line = format!("{} {host} {text}", stamp(at));
+        self.put(host, at, line);
+    }
+
     fn put(&mut self, host: &'static str, at: u64, text: String) {
         self.seq += 1;
         self.lines.entry(host).or_default().push((at, self.seq, text));
@@ -154,48 +160,38 @@ impl Site {
         let qid = self.postfix_id();
         let pid = 3000 + self.rng.below(900);
         let l = &mut self.logs;
-        l.put(
+        l.line(
             host,
             at,
-            format!(
-                "{} {host} postfix/smtpd[{pid}]: connect from {}[{}]",
-                stamp(at),
-                client.0,
-                client.1
-            ),
+            format!("postfix/smtpd[{pid}]: connect from {}[{}]", client.0, client.1),
         );
-        l.put(
+        l.line(
             host,
             at,
-            format!(
-                "{} {host} postfix/smtpd[{pid}]: {qid}: client={}[{}]",
-                stamp(at),
-                client.0,
-                client.1
-            ),
+            format!("postfix/smtpd[{pid}]: {qid}: client={}[{}]", client.0, client.1),
         );
-        l.put(
+        l.line(
             host,
             at,
-            format!(
-                "{} {host} postfix/cleanup[{}]: {qid}: message-id=<{mid}>",
-                stamp(at),
-                pid + 1
-            ),
+            format!("postfix/cleanup[{}]: {qid}: message-id=<{mid}>", pid + 1),
         );
-        l.put(
+        l.line(
             host,
             at,
             format!(
-                "{} {host} postfix/qmgr[1100]: {qid}: from=<{from}>, size={}, nrcpt={n} (queue active)",
-                stamp(at),
+                "postfix/qmgr[1100]: {qid}: from=<{from}>, size={}, nrcpt={n} (queue active)",
                 2000 + pid
             ),
         );
-        l.put(
+        l.line(
             host,
             at + 1,
-            format!("{} {host} postfix/smtpd[{pid}]: disconnect from {}[{}] ehlo=2 mail=1 rcpt={n} data=1 quit=1 commands={}", stamp(at + 1), client.0, client.1, n + 4),
+            format!(
+                "postfix/smtpd[{pid}]: disconnect from {}[{}] ehlo=2 mail=1 rcpt={n} data=1 quit=1 commands={}",
+                client.0,
+                client.1,
+                n + 4
+            ),
         );
         qid
     }
@@ -214,23 +210,11 @@ impl Site {
         let ((to, orig), (dsn, status, reply)) = (rcpt, outcome);
         let orig = orig.map(|o| format!(" orig_to=<{o}>,")).unwrap_or_default();
         let daemon = if relay.contains("dovecot-lmtp") { "lmtp" } else { "smtp" };
-        self.logs.put(
-            host,
-            at,
-            format!(
-                "{} {host} postfix/{daemon}[{}]: {qid}: to=<{to}>,{orig} relay={relay}, delay=1.2, delays=0.1/0.01/0.5/0.59, dsn={dsn}, status={status} ({reply})",
-                stamp(at),
-                4000 + self.rng.below(900)
-            ),
-        );
+        self.logs.line(host, at, format!("postfix/{daemon}[{}]: {qid}: to=<{to}>,{orig} relay={relay}, delay=1.2, delays=0.1/0.01/0.5/0.59, dsn={dsn}, status={status} ({reply})", 4000 + self.rng.below(900)));
     }
 
     fn removed(&mut self, host: &'static str, at: u64, qid: &str) {
-        self.logs.put(
-            host,
-            at,
-            format!("{} {host} postfix/qmgr[1100]: {qid}: removed", stamp(at)),
-        );
+        self.logs.line(host, at, format!("postfix/qmgr[1100]: {qid}: removed"));
     }
 
     /// `mbox1` takes a message from `client` for `rcpts` (address, expanded into): LMTP to
@@ -281,13 +265,10 @@ impl Site {
                     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
                     let session: String = (0..22).map(|_| B64[self.rng.below(64) as usize] as char).collect();
                     let pid = 5000 + self.rng.below(900);
-                    self.logs.put(
+                    self.logs.line(
                         "mbox1",
                         t,
-                        format!(
-                            "{} mbox1 dovecot: lmtp({to})<{pid}><{session}>: msgid=<{mid}>: saved mail to {folder}",
-                            stamp(t)
-                        ),
+                        format!("dovecot: lmtp({to})<{pid}><{session}>: msgid=<{mid}>: saved mail to {folder}"),
                     );
                     let reply = format!("250 2.0.0 <{to}> {session} Saved");
                     self.postfix_out(
@@ -352,11 +333,7 @@ impl Site {
                 ("2.0.0", "sent", &reply),
             );
         }
-        self.logs.put(
-            "mx1",
-            at + 2,
-            format!("{} mx1 amavis[2130]: (02130-{:02}) Passed CLEAN {{RelayedInbound}}, [192.0.2.120]:40112 [192.0.2.120] <{from}> -> <{}>, Queue-ID: {first}, Message-ID: <{mid}>, mail_id: x{}, Hits: -0.9, size: 3000, queued_as: {child}, 2018 ms", stamp(at + 2), self.ids % 100, rcpts[0].0, self.ids),
-        );
+        self.logs.line("mx1", at + 2, format!("amavis[2130]: (02130-{:02}) Passed CLEAN {{RelayedInbound}}, [192.0.2.120]:40112 [192.0.2.120] <{from}> -> <{}>, Queue-ID: {first}, Message-ID: <{mid}>, mail_id: x{}, Hits: -0.9, size: 3000, queued_as: {child}, 2018 ms", self.ids % 100, rcpts[0].0, self.ids));
         self.removed("mx1", at + 2, &first);
         let (qid, ends) = self.mailbox(at + 3, ("mx1.example.com", "10.0.0.10"), from, &mid, &rcpts);
         for (address, _) in &rcpts {
@@ -384,25 +361,14 @@ impl Site {
         let id = self.exim_id(at);
         let date = |t: u64| time_at(t).format("%Y-%m-%d %H:%M:%S").to_string();
         let list: Vec<&str> = rcpts.iter().map(|r| r.0.as_str()).collect();
-        self.logs.put(
-            "gw1",
-            at,
-            format!("{} gw1 exim[7201]: {} {id} <= {from} H=mail.partner.example [198.51.100.40]:51300 I=[192.0.2.10]:25 P=esmtps S=3100 id={mid} for {}", stamp(at), date(at), list.join(" ")),
-        );
+        self.logs.line("gw1", at, format!("exim[7201]: {} {id} <= {from} H=mail.partner.example [198.51.100.40]:51300 I=[192.0.2.10]:25 P=esmtps S=3100 id={mid} for {}", date(at), list.join(" ")));
         let (qid, ends) = self.mailbox(at + 1, ("gw1.example.com", "10.0.0.11"), from, &mid, &rcpts);
         for (i, (address, _)) in rcpts.iter().enumerate() {
             let arrow = if i == 0 { "=>" } else { "->" };
-            self.logs.put(
-                "gw1",
-                at + 1,
-                format!("{} gw1 exim[7202]: {} {id} {arrow} {address} R=internal_relay T=remote_smtp H=mbox1.example.com [10.0.0.20] C=\"250 2.0.0 Ok: queued as {qid}\"", stamp(at + 1), date(at + 1)),
-            );
+            self.logs.line("gw1", at + 1, format!("exim[7202]: {} {id} {arrow} {address} R=internal_relay T=remote_smtp H=mbox1.example.com [10.0.0.20] C=\"250 2.0.0 Ok: queued as {qid}\"", date(at + 1)));
         }
-        self.logs.put(
-            "gw1",
-            at + 1,
-            format!("{} gw1 exim[7202]: {} {id} Completed", stamp(at + 1), date(at + 1)),
-        );
+        self.logs
+            .line("gw1", at + 1, format!("exim[7202]: {} {id} Completed", date(at + 1)));
         self.truths.push(Truth {
             hops: vec![format!("gw1:{id}"), format!("mbox1:{qid}")],
             ends,
@@ -426,29 +392,19 @@ impl Site {
         let pid = 5100 + self.rng.below(800);
         let sub = self.postfix_id();
         let l = &mut self.logs;
-        l.put(
+        l.line(
             "sub1",
             at,
-            format!(
-                "{} sub1 postfix/submission/smtpd[{pid}]: connect from unknown[198.51.100.23]",
-                stamp(at)
-            ),
+            format!("postfix/submission/smtpd[{pid}]: connect from unknown[198.51.100.23]"),
         );
-        l.put("sub1", at, format!("{} sub1 postfix/submission/smtpd[{pid}]: {sub}: client=unknown[198.51.100.23], sasl_method=PLAIN, sasl_username={sender}", stamp(at)));
-        l.put(
+        l.line("sub1", at, format!("postfix/submission/smtpd[{pid}]: {sub}: client=unknown[198.51.100.23], sasl_method=PLAIN, sasl_username={sender}"));
+        l.line("sub1", at, format!("postfix/cleanup[5110]: {sub}: message-id=<{mid}>"));
+        l.line(
             "sub1",
             at,
-            format!("{} sub1 postfix/cleanup[5110]: {sub}: message-id=<{mid}>", stamp(at)),
+            format!("postfix/qmgr[5005]: {sub}: from=<{sender}>, size=3507, nrcpt={n} (queue active)"),
         );
-        l.put(
-            "sub1",
-            at,
-            format!(
-                "{} sub1 postfix/qmgr[5005]: {sub}: from=<{sender}>, size=3507, nrcpt={n} (queue active)",
-                stamp(at)
-            ),
-        );
-        l.put("sub1", at + 1, format!("{} sub1 postfix/submission/smtpd[{pid}]: disconnect from unknown[198.51.100.23] ehlo=2 auth=1 mail=1 rcpt={n} data=1 quit=1 commands={}", stamp(at + 1), n + 5));
+        l.line("sub1", at + 1, format!("postfix/submission/smtpd[{pid}]: disconnect from unknown[198.51.100.23] ehlo=2 auth=1 mail=1 rcpt={n} data=1 quit=1 commands={}", n + 5));
         let relay = self.postfix_in("relay1", at + 1, ("sub1.example.com", "10.0.0.40"), &sender, &mid, n);
         for r in &rcpts {
             let reply = format!("250 2.0.0 Ok: queued as {relay}");
@@ -512,30 +468,23 @@ impl Site {
             let t = at + 4;
             let notice = self.postfix_id();
             let l = &mut self.logs;
-            l.put(
+            l.line(
                 "relay1",
                 t,
                 format!(
-                    "{} relay1 postfix/cleanup[6202]: {notice}: message-id=<{}.{notice}@relay1.example.com>",
-                    stamp(t),
+                    "postfix/cleanup[6202]: {notice}: message-id=<{}.{notice}@relay1.example.com>",
                     20261124
                 ),
             );
-            l.put(
+            l.line(
                 "relay1",
                 t,
-                format!(
-                    "{} relay1 postfix/bounce[6205]: {relay}: sender non-delivery notification: {notice}",
-                    stamp(t)
-                ),
+                format!("postfix/bounce[6205]: {relay}: sender non-delivery notification: {notice}"),
             );
-            l.put(
+            l.line(
                 "relay1",
                 t,
-                format!(
-                    "{} relay1 postfix/qmgr[1100]: {notice}: from=<>, size=5210, nrcpt=1 (queue active)",
-                    stamp(t)
-                ),
+                format!("postfix/qmgr[1100]: {notice}: from=<>, size=5210, nrcpt=1 (queue active)"),
             );
             let nmid = format!("20261124.{notice}@relay1.example.com");
             let (q, notice_ends) = self.mailbox(
