@@ -103,19 +103,18 @@ fn search_logs(files: &[PathBuf]) -> String {
 
 /// `mailtrace search --log FILES… EXTRA…`, every row as ndjson.
 fn search_logs_with(files: &[PathBuf], extra: &[&str]) -> String {
-    let mut args = vec![
-        "search",
-        "--year",
-        "2026",
-        "--timezone",
-        "UTC",
-        "--format",
-        "ndjson",
-        "--log",
-    ];
-    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let files: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    run(&reading(&["search", "--format", "ndjson"], &files, extra))
+}
+
+/// `COMMAND… --year 2026 --timezone UTC --log LOGS… EXTRA…`: the arguments of a command that
+/// reads logs as these tests write them.
+fn reading<'a>(command: &[&'a str], logs: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = command.to_vec();
+    args.extend(["--year", "2026", "--timezone", "UTC", "--log"]);
+    args.extend(logs);
     args.extend(extra);
-    run(&args)
+    args
 }
 
 /// `mailtrace index` of one file into the embedded store at `store`, a run of its own.
@@ -246,17 +245,8 @@ fn every_generated_path_is_rebuilt_from_the_logs_and_from_a_store() {
     // the servers' files read one after the other hold no more messages open at once than
     // each file read alone (each server's messages are timed by its own clock)
     let peak = |files: &[PathBuf]| -> u64 {
-        let mut args = vec![
-            "stats",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-            "--format",
-            "json",
-            "--log",
-        ];
-        args.extend(files.iter().map(|f| f.to_str().unwrap()));
+        let files: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+        let args = reading(&["stats", "--format", "json"], &files, &[]);
         let stats: serde_json::Value = serde_json::from_str(&run(&args)).unwrap();
         stats["peak_open"].as_u64().unwrap()
     };
@@ -374,20 +364,11 @@ fn end_to_end_criteria_apply_to_the_whole_path() {
     );
     // standard input is read once: the messages that may give a row are kept from it
     let out = with_stdin(
-        &[
-            "search",
-            "--log",
-            "-",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-            "--format",
-            "ndjson",
-            "--end-to-end",
-            "--status",
-            "deferred",
-        ],
+        &reading(
+            &["search", "--format", "ndjson"],
+            &["-"],
+            &["--end-to-end", "--status", "deferred"],
+        ),
         &std::fs::read(&log).unwrap(),
     );
     assert_eq!(
@@ -474,19 +455,7 @@ fn archived_legs_link_and_archives_name_their_hosts() {
 #[test]
 fn show_from_standard_input_warns_of_the_legs_it_cannot_read_again() {
     let log = std::fs::read(case("path-edge-to-mailbox")).unwrap();
-    let out = with_stdin(
-        &[
-            "show",
-            "8C3D42D1A7",
-            "--log",
-            "-",
-            "--year",
-            "2026",
-            "--timezone",
-            "UTC",
-        ],
-        &log,
-    );
+    let out = with_stdin(&reading(&["show", "8C3D42D1A7"], &["-"], &[]), &log);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
