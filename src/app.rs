@@ -70,15 +70,9 @@ impl Common {
         Zone::parse(&name).map_err(anyhow::Error::msg)
     }
 
-    fn load_config(&self) -> Result<Config> {
-        match self
-            .config
-            .clone()
-            .or_else(|| std::env::var_os("MAILTRACE_CONFIG").map(PathBuf::from))
-        {
-            Some(p) => Config::load(&p),
-            None => Ok(Config::default()),
-        }
+    /// The config file (`--config`, `$MAILTRACE_CONFIG`, the system's; see [`Config::find`]).
+    pub fn load_config(&self) -> Result<Config> {
+        Config::find(self.config.as_deref())
     }
 
     /// Opens the inputs and settles the scan options.
@@ -149,13 +143,26 @@ impl Common {
 
     /// The store to read or write (see [`Store::locate`]): a directory or a `clickhouse://`
     /// address.
-    pub fn store_dir(&self) -> PathBuf {
-        Store::locate(self.store.as_deref())
+    pub fn store_dir(&self) -> Result<PathBuf> {
+        let configured = match &self.store {
+            Some(_) => None,
+            None => self.load_config()?.store,
+        };
+        Ok(Store::locate(self.store.as_deref(), configured.as_deref()))
     }
 
     /// Opens the store for reading.
     pub fn open_store(&self) -> Result<Box<dyn Backend>> {
-        crate::store::backend::open(&self.store_dir(), &self.access)
+        crate::store::backend::open(&self.store_dir()?, &self.access)
+    }
+
+    /// Opens the store to change it: run as root on a store directory another user owns (the
+    /// system store), the process first becomes that user, so what it writes stays theirs
+    /// (see [`crate::store::owner`]).
+    pub fn open_store_to_write(&self) -> Result<Box<dyn Backend>> {
+        let dir = self.store_dir()?;
+        crate::store::owner::act_as_owner(&dir)?;
+        crate::store::backend::open(&dir, &self.access)
     }
 
     /// Joins the legs of messages across servers, with the config's host aliases.
@@ -187,9 +194,12 @@ impl Common {
         Ok(())
     }
 
-    /// Opens the store for writing (an embedded one is created if new).
+    /// Opens the store for writing (an embedded one is created if new), as its owner (see
+    /// [`Common::open_store_to_write`]).
     pub fn create_store(&self) -> Result<Box<dyn Backend>> {
-        crate::store::backend::create(&self.store_dir(), &self.access)
+        let dir = self.store_dir()?;
+        crate::store::owner::act_as_owner(&dir)?;
+        crate::store::backend::create(&dir, &self.access)
     }
 }
 
@@ -678,10 +688,10 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
         if !json {
             writeln!(
                 out,
-                "Maintained: {} days archived, {} deleted; {} days hot, {} archived.",
-                m.archived.len(),
+                "Maintained: {} archived, {} deleted; {} hot, {} archived.",
+                crate::output::count(m.archived.len() as u64, "day"),
                 m.deleted.len(),
-                m.hot_days,
+                crate::output::count(m.hot_days as u64, "day"),
                 m.archive_days
             )?;
         }
@@ -697,10 +707,24 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
 
 /// `mailtrace follow PATH…`: tails the files into the store every `interval` until Ctrl-C or
 /// SIGTERM, then commits and writes a summary to `out`.
-pub fn follow(common: &Common, interval: std::time::Duration, out: &mut dyn Write) -> Result<u8> {
+/// With no files named, the config's `[follow]` logs and journals are followed; `interval`
+/// `None` is the config's, else 2 s.
+pub fn follow(common: &Common, interval: Option<f64>, out: &mut dyn Write) -> Result<u8> {
+    let configured = common.load_config()?.follow;
+    let mut common = common.clone();
     if !common.reads_logs() {
-        bail!("no log files given: mailtrace follow /var/log/mail.log");
+        common.logs = configured.logs;
+        common.journals = configured.journals;
     }
+    if !common.reads_logs() {
+        bail!("no log files given: mailtrace follow /var/log/mail.log (or name them in the config's [follow] logs)");
+    }
+    let interval = interval.or(configured.interval).unwrap_or(2.0);
+    if !(interval > 0.0 && interval.is_finite()) {
+        bail!("--interval (or the config's [follow] interval) must be a positive number of seconds");
+    }
+    let interval = std::time::Duration::from_secs_f64(interval);
+    let common = &common;
     let paths = common.named_inputs()?;
     if paths.iter().any(|(p, _)| p.as_os_str() == "-") {
         bail!(
@@ -788,7 +812,7 @@ pub fn maintain(
             windows.hot_days
         );
     }
-    let store = common.open_store()?;
+    let store = common.open_store_to_write()?;
     let now = common.now.unwrap_or_else(chrono::Utc::now);
     let report = store.maintain(now, windows)?;
     if json {
@@ -810,11 +834,11 @@ pub fn maintain(
         }
         writeln!(
             out,
-            "Maintained {} as of {}: {} days hot, {} days archived.",
+            "Maintained {} as of {}: {} hot, {} archived.",
             store.name(),
             now.format("%Y-%m-%d %H:%M UTC"),
-            report.hot_days,
-            report.archive_days
+            crate::output::count(report.hot_days as u64, "day"),
+            crate::output::count(report.archive_days as u64, "day")
         )?;
     }
     Ok(exit::FOUND)
@@ -822,8 +846,9 @@ pub fn maintain(
 
 /// `mailtrace export --day D`: writes the archive of day `day`, checked first, to `out`.
 pub fn export(common: &Common, day: chrono::NaiveDate, out: &mut dyn Write) -> Result<u8> {
-    crate::store::embedded::only_embedded(&common.store_dir(), "export")?;
-    let store = Store::open(&common.store_dir())?;
+    let dir = common.store_dir()?;
+    crate::store::embedded::only_embedded(&dir, "export")?;
+    let store = Store::open(&dir)?;
     let path = crate::store::archive::path_of(&store.archive_dir(), day);
     if !path.exists() {
         bail!(
@@ -840,8 +865,10 @@ pub fn export(common: &Common, day: chrono::NaiveDate, out: &mut dyn Write) -> R
 /// `mailtrace import FILE…`: checks each archive and puts it in the store's archive tier
 /// (refusing to replace a day held unless `replace`).
 pub fn import(common: &Common, files: &[PathBuf], replace: bool, out: &mut dyn Write) -> Result<u8> {
-    crate::store::embedded::only_embedded(&common.store_dir(), "import")?;
-    let store = Store::create(&common.store_dir())?;
+    let dir = common.store_dir()?;
+    crate::store::embedded::only_embedded(&dir, "import")?;
+    crate::store::owner::act_as_owner(&dir)?;
+    let store = Store::create(&dir)?;
     let _lock = store.lock()?;
     let dir = store.archive_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -873,8 +900,9 @@ pub fn import(common: &Common, files: &[PathBuf], replace: bool, out: &mut dyn W
 /// `mailtrace verify`: checks every archive's checksums; exit 0 when all are whole, 1 when one
 /// is damaged (each named with the place).
 pub fn verify(common: &Common, out: &mut dyn Write) -> Result<u8> {
-    crate::store::embedded::only_embedded(&common.store_dir(), "verify")?;
-    let store = Store::open(&common.store_dir())?;
+    let dir = common.store_dir()?;
+    crate::store::embedded::only_embedded(&dir, "verify")?;
+    let store = Store::open(&dir)?;
     let mut damaged = 0;
     let days = crate::store::archive::days(&store.archive_dir())?;
     for (day, path) in &days {
@@ -899,7 +927,7 @@ pub fn verify(common: &Common, out: &mut dyn Write) -> Result<u8> {
 /// store's own server when none), or with `print` writes their DDL for a DBA.
 pub fn store_init(common: &Common, shards: &[String], print: bool, out: &mut dyn Write) -> Result<u8> {
     use crate::store::clickhouse::{ClickHouse, Location};
-    let place = common.store_dir();
+    let place = common.store_dir()?;
     if !crate::store::backend::is_clickhouse(&place) {
         bail!(
             "`mailtrace store init` creates the tables of a ClickHouse store: give --store clickhouse://HOST:PORT/DB \

@@ -163,8 +163,9 @@ meanwhile. docs/CLI.md has a systemd unit.
 
 Exit codes: 0 stopped cleanly, 2 error.")]
     Follow {
-        /// Log files to follow (plain or compressed, as they grow)
-        #[arg(value_name = "PATH", required_unless_present = "journals")]
+        /// Log files to follow (plain or compressed, as they grow); default: the config's
+        /// [follow] logs
+        #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// journald output written to a file as it comes (`journalctl -f -o json > FILE`)
         #[arg(long = "journal", value_name = "FILE")]
@@ -173,9 +174,9 @@ Exit codes: 0 stopped cleanly, 2 error.")]
         /// service, /var/lib/mailtrace)
         #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
-        /// Seconds between reads (and commits)
-        #[arg(long, value_name = "SECS", default_value_t = 2.0)]
-        interval: f64,
+        /// Seconds between reads (and commits) (default: the config's [follow] interval, else 2)
+        #[arg(long, value_name = "SECS")]
+        interval: Option<f64>,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -218,12 +219,14 @@ Exit codes: 0 done, 2 error (every day is still in one tier or both; run it agai
     Maintain {
         #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
-        /// Days kept in the hot tier, today included
-        #[arg(long, default_value_t = 10)]
-        hot_days: u32,
-        /// Days kept at all, today included (hot + archive)
-        #[arg(long, default_value_t = 90)]
-        archive_days: u32,
+        /// Days kept in the hot tier, today included (default: the config's [maintain]
+        /// hot_days, else 10)
+        #[arg(long)]
+        hot_days: Option<u32>,
+        /// Days kept at all, today included (hot + archive) (default: the config's
+        /// [maintain] archive_days, else 90)
+        #[arg(long)]
+        archive_days: Option<u32>,
         #[command(flatten)]
         read: ReadArgs,
         /// Report format: text, or JSON for scripts
@@ -291,10 +294,12 @@ Exit codes: 0 stopped cleanly, 2 error (e.g. address in use, no token for a publ
         /// Store directory to read (default: $MAILTRACE_STORE, else ~/.local/share/mailtrace)
         #[arg(long, value_name = "DIR|URL")]
         store: Option<PathBuf>,
-        /// Address and port to listen on; anything but loopback needs --token-file
-        #[arg(long, value_name = "ADDR:PORT", default_value = mailtrace::web::DEFAULT_LISTEN)]
-        listen: String,
+        /// Address and port to listen on; anything but loopback needs --token-file (default:
+        /// the config's [serve] listen, else 127.0.0.1:8025)
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
         /// File whose first line is the secret every API call must send as a bearer token
+        /// (default: the config's [serve] token_file)
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
         /// Zone of since/until without an offset when a request names none: IANA name, UTC or
@@ -310,6 +315,27 @@ Exit codes: 0 stopped cleanly, 2 error (e.g. address in use, no token for a publ
         config: Option<PathBuf>,
         #[command(flatten)]
         access: AccessArgs,
+    },
+    /// Shell completions (bash, zsh, fish, elvish, powershell), written to standard output
+    #[command(after_help = "\
+Examples:
+  mailtrace completions bash > ~/.local/share/bash-completion/completions/mailtrace
+  mailtrace completions zsh > ~/.zfunc/_mailtrace        (with fpath+=~/.zfunc in .zshrc)
+  mailtrace completions fish > ~/.config/fish/completions/mailtrace.fish
+The Debian package installs them for every user.")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (mailtrace.1 and one per command) into a directory
+    #[command(after_help = "\
+Example:
+  mailtrace man --out ~/.local/share/man/man1 && man mailtrace-search
+The Debian package installs them (man mailtrace).")]
+    Man {
+        /// Directory to write the pages into (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Count lines, events per program, unrecognised lines (with examples) and statuses
     #[command(after_help = "Example:\n  mailtrace stats --log /var/log/mail.log --log /var/log/mail.log.1")]
@@ -692,14 +718,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let mut common = read.into_common(store)?;
             common.logs = paths;
             common.journals = journals;
-            if !(interval > 0.0 && interval.is_finite()) {
-                anyhow::bail!("--interval must be a positive number of seconds");
-            }
-            app::follow(
-                &common,
-                std::time::Duration::from_secs_f64(interval),
-                &mut std::io::stderr(),
-            )
+            app::follow(&common, interval, &mut std::io::stderr())
         }
         Command::Maintain {
             store,
@@ -709,7 +728,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
         } => {
             let common = read.into_common(store)?;
-            let windows = mailtrace::store::retention::Windows { hot_days, archive_days };
+            let configured = common.load_config()?.maintain;
+            let windows = mailtrace::store::retention::Windows {
+                hot_days: hot_days.or(configured.hot_days).unwrap_or(10),
+                archive_days: archive_days.or(configured.archive_days).unwrap_or(90),
+            };
             app::maintain(&common, windows, matches!(format, ShowFormat::Json), &mut out)
         }
         Command::Replay {
@@ -765,7 +788,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 ..ReadArgs::default()
             };
             let common = read.into_common(store)?;
-            mailtrace::web::serve(common, &listen, token_file.as_deref(), &mut std::io::stderr())
+            mailtrace::web::serve(common, listen, token_file, &mut std::io::stderr())
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "mailtrace", &mut out);
+            Ok(exit::FOUND)
+        }
+        Command::Man { out: dir } => {
+            use clap::CommandFactory;
+            std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            clap_mangen::generate_to(Cli::command(), &dir)
+                .map_err(|e| anyhow::anyhow!("cannot write the manual pages into {}: {e}", dir.display()))?;
+            Ok(exit::FOUND)
         }
         Command::Store {
             command: StoreCommand::Info { store, format, access },

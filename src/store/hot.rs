@@ -29,6 +29,7 @@ use super::criteria::{first_rows, row_query, trace_query};
 use super::schema::{handed_to_term, trace_key, trace_only, Fields, StoredTrace};
 use crate::output::Row;
 use crate::query::Criteria;
+use crate::store::shared_dir::SharedDirectory;
 use crate::trace::Trace;
 
 /// Decompressed doc store blocks (64 KiB each) kept per segment. Rows are read in index
@@ -85,7 +86,7 @@ pub fn days(hot: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
 
 fn create_day(dir: &Path) -> Result<Index> {
     if dir.join("meta.json").exists() {
-        return Index::open_in_dir(dir).with_context(|| format!("cannot open the day index {}", dir.display()));
+        return open_day(dir).with_context(|| format!("cannot open the day index {}", dir.display()));
     }
     // a directory without meta.json holds nothing committed: start it afresh
     if dir.exists() {
@@ -103,8 +104,13 @@ fn create_day(dir: &Path) -> Result<Index> {
     Index::builder()
         .schema(schema)
         .settings(settings)
-        .create_in_dir(dir)
+        .open_or_create(SharedDirectory::open(dir)?)
         .with_context(|| format!("cannot create the day index {}", dir.display()))
+}
+
+/// Opens a day's index through [`SharedDirectory`] (readable by the store's group).
+fn open_day(dir: &Path) -> tantivy::Result<Index> {
+    Index::open(SharedDirectory::open(dir)?)
 }
 
 struct OpenDay {
@@ -281,7 +287,7 @@ impl HotReader {
         let mut days = Vec::new();
         for (day, dir) in self::days(hot)? {
             let open = || -> tantivy::Result<(IndexReader, Fields)> {
-                let index = Index::open_in_dir(&dir)?;
+                let index = open_day(&dir)?;
                 let fields = Fields::from_schema(&index.schema())
                     .map_err(|e| tantivy::TantivyError::SchemaError(e.to_string()))?;
                 let reader = index

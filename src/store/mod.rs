@@ -19,9 +19,11 @@ pub mod embedded;
 pub mod follow;
 pub mod hot;
 pub mod ingest;
+pub mod owner;
 pub mod raw;
 pub mod retention;
 pub mod schema;
+pub mod shared_dir;
 pub mod state;
 pub mod writer_thread;
 
@@ -34,6 +36,9 @@ use anyhow::{bail, Context, Result};
 pub const FORMAT: u32 = 1;
 const MARKER: &str = "mailtrace-store.json";
 
+/// The store the Debian package sets up, used by every user when it holds a store.
+pub const SYSTEM_STORE: &str = "/var/lib/mailtrace";
+
 /// A store directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -41,12 +46,15 @@ pub struct Store {
 }
 
 impl Store {
-    /// Where the store is: `--store`, else `$MAILTRACE_STORE`, else the platform data
-    /// directory (`~/.local/share/mailtrace` on Linux).
-    pub fn locate(explicit: Option<&Path>) -> PathBuf {
+    /// Where the store is: `--store`, else `$MAILTRACE_STORE`, else the config's `store`,
+    /// else the system store [`SYSTEM_STORE`] when it holds one (the package's; readable by
+    /// the group `adm`), else the user's data directory (`~/.local/share/mailtrace` on Linux).
+    pub fn locate(explicit: Option<&Path>, configured: Option<&Path>) -> PathBuf {
         explicit
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("MAILTRACE_STORE").map(PathBuf::from))
+            .or_else(|| configured.map(Path::to_path_buf))
+            .or_else(|| Store::exists(Path::new(SYSTEM_STORE)).then(|| PathBuf::from(SYSTEM_STORE)))
             .or_else(|| dirs::data_dir().map(|d| d.join("mailtrace")))
             .unwrap_or_else(|| PathBuf::from("mailtrace-store"))
     }
@@ -65,6 +73,11 @@ impl Store {
                 "no mailtrace store at {}: build one with `mailtrace index --store {} /var/log/mail.log`, \
                  or search the log files directly with --log",
                 root.display(),
+                root.display()
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => bail!(
+                "cannot read the store at {}: permission denied. The system store is readable by the \
+                 group adm: ask for it (`sudo adduser $USER adm`, then log in again), or use sudo",
                 root.display()
             ),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", marker.display())),

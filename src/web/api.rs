@@ -93,7 +93,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
-        let dir = state.common.store_dir();
+        let dir = state
+            .common
+            .store_dir()
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
         if crate::store::backend::is_missing(&dir) {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,

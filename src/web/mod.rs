@@ -25,7 +25,7 @@ pub mod security;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -103,9 +103,19 @@ pub fn read_token(path: &Path) -> Result<String> {
 
 /// `mailtrace serve`: serves the page and the API on `listen` until Ctrl-C or SIGTERM. Refuses a
 /// non-loopback address without `token_file`. Says where it listens on `out` (one line).
-pub fn serve(common: Common, listen: &str, token_file: Option<&Path>, out: &mut dyn Write) -> Result<u8> {
-    let addr = listen_address(listen)?;
-    let token = token_file.map(read_token).transpose()?;
+pub fn serve(
+    mut common: Common,
+    listen: Option<String>,
+    token_file: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    // the config's [serve] keys stand in for the flags not given; the store is settled once
+    let configured = common.load_config()?.serve;
+    let listen = listen.or(configured.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let token_file = token_file.or(configured.token_file);
+    common.store = Some(common.store_dir()?);
+    let addr = listen_address(&listen)?;
+    let token = token_file.as_deref().map(read_token).transpose()?;
     if !addr.ip().is_loopback() && token.is_none() {
         bail!(
             "refusing to listen on {addr} without --token-file: anyone who reaches it could read your \
