@@ -818,6 +818,15 @@ pub fn maintain(
     if json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
+    } else if report.left_to_writer {
+        writeln!(
+            out,
+            "Another writer (`mailtrace follow` or `index`) holds {}: the windows ({} hot, {} kept) are \
+             saved, and it applies them (follow within the hour, index when it ends).",
+            store.name(),
+            crate::output::count(u64::from(windows.hot_days), "day"),
+            crate::output::count(u64::from(windows.archive_days), "day")
+        )?;
     } else {
         for a in &report.archived {
             writeln!(

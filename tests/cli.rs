@@ -298,6 +298,30 @@ fn index_then_search_the_store_with_its_exit_codes() {
     let (code, _, err) = run(&["index", log.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("another `mailtrace index`"), "{err}");
+    // `maintain` beside a writer leaves its windows for the writer to apply
+    let (code, out, err) = run(&[
+        "maintain",
+        "--hot-days",
+        "4",
+        "--archive-days",
+        "40",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["left_to_writer"], true);
+    assert_eq!(report["archived"], serde_json::json!([]));
+    assert_eq!(
+        std::fs::read_to_string(store.join("tiers.json")).unwrap(),
+        "{\"hot_days\": 4, \"archive_days\": 40}\n"
+    );
+    let (code, text, err) = run(&["maintain"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("the windows (10 days hot, 90 days kept) are saved"),
+        "{text}"
+    );
     drop(lock);
 
     // a directory that is not a store is not written into

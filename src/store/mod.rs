@@ -128,14 +128,22 @@ impl Store {
     /// Takes the writer lock, held until the returned file is dropped (also when the process
     /// dies: the kernel releases it).
     pub fn lock(&self) -> Result<File> {
-        let path = self.root.join("lock");
-        let f = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        match f.try_lock() {
-            Ok(()) => Ok(f),
-            Err(std::fs::TryLockError::WouldBlock) => bail!(
+        match self.try_lock()? {
+            Some(f) => Ok(f),
+            None => bail!(
                 "another `mailtrace index` or `mailtrace follow` is writing to {}: wait for it to finish, or stop it (searching works meanwhile)",
                 self.root.display()
             ),
+        }
+    }
+
+    /// The writer's lock, or `None` while another writer holds it.
+    pub fn try_lock(&self) -> Result<Option<File>> {
+        let path = self.root.join("lock");
+        let f = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(Some(f)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
     }

@@ -96,11 +96,21 @@ pub struct Report {
     pub deleted: Vec<NaiveDate>,
     pub hot_days: usize,
     pub archive_days: usize,
+    /// Another writer (`follow`, `index`) held the store: the windows were saved for it to
+    /// apply (`follow` within the hour, `index` when it ends), and nothing else was done.
+    pub left_to_writer: bool,
 }
 
-/// Applies `windows` at `now` to `store`.
+/// Applies `windows` at `now` to `store`; while another writer holds the store, saves them for
+/// that writer to apply (see [`Report::left_to_writer`]).
 pub fn maintain(store: &Store, now: DateTime<Utc>, windows: Windows) -> Result<Report> {
-    let _lock = store.lock()?;
+    let Some(_lock) = store.try_lock()? else {
+        windows.save(store)?;
+        return Ok(Report {
+            left_to_writer: true,
+            ..Report::default()
+        });
+    };
     windows.save(store)?;
     let first_hot = windows.first_hot(now);
     let first_kept = windows.first_kept(now);
