@@ -395,3 +395,62 @@ Nov 10 00:04:45 mx1 postfix/qmgr[3]: C60B248DF85: \u{1b}[31mnot a postfix shape\
     let row: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(row["subject"], "\u{1b}[2J\u{1b}]0;owned\u{7}hi\r");
 }
+
+/// `store info` names each file read as it is called now: renamed by a rotation (and read
+/// again under that name, or not), compressed, or gone.
+#[test]
+fn store_info_names_the_files_as_they_are_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, log) = (dir.path().join("store"), dir.path().join("mail.log"));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(args)
+            .args(["--store", store.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let files = || -> Vec<String> {
+        run(&["store", "info"])
+            .lines()
+            .skip_while(|l| !l.starts_with("Files read"))
+            .skip(1)
+            .map(|l| {
+                l.split("  up to")
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .replace(dir.path().to_str().unwrap(), "")
+            })
+            .collect()
+    };
+    let (first, second) = LOG.split_at(LOG.find("Nov 10 00:08:21").unwrap());
+    std::fs::write(&log, first).unwrap();
+    run(&["index", "--year", "2026", log.to_str().unwrap()]);
+    assert_eq!(files(), ["/mail.log"]);
+    let rotated = dir.path().join("mail.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    std::fs::write(&log, second).unwrap();
+    assert_eq!(files(), ["/mail.log.1 (read as /mail.log)"]);
+    run(&[
+        "index",
+        "--year",
+        "2026",
+        rotated.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(files(), ["/mail.log.1", "/mail.log"]);
+    let status = Command::new("gzip").arg(&rotated).status().unwrap();
+    assert!(status.success());
+    assert_eq!(files(), ["/mail.log.1.gz (read as /mail.log.1)", "/mail.log"]);
+    let json: serde_json::Value = serde_json::from_str(&run(&["store", "info", "--format", "json"])).unwrap();
+    assert_eq!(
+        json["files"][0]["now_at"].as_str().unwrap(),
+        dir.path().join("mail.log.1.gz").to_str().unwrap()
+    );
+    std::fs::remove_file(dir.path().join("mail.log.1.gz")).unwrap();
+    assert_eq!(files(), ["/mail.log.1 (no longer there)", "/mail.log"]);
+    let json: serde_json::Value = serde_json::from_str(&run(&["store", "info", "--format", "json"])).unwrap();
+    assert_eq!(json["files"][0]["now_at"], serde_json::Value::Null);
+}

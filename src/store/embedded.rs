@@ -268,7 +268,7 @@ impl Backend for Embedded {
                     "store": store.root,
                     "hot": { "days": days },
                     "archive": { "days": archive_days },
-                    "files": state.files,
+                    "files": files_json(&state),
                 }),
             )?;
             writeln!(out)?;
@@ -484,20 +484,38 @@ pub fn write_tier(out: &mut dyn Write, name: &str, days: &[TierDay]) -> Result<(
     Ok(())
 }
 
-/// The files a writer has read, and how far.
+/// The files a writer has read, and how far, under their names now (after a rotation, the
+/// name they had when read follows).
 pub fn write_files(out: &mut dyn Write, state: &IngestState) -> Result<()> {
     writeln!(out, "Files read: {}", state.files.len())?;
     for f in &state.files {
+        let name = match f.now_at() {
+            Some(p) if p.to_string_lossy() == f.path => f.path.clone(),
+            Some(p) => format!("{} (read as {})", p.display(), f.path),
+            None => format!("{} (no longer there)", f.path),
+        };
         writeln!(
             out,
-            "  {}  up to byte {} (line {}), last indexed {}",
-            f.path,
+            "  {name}  up to byte {} (line {}), last indexed {}",
             f.done.offset,
             f.done.line,
             crate::output::rfc3339(f.last_indexed)
         )?;
     }
     Ok(())
+}
+
+/// The files a writer has read, for JSON: each with `now_at`, its name now (`null`: gone).
+pub fn files_json(state: &IngestState) -> serde_json::Value {
+    state
+        .files
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            v["now_at"] = serde_json::json!(f.now_at());
+            v
+        })
+        .collect()
 }
 
 /// Bytes for people: `812 kB`, `361.0 MB`, `4.87 GB` (powers of 1000).

@@ -235,6 +235,10 @@ impl Session {
                 k.compressed_len == Some(len) || (k.compressed_len.is_none() && from.offset == len)
             });
             if len == 0 || nothing_new {
+                // a file read before under another name (rotated): known by its name now
+                if let Some(i) = known.filter(|&i| self.state.files[i].path != shown) {
+                    self.state.files[i].path = shown.clone();
+                }
                 self.reports.push(FileReport {
                     path: shown,
                     from: from.offset,

@@ -79,6 +79,40 @@ pub struct KnownFile {
     pub compressed_len: Option<u64>,
 }
 
+impl KnownFile {
+    /// Where the file is now: at its path, else the sibling whose name starts with its name
+    /// and whose log starts the same (`mail.log` → `mail.log.1`, `mail.log.1.gz`,
+    /// `mail.log-20261123`), else nowhere (`None`).
+    pub fn now_at(&self) -> Option<std::path::PathBuf> {
+        let path = Path::new(&self.path);
+        let same = |p: &Path| {
+            read_head(p, self.fingerprint.len as usize).is_ok_and(|h| {
+                h.len() == self.fingerprint.len as usize && Fingerprint::of_bytes(&h) == self.fingerprint
+            })
+        };
+        if same(path) {
+            return Some(path.to_path_buf());
+        }
+        let (dir, name) = (path.parent()?, path.file_name()?.to_str()?);
+        let mut siblings: Vec<_> = std::fs::read_dir(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.len() > name.len() && n.starts_with(name))
+        })
+        .map(|e| dir.join(e.file_name()))
+        .collect();
+        siblings.sort();
+        siblings.into_iter().find(|p| same(p))
+    }
+}
+
 /// The store's ingest state (`state.json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IngestState {

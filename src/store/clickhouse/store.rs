@@ -729,7 +729,7 @@ impl Backend for ClickHouse {
                     "shards": shards,
                     "hot": { "days": list },
                     "archive": { "days": [] },
-                    "files": state.files,
+                    "files": crate::store::embedded::files_json(&state),
                 }),
             )?;
             writeln!(out)?;
