@@ -287,15 +287,36 @@ fn search_rows_as_asked(common: &Common, criteria: &Criteria, limit: Option<usiz
         let store = common.open_store()?;
         let mut found = store.search(criteria, limit, common.historical)?;
         common.link_rows(&*store, &mut found.rows)?;
+        if found.rows.is_empty() {
+            if let Some(miss) = store_span(&store.held()?).and_then(|span| criteria.window_misses(span, "the store")) {
+                found.hint = format!("{miss} {}", found.hint);
+            }
+        }
         return Ok(found);
     }
     let found = find(common, criteria)?;
     let rows: Vec<Row> = found.matches.iter().flat_map(Match::to_rows).collect();
-    Ok(first_rows(
-        rows,
-        limit,
-        "Check the time range (BSD timestamps have no year: see --year) and the criteria.",
-    ))
+    let generic = "Check the time range (BSD timestamps have no year: see --year) and the criteria.";
+    let hint = match found
+        .stats
+        .span()
+        .and_then(|span| criteria.window_misses(span, "the files read"))
+    {
+        Some(miss) => format!("{miss} {generic}"),
+        None => generic.to_string(),
+    };
+    Ok(first_rows(rows, limit, &hint))
+}
+
+/// The first and last moment of the days a store holds, archives included.
+fn store_span(
+    held: &crate::store::backend::Held,
+) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let first = held.archive_first.or(held.hot_first)?;
+    let last = held.hot_last.or(held.archive_first)?;
+    let start = first.and_hms_opt(0, 0, 0)?.and_utc();
+    let end = last.and_hms_opt(23, 59, 59)?.and_utc();
+    Some((start, end))
 }
 
 /// The first `limit` of `rows` (`None`: all), with how many there were and what to say when

@@ -149,6 +149,29 @@ impl Criteria {
             && self.folder.is_none()
     }
 
+    /// When the time window asked lies wholly outside `held`, the first and last time of what
+    /// was searched (`what`: "the store", "the files read"), says so: the usual reason a window
+    /// finds nothing.
+    pub fn window_misses(&self, held: (DateTime<Utc>, DateTime<Utc>), what: &str) -> Option<String> {
+        let (first, last) = held;
+        let side = if self.until.is_some_and(|u| u < first) {
+            "before"
+        } else if self.since.is_some_and(|s| s > last) {
+            "after"
+        } else {
+            return None;
+        };
+        let t = |d: DateTime<Utc>| d.format("%Y-%m-%d %H:%M").to_string();
+        let asked = |d: Option<DateTime<Utc>>| d.map_or_else(|| "…".to_string(), t);
+        Some(format!(
+            "The window asked, {} to {} (UTC), is {side} anything in {what}: {} to {}.",
+            asked(self.since),
+            asked(self.until),
+            t(first),
+            t(last)
+        ))
+    }
+
     /// What in these criteria is likely not what was meant, said as a suggestion (for a
     /// search that found nothing): an address pattern with no `@` matches a whole address,
     /// not a domain.
@@ -747,6 +770,43 @@ mod tests {
             ..Criteria::default()
         };
         assert!(fine.likely_mistakes().is_empty());
+    }
+
+    #[test]
+    fn a_window_outside_what_was_searched_is_pointed_out() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let held = (t("2026-11-24T00:00:00Z"), t("2026-11-24T23:58:00Z"));
+        let window = |since: Option<&str>, until: Option<&str>| Criteria {
+            since: since.map(t),
+            until: until.map(t),
+            ..Criteria::default()
+        };
+        assert_eq!(
+            window(Some("2026-01-01T00:00:00Z"), Some("2026-01-02T00:00:00Z")).window_misses(held, "the store"),
+            Some(
+                "The window asked, 2026-01-01 00:00 to 2026-01-02 00:00 (UTC), is before anything in the store: \
+                 2026-11-24 00:00 to 2026-11-24 23:58."
+                    .into()
+            )
+        );
+        assert_eq!(
+            window(Some("2026-12-01T00:00:00Z"), None).window_misses(held, "the files read"),
+            Some(
+                "The window asked, 2026-12-01 00:00 to … (UTC), is after anything in the files read: \
+                 2026-11-24 00:00 to 2026-11-24 23:58."
+                    .into()
+            )
+        );
+        // overlapping, or no window: nothing to say
+        assert_eq!(
+            window(Some("2026-11-24T12:00:00Z"), Some("2026-12-24T00:00:00Z")).window_misses(held, "x"),
+            None
+        );
+        assert_eq!(
+            window(None, Some("2026-11-24T00:00:00Z")).window_misses(held, "x"),
+            None
+        );
+        assert_eq!(window(None, None).window_misses(held, "x"), None);
     }
 
     #[test]

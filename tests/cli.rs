@@ -454,3 +454,39 @@ fn store_info_names_the_files_as_they_are_now() {
     let json: serde_json::Value = serde_json::from_str(&run(&["store", "info", "--format", "json"])).unwrap();
     assert_eq!(json["files"][0]["now_at"], serde_json::Value::Null);
 }
+
+/// A time window that misses everything read says what was there, from the files and from
+/// the store.
+#[test]
+fn a_window_outside_what_is_held_says_so() {
+    let out = mailtrace_on(LOG, &["search", "--format", "table", "--since", "2026-12-01"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "No messages matched. The window asked, 2026-12-01 00:00 to … (UTC), is after anything in the files read: \
+         2026-11-10 00:04 to 2026-11-10 00:08. Check the time range (BSD timestamps have no year: see --year) and the criteria."
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (store, log) = (dir.path().join("store"), dir.path().join("mail.log"));
+    std::fs::write(&log, LOG).unwrap();
+    let mailtrace = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+            .args(args)
+            .args(["--store", store.to_str().unwrap(), "--timezone", "UTC"])
+            .output()
+            .unwrap()
+    };
+    assert!(mailtrace(&["index", "--year", "2026", log.to_str().unwrap()])
+        .status
+        .success());
+    let out = mailtrace(&["search", "--format", "table", "--until", "2026-11-01"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(
+            "No messages matched. The window asked, … to 2026-11-01 00:00 (UTC), is before anything in the store: \
+             2026-11-10 00:00 to 2026-11-10 23:59."
+        ),
+        "{text}"
+    );
+}

@@ -97,6 +97,11 @@ pub struct FileStats {
     pub damage: Option<String>,
     /// Lines that were not text (not UTF-8, or over 1 MiB).
     pub oddities: crate::source::Oddities,
+    /// The earliest and latest time of its lines (for "the files hold …" when nothing matched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<DateTime<Utc>>,
 }
 
 impl FileStats {
@@ -164,6 +169,13 @@ pub struct ScanStats {
 }
 
 impl ScanStats {
+    /// The earliest and latest time of the lines read, over all files.
+    pub fn span(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let first = self.files.iter().filter_map(|f| f.first_time).min()?;
+        let last = self.files.iter().filter_map(|f| f.last_time).max()?;
+        Some((first, last))
+    }
+
     /// Lines that were not turned into an understood event.
     pub fn unrecognised(&self) -> u64 {
         self.no_envelope + self.programs.values().map(|p| p.unrecognised).sum::<u64>()
@@ -426,6 +438,14 @@ impl Lines<'_, '_, '_> {
             }
             Parsed::Event(ev, family) => {
                 let family = *family;
+                if ev.time != DateTime::UNIX_EPOCH {
+                    if fs.first_time.is_none_or(|t| ev.time < t) {
+                        fs.first_time = Some(ev.time);
+                    }
+                    if fs.last_time.is_none_or(|t| ev.time > t) {
+                        fs.last_time = Some(ev.time);
+                    }
+                }
                 // the host of lines that name none (Exim's own main log)
                 let with_host;
                 let ev = match opts.default_host.as_deref() {
