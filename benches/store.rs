@@ -1269,7 +1269,7 @@ fn query_latency(args: &Args, dir: &Path, s: &Samples, cli: &str) -> Res<Queries
             recipients
                 .iter()
                 .map(|a| Criteria {
-                    to: Some(AddressPattern::parse(a)),
+                    to: vec![AddressPattern::parse(a)],
                     ..Criteria::default()
                 })
                 .collect(),
@@ -1289,7 +1289,7 @@ fn query_latency(args: &Args, dir: &Path, s: &Samples, cli: &str) -> Res<Queries
             domains
                 .iter()
                 .map(|d| Criteria {
-                    to: Some(AddressPattern::parse(&format!("@{d}"))),
+                    to: vec![AddressPattern::parse(&format!("@{d}"))],
                     ..Criteria::default()
                 })
                 .collect(),
@@ -1299,7 +1299,7 @@ fn query_latency(args: &Args, dir: &Path, s: &Samples, cli: &str) -> Res<Queries
             domains
                 .iter()
                 .map(|d| Criteria {
-                    to: Some(AddressPattern::parse(&format!("*@{d}"))),
+                    to: vec![AddressPattern::parse(&format!("*@{d}"))],
                     ..Criteria::default()
                 })
                 .collect(),

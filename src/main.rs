@@ -60,7 +60,9 @@ Across servers (several servers' logs in one store, or --log with each server's 
 
 Address patterns: exact (a@b.com), domain (@b.com, includes subdomains), wildcard (*invoice*@*),
 and <> for the null sender. Matching is case-insensitive. --to also matches the original
-recipient before alias expansion.
+recipient before alias expansion. Several patterns, comma-separated or the option repeated,
+match any of them:
+  mailtrace search --to alice@example.com,bob@example.com --from @partner.example --from '<>'
 
 --end-to-end prints one row per original message and final recipient: the first server's time,
 sender, client and subject; the last server's recipient, status, reply and folder; `hops` lists
@@ -470,12 +472,13 @@ Exit codes: 0 done, 2 error.")]
 
 #[derive(Args)]
 struct CriteriaArgs {
-    /// Envelope sender (exact, @domain, * wildcards, <> for bounces)
+    /// Envelope sender (exact, @domain, * wildcards, <> for bounces); a comma list or repeated:
+    /// any of them
     #[arg(long)]
-    from: Option<String>,
-    /// Recipient (exact, @domain, * wildcards)
+    from: Vec<String>,
+    /// Recipient (exact, @domain, * wildcards); a comma list or repeated: any of them
     #[arg(long)]
-    to: Option<String>,
+    to: Vec<String>,
     /// Words of the subject, each matching the start of a word; quote a phrase ("order 12")
     /// to keep words together (the subject is only logged by header_checks WARN/INFO/HOLD…)
     #[arg(long, num_args = 1..)]

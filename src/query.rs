@@ -3,6 +3,7 @@
 //! Address patterns are case-insensitive and take three forms: an exact address
 //! (`alice@example.com`), a domain (`@example.com`, which also matches subdomains), or a
 //! pattern with `*` wildcards (`*invoice*@*.example.com`). `<>` matches the null sender.
+//! A criterion may list several patterns (`a@x.com, @y.org`): an address matches any of them.
 
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
@@ -48,6 +49,11 @@ impl AddressPattern {
             }
             AddressPattern::Wildcard(p) => wildcard(p.as_bytes(), address.to_ascii_lowercase().as_bytes()),
         }
+    }
+
+    /// Whether `address` matches any of `patterns`.
+    pub fn any(patterns: &[AddressPattern], address: &str) -> bool {
+        patterns.iter().any(|p| p.matches(address))
     }
 }
 
@@ -104,8 +110,10 @@ impl IpFilter {
 /// What to look for. Empty criteria match everything.
 #[derive(Debug, Clone, Default)]
 pub struct Criteria {
-    pub from: Option<AddressPattern>,
-    pub to: Option<AddressPattern>,
+    /// The envelope sender matches any of these (none: any sender).
+    pub from: Vec<AddressPattern>,
+    /// The recipient matches any of these (none: any recipient).
+    pub to: Vec<AddressPattern>,
     /// Each entry must match the subject: its words in this order, the last one as a prefix
     /// (`invoice` finds "Invoices"; `"order 12"` finds "Your order 1234"); case-insensitive.
     pub subject: Vec<String>,
@@ -134,8 +142,8 @@ pub struct Criteria {
 impl Criteria {
     /// Whether only a time window is asked for (every message in it matches).
     pub fn only_time(&self) -> bool {
-        self.from.is_none()
-            && self.to.is_none()
+        self.from.is_empty()
+            && self.to.is_empty()
             && self.subject.is_empty()
             && self.message_id.is_none()
             && self.queue_id.is_none()
@@ -174,15 +182,17 @@ impl Criteria {
 
     /// What in these criteria is likely not what was meant, said as a suggestion (for a
     /// search that found nothing): an address pattern with no `@` matches a whole address,
-    /// not a domain.
+    /// not a domain (said of each such pattern of a list).
     pub fn likely_mistakes(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for (option, p) in [("from", &self.from), ("to", &self.to)] {
-            if let Some(AddressPattern::Exact(e)) = p {
-                if !e.contains('@') && e.contains('.') {
-                    out.push(format!(
-                        "--{option} {e} matches the whole address '{e}': for its domain, give --{option} @{e}."
-                    ));
+        for (option, list) in [("from", &self.from), ("to", &self.to)] {
+            for p in list {
+                if let AddressPattern::Exact(e) = p {
+                    if !e.contains('@') && e.contains('.') {
+                        out.push(format!(
+                            "--{option} {e} matches the whole address '{e}': for its domain, give --{option} @{e}."
+                        ));
+                    }
                 }
             }
         }
@@ -201,10 +211,8 @@ impl Criteria {
     /// The checks on how the message arrived: `from`, `subject`, `direction`, `client_ip`
     /// (end to end, those of a path's first leg).
     pub fn matches_arrival(&self, t: &Trace) -> bool {
-        if let Some(p) = &self.from {
-            if !t.from.as_deref().is_some_and(|f| p.matches(f)) {
-                return false;
-            }
+        if !self.from.is_empty() && !t.from.as_deref().is_some_and(|f| AddressPattern::any(&self.from, f)) {
+            return false;
         }
         if !self.subject_matches(t.subject.as_deref()) {
             return false;
@@ -284,8 +292,11 @@ impl Criteria {
 
     /// The check on the recipient's address (or the address it was sent to, before aliases).
     pub fn matches_to(&self, r: Option<&Recipient>) -> bool {
-        let Some(p) = &self.to else { return true };
-        r.is_some_and(|r| p.matches(&r.address) || r.orig_to.as_deref().is_some_and(|o| p.matches(o)))
+        if self.to.is_empty() {
+            return true;
+        }
+        let any = |a: &str| AddressPattern::any(&self.to, a);
+        r.is_some_and(|r| any(&r.address) || r.orig_to.as_deref().is_some_and(any))
     }
 
     /// The check on the recipient's status (`in-progress` for a message with none).
@@ -343,8 +354,10 @@ pub fn auth_failed(t: &Trace, method: AuthMethod) -> bool {
 /// read from text, for every front end.
 #[derive(Debug, Clone, Default)]
 pub struct CriteriaText {
-    pub from: Option<String>,
-    pub to: Option<String>,
+    /// Sender patterns, any of them; each entry may be a comma-separated list.
+    pub from: Vec<String>,
+    /// Recipient patterns, any of them; each entry may be a comma-separated list.
+    pub to: Vec<String>,
     /// Subject words or phrases, each one criterion.
     pub subject: Vec<String>,
     pub message_id: Option<String>,
@@ -455,8 +468,8 @@ impl CriteriaText {
             subject.push(s.clone());
         }
         Ok(Criteria {
-            from: self.from.as_deref().map(AddressPattern::parse),
-            to: self.to.as_deref().map(AddressPattern::parse),
+            from: address_list("from", &self.from)?,
+            to: address_list("to", &self.to)?,
             subject,
             message_id: id("message_id", &self.message_id)?,
             queue_id: id("queue_id", &self.queue_id)?.map(|q| upper_queue_id(&q).unwrap_or(q)),
@@ -476,6 +489,28 @@ impl CriteriaText {
             end_to_end: self.end_to_end,
         })
     }
+}
+
+/// The patterns of `entries`, each a comma-separated list: items trimmed, empty ones skipped,
+/// repeats dropped. An entry with no item at all is an error (the null sender is `<>`).
+fn address_list(field: &'static str, entries: &[String]) -> Result<Vec<AddressPattern>, CriteriaError> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let mut items = entry.split(',').map(str::trim).filter(|i| !i.is_empty()).peekable();
+        if items.peek().is_none() {
+            let message = match field {
+                "from" => format!("'{entry}' names no address (the null sender is <>)"),
+                _ => format!("'{entry}' names no address"),
+            };
+            return Err(CriteriaError { field, message });
+        }
+        for p in items.map(AddressPattern::parse) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// An id as people paste it, as it is logged: without surrounding spaces, a `Message-ID:`
@@ -672,7 +707,7 @@ mod tests {
         let z = crate::syslog::Zone::Utc;
         let now = parse_time("2026-11-24T12:00:00Z", &z).unwrap();
         let text = CriteriaText {
-            to: Some("@Example.com".into()),
+            to: vec!["@Example.com".into()],
             status: vec!["bounced,deferred".into(), "in-progress".into(), "bounced".into()],
             direction: Some("inbound".into()),
             last: Some("24h".into()),
@@ -681,7 +716,8 @@ mod tests {
         };
         let c = text.parse(&z, now).unwrap();
         assert_eq!(c.statuses, vec![Status::Bounced, Status::Deferred, Status::InProgress]);
-        assert_eq!(c.to, Some(AddressPattern::Domain("example.com".into())));
+        assert_eq!(c.to, [AddressPattern::Domain("example.com".into())]);
+        assert!(c.from.is_empty());
         assert_eq!(c.direction, Some(Direction::Inbound));
         assert_eq!(c.since.unwrap().to_rfc3339(), "2026-11-23T12:00:00+00:00");
         let bad = |t: CriteriaText| t.parse(&z, now).unwrap_err();
@@ -716,6 +752,59 @@ mod tests {
             .field,
             "client_ip"
         );
+    }
+
+    #[test]
+    fn address_lists_from_text() {
+        let parse = |from: &[&str]| {
+            CriteriaText {
+                from: from.iter().map(|s| s.to_string()).collect(),
+                ..CriteriaText::default()
+            }
+            .parse(&crate::syslog::Zone::Utc, Utc::now())
+        };
+        let c = parse(&["a@x.example, @Y.org", " <>,, ", "*@*.ru,a@x.example,"]).unwrap();
+        assert_eq!(
+            c.from,
+            [
+                AddressPattern::Exact("a@x.example".into()),
+                AddressPattern::Domain("y.org".into()),
+                AddressPattern::NullSender,
+                AddressPattern::Wildcard("*@*.ru".into()),
+            ]
+        );
+        assert_eq!(
+            parse(&["a@x.example", " , "]).unwrap_err().to_string(),
+            "from: ' , ' names no address (the null sender is <>)"
+        );
+        assert_eq!(
+            parse(&[""]).unwrap_err().to_string(),
+            "from: '' names no address (the null sender is <>)"
+        );
+    }
+
+    #[test]
+    fn an_address_list_matches_any_of_its_patterns() {
+        let mut t = Trace::new("t".into(), "h", chrono::Utc::now());
+        t.from = Some("carol@mail.y.org".into());
+        t.recipients = vec![Recipient::new("ann@example.com"), Recipient::new("bob@example.com")];
+        t.recipients[1].orig_to = Some("sales@example.com".into());
+        let list = |text: &str| text.split(',').map(AddressPattern::parse).collect::<Vec<_>>();
+        let mut c = Criteria {
+            from: list("a@x.example,@y.org"),
+            ..Criteria::default()
+        };
+        assert!(c.matches_trace(&t));
+        c.from = list("a@x.example,*@y.org");
+        assert!(!c.matches_trace(&t), "no pattern of the list matches");
+        c.from = Vec::new();
+        c.to = list("nobody@example.com,ANN@example.com");
+        assert_eq!(c.rows(&t), [Some(0)]);
+        c.to = list("ann@example.com,sales@example.com");
+        assert_eq!(c.rows(&t), [Some(0), Some(1)], "the original recipient too");
+        c.to = list("x@example.com,y@example.com");
+        assert!(c.rows(&t).is_empty());
+        assert!(!c.only_time());
     }
 
     #[test]
@@ -756,17 +845,20 @@ mod tests {
     #[test]
     fn a_bare_domain_is_pointed_out() {
         let c = Criteria {
-            to: Some(AddressPattern::parse("example.com")),
-            from: Some(AddressPattern::parse("@example.org")),
+            to: vec![AddressPattern::parse("example.com")],
+            from: vec![AddressPattern::parse("@example.org"), AddressPattern::parse("y.org")],
             ..Criteria::default()
         };
         assert_eq!(
             c.likely_mistakes(),
-            ["--to example.com matches the whole address 'example.com': for its domain, give --to @example.com."]
+            [
+                "--from y.org matches the whole address 'y.org': for its domain, give --from @y.org.",
+                "--to example.com matches the whole address 'example.com': for its domain, give --to @example.com."
+            ]
         );
         let fine = Criteria {
-            to: Some(AddressPattern::parse("bob@example.com")),
-            from: Some(AddressPattern::parse("postmaster")),
+            to: vec![AddressPattern::parse("bob@example.com")],
+            from: vec![AddressPattern::parse("postmaster")],
             ..Criteria::default()
         };
         assert!(fine.likely_mistakes().is_empty());

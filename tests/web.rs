@@ -162,6 +162,50 @@ fn search_returns_the_cli_rows() {
     assert!(answer["hint"].as_str().unwrap().contains("2026-11-24"), "{answer}");
 }
 
+/// `to` and `from` repeat or take a comma list, like `--to` and `--from`: any of them.
+#[test]
+fn address_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let s = start(&store, &[]);
+    let rows = |args: &[&str]| {
+        let mut all = vec!["search", "--format", "ndjson"];
+        all.extend(args);
+        ndjson(&cli(&store, &all))
+    };
+    let expected = rows(&["--to", "marco.rossi@example.com,accounts@example.com"]);
+    let (marco, accounts) = (
+        rows(&["--to", "marco.rossi@example.com"]),
+        rows(&["--to", "accounts@example.com"]),
+    );
+    assert_eq!((marco.len(), accounts.len(), expected.len()), (8, 4, 12));
+    assert!(marco.iter().chain(&accounts).all(|r| expected.contains(r)));
+    for q in [
+        "to=marco.rossi%40example.com&to=accounts%40example.com",
+        "to=marco.rossi%40example.com,accounts%40example.com",
+        "to=+marco.rossi%40example.com+,+ACCOUNTS%40example.com,&to=",
+    ] {
+        assert_eq!(answer_rows(&s, q), expected, "{q}");
+    }
+    let expected = rows(&[
+        "--from",
+        "@cheap-pills.example",
+        "--from",
+        "<>",
+        "--status",
+        "rejected",
+        "--status",
+        "delivered",
+    ]);
+    assert_eq!(expected.len(), 8);
+    for q in [
+        "from=%40cheap-pills.example&from=%3C%3E&status=rejected,delivered",
+        "from=%40cheap-pills.example,%3C%3E&status=rejected&status=delivered",
+    ] {
+        assert_eq!(answer_rows(&s, q), expected, "{q}");
+    }
+}
+
 fn answer_rows(s: &Server, q: &str) -> Vec<Value> {
     get(&format!("{}/api/search?{q}", s.base)).json()["rows"]
         .as_array()
@@ -262,7 +306,8 @@ fn bad_requests_are_json_errors() {
         ("limit=0", "limit", "from 1 to 10000"),
         ("limit=20000", "limit", "from 1 to 10000"),
         ("sender=a%40b.c", "sender", "unknown parameter"),
-        ("to=a&to=b", "to", "more than once"),
+        ("host=a&host=b", "host", "more than once"),
+        ("to=a&to=%2C", "to", "',' names no address"),
         ("client_ip=not-an-ip", "client_ip", "not an IP address"),
         ("direction=sideways", "direction", "inbound, outbound, internal"),
         ("timezone=Mars%2FOlympus", "timezone", "Mars/Olympus"),

@@ -468,6 +468,39 @@ async fn more(c: Client, base: String) {
         .as_str()
         .contains("timezone=Asia%2FTokyo"));
 
+    // several recipients: a comma list in the form, repeated in a link; the union of both
+    let both = api("to=accounts%40example.com,marco.rossi%40example.com")["total"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        both,
+        api("to=accounts%40example.com")["total"].as_u64().unwrap()
+            + api("to=marco.rossi%40example.com")["total"].as_u64().unwrap()
+    );
+    c.goto(&format!(
+        "{base}/?to=accounts%40example.com&to=marco.rossi%40example.com&timezone=UTC"
+    ))
+    .await
+    .unwrap();
+    rows_shown(c, both).await;
+    assert_eq!(
+        eval(c, "document.querySelector('input[name=to]').value").await,
+        "accounts@example.com, marco.rossi@example.com"
+    );
+    click(c, Locator::Css("#search-button")).await;
+    until(
+        c,
+        "location.search.includes('to=accounts%40example.com%2C+marco.rossi%40example.com')",
+        "the list in the URL",
+    )
+    .await;
+    c.refresh().await.unwrap();
+    rows_shown(c, both).await;
+    assert_eq!(
+        eval(c, "document.querySelector('input[name=to]').value").await,
+        "accounts@example.com, marco.rossi@example.com"
+    );
+
     // paging: 48 rows, 25 a page
     c.goto(&format!("{base}/?timezone=UTC&per_page=25")).await.unwrap();
     until(

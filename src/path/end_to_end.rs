@@ -315,12 +315,12 @@ pub fn candidates(c: &Criteria) -> Criteria {
         k.message_id.clone_from(&c.message_id);
     } else if c.queue_id.is_some() {
         k.queue_id.clone_from(&c.queue_id);
-    } else if c.from.is_some() || !c.subject.is_empty() || c.client_ip.is_some() {
+    } else if !c.from.is_empty() || !c.subject.is_empty() || c.client_ip.is_some() {
         k.from.clone_from(&c.from);
         k.subject.clone_from(&c.subject);
         k.client_ip.clone_from(&c.client_ip);
         k.direction = c.direction;
-    } else if c.to.is_some() {
+    } else if !c.to.is_empty() {
         k.to.clone_from(&c.to);
     } else if !c.statuses.is_empty() || c.folder.is_some() {
         k.statuses.clone_from(&c.statuses);

@@ -3,7 +3,8 @@
 //! Each criterion becomes the query that selects exactly the rows [`Criteria::rows`] selects
 //! when reading logs, so `search` answers the same from the store as from `--log`: exact
 //! addresses are terms, domains a term plus a regex for subdomains, wildcards a regex over
-//! the terms, subjects a prefix or phrase-prefix query over the words, IP networks a range.
+//! the terms (a list of patterns: any of them), subjects a prefix or phrase-prefix query over
+//! the words, IP networks a range.
 
 use std::ops::Bound;
 
@@ -22,11 +23,11 @@ use crate::query::{words, AddressPattern, Criteria};
 pub fn row_query(f: &Fields, c: &Criteria) -> Result<(Box<dyn Query>, bool)> {
     let needs_subject_check = c.subject.iter().any(|s| words(s).len() > 1);
     let mut must: Vec<Box<dyn Query>> = Vec::new();
-    if let Some(p) = &c.from {
-        must.push(address(p, [f.from, f.from_rev, f.from_domain])?);
+    if !c.from.is_empty() {
+        must.push(addresses(&c.from, [f.from, f.from_rev, f.from_domain])?);
     }
-    if let Some(p) = &c.to {
-        must.push(address(p, [f.to, f.to_rev, f.to_domain])?);
+    if !c.to.is_empty() {
+        must.push(addresses(&c.to, [f.to, f.to_rev, f.to_domain])?);
     }
     for s in &c.subject {
         must.push(subject(f.subject, &words(s))?);
@@ -153,6 +154,14 @@ fn any(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(
         queries.into_iter().map(|q| (Occur::Should, q)).collect(),
     ))
+}
+
+/// Any of the address patterns `ps` (see [`address`]).
+fn addresses(ps: &[AddressPattern], fields: [Field; 3]) -> Result<Box<dyn Query>> {
+    match ps {
+        [p] => address(p, fields),
+        _ => Ok(any(ps.iter().map(|p| address(p, fields)).collect::<Result<_>>()?)),
+    }
 }
 
 /// An address pattern over an address field, its reversed form and its domain suffixes.

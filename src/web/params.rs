@@ -3,8 +3,9 @@
 //! [`CriteriaText::parse`], the parser the CLI uses too; this module only collects the text.
 //!
 //! Rules: an empty value counts as not given (`from=<>` asks for the null sender); `subject`
-//! and `status` repeat (`status` also takes a comma list); any other name given twice, or a
-//! name the API does not know, is an error (a typo must not widen a search silently).
+//! repeats, and `from`, `to`, `status` and `auth_fail` repeat or take a comma list (any of
+//! them); any other name given twice, or a name the API does not know, is an error (a typo
+//! must not widen a search silently).
 
 use crate::app::Common;
 use crate::query::{Criteria, CriteriaText};
@@ -93,7 +94,7 @@ pub fn parse(query: &str, common: &Common, default_limit: usize) -> Result<Searc
                 format!("unknown parameter; the API takes {}", NAMES.join(", ")),
             ));
         }
-        let repeats = key == "subject" || key == "status" || key == "auth_fail";
+        let repeats = matches!(key.as_str(), "from" | "to" | "subject" | "status" | "auth_fail");
         if !repeats && seen.contains(&key) {
             return Err(error(&key, "given more than once"));
         }
@@ -102,6 +103,14 @@ pub fn parse(query: &str, common: &Common, default_limit: usize) -> Result<Searc
             continue;
         }
         let slot = match key.as_str() {
+            "from" => {
+                text.from.push(value);
+                continue;
+            }
+            "to" => {
+                text.to.push(value);
+                continue;
+            }
             "subject" => {
                 text.subject.push(value);
                 continue;
@@ -147,8 +156,6 @@ pub fn parse(query: &str, common: &Common, default_limit: usize) -> Result<Searc
                 common.timezone = Some(value.trim().to_string());
                 continue;
             }
-            "from" => &mut text.from,
-            "to" => &mut text.to,
             "message_id" => &mut text.message_id,
             "queue_id" => &mut text.queue_id,
             "direction" => &mut text.direction,
@@ -206,10 +213,34 @@ mod tests {
     }
 
     #[test]
+    fn addresses_repeat_and_take_comma_lists() {
+        use crate::query::AddressPattern;
+        let s = parse(
+            "to=a%40x.example,+%40y.org&to=&to=b%40z.example&from=%3C%3E&from=c%40x.example",
+            &common(),
+            DEFAULT_LIMIT,
+        )
+        .unwrap();
+        assert_eq!(
+            s.criteria.to,
+            [
+                AddressPattern::Exact("a@x.example".into()),
+                AddressPattern::Domain("y.org".into()),
+                AddressPattern::Exact("b@z.example".into()),
+            ]
+        );
+        assert_eq!(
+            s.criteria.from,
+            [AddressPattern::NullSender, AddressPattern::Exact("c@x.example".into())]
+        );
+    }
+
+    #[test]
     fn errors_name_the_parameter() {
         let e = |q: &str| parse(q, &common(), DEFAULT_LIMIT).err().unwrap();
         assert_eq!(e("sender=a").param, "sender");
-        assert_eq!(e("to=a&to=b").param, "to");
+        assert_eq!(e("host=a&host=b").param, "host");
+        assert_eq!(e("to=a&to=%2C").param, "to");
         assert_eq!(e("limit=0").param, "limit");
         assert_eq!(e("limit=10001").param, "limit");
         assert_eq!(e("status=lost").param, "status");

@@ -8,32 +8,35 @@ use mailtrace::query::{AddressPattern, Criteria, IpFilter};
 use mailtrace::trace::{Direction, Status};
 
 /// Criteria drawn from the rows: each row's recipient, sender, domains, ids, status, client,
-/// subject words and time window, so every kind of query is checked where it has answers.
+/// subject words and time window, and lists of addresses (with the next row's), so every kind
+/// of query is checked where it has answers.
 pub fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
     let mut all = vec![Criteria::default()];
     all.extend(fact_criteria(rows));
     let step = (rows.len() / 25).max(1);
-    for r in rows.iter().step_by(step) {
+    for (i, r) in rows.iter().enumerate().step_by(step) {
+        let next = &rows[(i + step) % rows.len()];
+        all.extend(list_criteria(r, next));
         let mut add = |f: &dyn Fn(&mut Criteria)| {
             let mut c = Criteria::default();
             f(&mut c);
             all.push(c);
         };
         if let Some(to) = r.to.clone() {
-            add(&|c| c.to = Some(AddressPattern::parse(&to.to_uppercase())));
+            add(&|c| c.to = vec![AddressPattern::parse(&to.to_uppercase())]);
             if let Some((local, domain)) = to.rsplit_once('@') {
                 let d = domain.to_string();
-                add(&|c| c.to = Some(AddressPattern::parse(&format!("@{d}"))));
+                add(&|c| c.to = vec![AddressPattern::parse(&format!("@{d}"))]);
                 let parent = d.split_once('.').map(|x| x.1.to_string()).unwrap_or_default();
-                add(&|c| c.to = Some(AddressPattern::parse(&format!("@{parent}"))));
+                add(&|c| c.to = vec![AddressPattern::parse(&format!("@{parent}"))]);
                 let head: String = local.chars().take(2).collect();
-                add(&|c| c.to = Some(AddressPattern::parse(&format!("{head}*@*"))));
+                add(&|c| c.to = vec![AddressPattern::parse(&format!("{head}*@*"))]);
             }
         }
         if let Some(from) = r.from.clone() {
-            add(&|c| c.from = Some(AddressPattern::parse(&from)));
+            add(&|c| c.from = vec![AddressPattern::parse(&from)]);
             let tail: String = from.chars().rev().take(4).collect::<String>().chars().rev().collect();
-            add(&|c| c.from = Some(AddressPattern::parse(&format!("*{tail}"))));
+            add(&|c| c.from = vec![AddressPattern::parse(&format!("*{tail}"))]);
         }
         if let Some(m) = r.message_id.clone() {
             add(&|c| c.message_id = Some(format!("<{m}>")));
@@ -79,6 +82,37 @@ pub fn criteria_from(rows: &[Row]) -> Vec<Criteria> {
         add(&|c| c.host = Some(r.host.to_uppercase()));
     }
     all
+}
+
+/// Address lists over two rows, any of them to match: both recipients exact (or, when they
+/// have the same one, one exact and a domain), a sender with a wildcard one (no look-up key),
+/// and a recipient domain with a list of senders.
+fn list_criteria(a: &Row, b: &Row) -> Vec<Criteria> {
+    let p = |s: &str| AddressPattern::parse(s);
+    let domain = |x: &str| x.rsplit_once('@').map(|(_, d)| format!("@{d}")).unwrap_or_default();
+    let mut out = Vec::new();
+    if let (Some(x), Some(y)) = (&a.to, &b.to) {
+        let y = if x == y { domain(y) } else { y.to_uppercase() };
+        out.push(Criteria {
+            to: vec![p(x), p(&y)],
+            ..Criteria::default()
+        });
+    }
+    if let (Some(x), Some(y)) = (&a.from, &b.from) {
+        let head: String = y.chars().take(3).collect();
+        out.push(Criteria {
+            from: vec![p(x), p(&format!("{head}*"))],
+            ..Criteria::default()
+        });
+        if let Some(to) = a.to.as_deref().map(domain).filter(|d| !d.is_empty()) {
+            out.push(Criteria {
+                from: vec![p(x), p(y), p("<>")],
+                to: vec![p(&to)],
+                ..Criteria::default()
+            });
+        }
+    }
+    out
 }
 
 /// `--spam`, `--virus`, `--auth-fail` (each check, and all three), `--folder` (each folder of

@@ -563,6 +563,16 @@ impl Archive {
             AddressPattern::Domain(d) => Some(term(format!("{kind}dom:{d}"))),
             _ => None,
         };
+        // a list: the union of its patterns' ordinals, when each pattern has a term
+        let addresses = |kind: &str, ps: &[AddressPattern]| -> Option<Vec<u32>> {
+            let mut all: Vec<u32> = Vec::new();
+            for p in ps {
+                all.extend(address(kind, p)?);
+            }
+            all.sort_unstable();
+            all.dedup();
+            (!ps.is_empty()).then_some(all)
+        };
         if let Some(m) = &c.message_id {
             return term(format!(
                 "mid:{}",
@@ -572,10 +582,10 @@ impl Archive {
         if let Some(q) = &c.queue_id {
             return term(format!("qid:{q}"));
         }
-        if let Some(found) = c.to.as_ref().and_then(|p| address("to", p)) {
+        if let Some(found) = addresses("to", &c.to) {
             return found;
         }
-        if let Some(found) = c.from.as_ref().and_then(|p| address("from", p)) {
+        if let Some(found) = addresses("from", &c.from) {
             return found;
         }
         if let Some(ip) = c.client_ip.as_ref().and_then(|f| f.single()) {

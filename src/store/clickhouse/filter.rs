@@ -19,15 +19,19 @@ pub struct Filter {
     pub trace: String,
     /// The number of the message's rows that match.
     pub rows: String,
-    /// A look-up key every matching message has (see [`super::keys`]), when one applies.
-    pub key: Option<String>,
+    /// Look-up keys every matching message has one of (see [`super::keys`]); none when no
+    /// key applies.
+    pub keys: Vec<String>,
 }
 
 impl Filter {
     pub fn of(c: &Criteria) -> Filter {
         let mut all = vec!["deleted = 0".to_string()];
-        if let Some(p) = &c.from {
-            all.push(format!("has_from = 1 AND {}", address("sender", "sender_domain", p)));
+        if !c.from.is_empty() {
+            all.push(format!(
+                "has_from = 1 AND {}",
+                addresses("sender", "sender_domain", &c.from)
+            ));
         }
         for s in &c.subject {
             let phrase = format!(" {}", words(s).join(" "));
@@ -80,7 +84,7 @@ impl Filter {
         Filter {
             trace: all.join(" AND "),
             rows,
-            key: super::keys::for_criteria(c),
+            keys: super::keys::for_criteria(c),
         }
     }
 }
@@ -92,11 +96,11 @@ fn rows(c: &Criteria) -> String {
     let mut each: Vec<String> = Vec::new();
     // the row of a message with no recipient
     let mut none: Vec<String> = Vec::new();
-    if let Some(p) = &c.to {
+    if !c.to.is_empty() {
         each.push(format!(
             "({} OR (ho = 1 AND {}))",
-            address("r", "rd", p),
-            address("o", "od", p)
+            addresses("r", "rd", &c.to),
+            addresses("o", "od", &c.to)
         ));
         none.push("0".into());
     }
@@ -134,6 +138,17 @@ fn rows(c: &Criteria) -> String {
         "if(length(rcpt) = 0, toUInt32({none}), \
          arrayCount((r, rd, ho, o, od, s, f) -> {each}, rcpt, rcpt_domain, has_orig, orig, orig_domain, status, folder))"
     )
+}
+
+/// Any of the address patterns `ps` (see [`address`]).
+fn addresses(column: &str, domain: &str, ps: &[AddressPattern]) -> String {
+    match ps {
+        [p] => address(column, domain, p),
+        _ => {
+            let any: Vec<String> = ps.iter().map(|p| address(column, domain, p)).collect();
+            format!("({})", any.join(" OR "))
+        }
+    }
 }
 
 /// An address pattern over an address column and its domain column (both lowercased).
@@ -195,6 +210,30 @@ mod tests {
         assert_eq!(wildcard_regex("*invoice*@*.ru"), "^(?s).*invoice.*\\x{40}.*\\x{2E}ru$");
         assert_eq!(wildcard_regex("a(b) \\"), "^(?s)a\\x{28}b\\x{29}\\x{20}\\x{5C}$");
         assert_eq!(wildcard_regex("jörg*"), "^(?s)jörg.*$");
+    }
+
+    #[test]
+    fn an_address_list_is_any_of_its_patterns() {
+        let c = Criteria {
+            from: vec![AddressPattern::parse("a'b@x.example"), AddressPattern::parse("<>")],
+            to: vec![AddressPattern::parse("@y.org"), AddressPattern::parse("*@z")],
+            ..Criteria::default()
+        };
+        let f = Filter::of(&c);
+        assert!(
+            f.trace
+                .starts_with("deleted = 0 AND has_from = 1 AND (sender = 'a\\'b@x.example' OR sender = '') AND ("),
+            "{}",
+            f.trace
+        );
+        assert!(
+            f.rows.contains(
+                "((rd = 'y.org' OR endsWith(rd, '.y.org')) OR match(r, '^(?s).*\\\\x{40}z$')) OR (ho = 1 AND \
+                 ((od = 'y.org' OR endsWith(od, '.y.org')) OR match(o, '^(?s).*\\\\x{40}z$')))"
+            ),
+            "{}",
+            f.rows
+        );
     }
 
     #[test]

@@ -62,28 +62,36 @@ fn domains(d: &str) -> impl Iterator<Item = &str> {
     std::iter::once(d).chain(d.match_indices('.').map(move |(i, _)| &d[i + 1..]))
 }
 
-/// The key one of `c`'s checks needs every matching message to have, choosing the check
-/// likely to name the fewest messages; `None` when no check has a key (wildcards, times,
-/// statuses …).
-pub fn for_criteria(c: &Criteria) -> Option<String> {
+/// The keys one of `c`'s checks needs every matching message to have one of, choosing the
+/// check likely to name the fewest messages; none when no check has keys (wildcards, times,
+/// statuses …). A list of addresses has a key per pattern, or none if one pattern has none.
+pub fn for_criteria(c: &Criteria) -> Vec<String> {
     if let Some(id) = &c.message_id {
-        return Some(format!("m:{}", id.trim().trim_start_matches('<').trim_end_matches('>')));
+        return vec![format!("m:{}", id.trim().trim_start_matches('<').trim_end_matches('>'))];
     }
     if let Some(q) = &c.queue_id {
-        return Some(format!("q:{q}"));
+        return vec![format!("q:{q}")];
     }
+    // how broad a key is (exact, domain, null sender), and the key
     let address = |kind: &str, p: &AddressPattern| match p {
         AddressPattern::Exact(e) => Some((0, format!("{kind}:{e}"))),
         AddressPattern::Domain(d) => Some((1, format!("{kind}d:{d}"))),
         AddressPattern::NullSender if kind == "s" => Some((2, "s:".to_string())),
         _ => None,
     };
-    let to = c.to.as_ref().and_then(|p| address("r", p));
-    let from = c.from.as_ref().and_then(|p| address("s", p));
-    // the narrower pattern of the two; the recipient on a tie (senders repeat more)
+    // a list: its broadest pattern's rank and how many keys, then the keys
+    let list = |kind: &str, ps: &[AddressPattern]| -> Option<((u8, usize), Vec<String>)> {
+        let keyed: Vec<(u8, String)> = ps.iter().map(|p| address(kind, p)).collect::<Option<_>>()?;
+        let rank = keyed.iter().map(|k| k.0).max()?;
+        Some(((rank, keyed.len()), keyed.into_iter().map(|k| k.1).collect()))
+    };
+    let to = list("r", &c.to);
+    let from = list("s", &c.from);
+    // the narrower of the two; the recipients on a tie (senders repeat more)
     match (to, from) {
-        (Some(t), Some(f)) => Some(if f.0 < t.0 { f.1 } else { t.1 }),
-        (t, f) => t.or(f).map(|(_, k)| k),
+        (Some(t), Some(f)) if f.0 < t.0 => f.1,
+        (Some(t), _) => t.1,
+        (None, f) => f.map(|(_, k)| k).unwrap_or_default(),
     }
 }
 
@@ -141,16 +149,32 @@ mod tests {
 
     #[test]
     fn criteria_use_the_narrowest_key() {
+        let list = |text: &str| text.split(',').map(AddressPattern::parse).collect::<Vec<_>>();
         let mut c = Criteria {
-            to: Some(AddressPattern::parse("@example.org")),
-            from: Some(AddressPattern::parse("a@example.com")),
+            to: list("@example.org"),
+            from: list("a@example.com"),
             ..Criteria::default()
         };
-        assert_eq!(for_criteria(&c).as_deref(), Some("s:a@example.com"));
-        c.from = Some(AddressPattern::parse("*@example.com"));
-        assert_eq!(for_criteria(&c).as_deref(), Some("rd:example.org"));
+        assert_eq!(for_criteria(&c), ["s:a@example.com"]);
+        c.from = list("*@example.com");
+        assert_eq!(for_criteria(&c), ["rd:example.org"]);
+        // a list: a key per pattern, or none when a pattern has none
+        c.from = list("a@example.com,<>");
+        assert_eq!(for_criteria(&c), ["rd:example.org"]);
+        c.to = list("b@example.org,c@example.org");
+        assert_eq!(for_criteria(&c), ["r:b@example.org", "r:c@example.org"]);
+        c.from = list("a@example.com,d@example.com");
+        assert_eq!(
+            for_criteria(&c),
+            ["r:b@example.org", "r:c@example.org"],
+            "a tie: the recipients"
+        );
+        c.to = list("b@example.org,*@example.org");
+        assert_eq!(for_criteria(&c), ["s:a@example.com", "s:d@example.com"]);
+        c.from = list("a@example.com,*@example.com");
+        assert!(for_criteria(&c).is_empty());
         c.queue_id = Some("ABC".into());
-        assert_eq!(for_criteria(&c).as_deref(), Some("q:ABC"));
-        assert_eq!(for_criteria(&Criteria::default()), None);
+        assert_eq!(for_criteria(&c), ["q:ABC"]);
+        assert!(for_criteria(&Criteria::default()).is_empty());
     }
 }

@@ -319,10 +319,10 @@ impl ClickHouse {
         )
     }
 
-    /// The whole condition of a filter: its key look-up, when it has one, then its checks.
+    /// The whole condition of a filter: its key look-up, when it has keys, then its checks.
     fn matching(&self, f: &Filter) -> Where {
         Where {
-            ids: f.key.as_ref().map(|k| self.under_keys(std::slice::from_ref(k))),
+            ids: (!f.keys.is_empty()).then(|| self.under_keys(&f.keys)),
             rest: f.trace.clone(),
         }
     }

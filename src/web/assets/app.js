@@ -12,6 +12,8 @@ const STATUSES = ["delivered", "spam", "deferred", "bounced", "expired", "reject
 // the API's parameters the form holds (status and subject are handled apart)
 const TEXT_PARAMS = ["from", "to", "message_id", "queue_id", "direction", "client_ip", "host", "folder",
   "auth_fail"];
+// the address inputs: a comma list, which a URL may also give repeated (`to=a&to=b`: "a, b")
+const LIST_PARAMS = ["from", "to"];
 // the yes/no criteria the form holds as check boxes
 const FLAG_PARAMS = ["spam", "virus", "end_to_end"];
 const PRESETS = ["24h", "48h", "7d", "10d"];
@@ -171,7 +173,9 @@ function splitSubject(text) {
 
 function paramsToForm(p) {
   const f = $("search-form");
-  for (const name of TEXT_PARAMS) f.elements[name].value = p.get(name) || "";
+  for (const name of TEXT_PARAMS) {
+    f.elements[name].value = LIST_PARAMS.includes(name) ? p.getAll(name).join(", ") : p.get(name) || "";
+  }
   f.elements.subject.value = p.getAll("subject").map((s) => (/\s/.test(s) ? `"${s}"` : s)).join(" ");
   const ticked = p.getAll("status").join(",").split(",").map((s) => s.trim().toLowerCase());
   for (const box of f.querySelectorAll("input[name=status]")) box.checked = ticked.includes(box.value);
