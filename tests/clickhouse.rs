@@ -34,6 +34,10 @@ fn select(url: &str, literal: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn the_server_reads_every_literal_as_its_value() {
     let Some(url) = server() else { return };
     let mut values: Vec<String> = serde_json::from_str(
@@ -57,6 +61,10 @@ fn location(url: &str, db: &str) -> Location {
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn the_client_answers_and_names_the_server_in_its_errors() {
     let Some(url) = server() else { return };
     let here = location(&url, "default");

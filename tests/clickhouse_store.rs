@@ -151,6 +151,10 @@ fn index(cluster: &Cluster, state: &Path, logs: &[&Path], extra: &[&str]) -> Str
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn a_two_host_log_in_two_shards_answers_as_the_log_does() {
     let Some(cluster) = Cluster::new("two_hosts") else {
         return;
@@ -303,6 +307,14 @@ fn a_two_host_log_in_two_shards_answers_as_the_log_does() {
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn a_killed_index_run_into_clickhouse_loses_and_doubles_nothing() {
     let Some(cluster) = Cluster::new("killed") else { return };
     let Some(log) = common::shared("eval-sample/postfix/mail.log") else {
@@ -365,6 +377,10 @@ fn a_killed_index_run_into_clickhouse_loses_and_doubles_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn a_search_with_a_shard_down_names_it_or_answers_partially_when_asked() {
     let Some(shards) = shards() else { return };
     let db = "mt_shard_down";
@@ -444,6 +460,10 @@ fn http_get(url: &str) -> (u16, String) {
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn follow_writes_into_the_cluster_and_serve_answers_as_from_the_embedded_store() {
     let Some(cluster) = Cluster::new("follow_serve") else {
         return;
@@ -557,6 +577,10 @@ fn follow_writes_into_the_cluster_and_serve_answers_as_from_the_embedded_store()
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn init_refuses_a_database_holding_another_store_format() {
     let Some(shards) = shards() else { return };
     let db = "mt_old_format";
@@ -590,6 +614,10 @@ fn init_refuses_a_database_holding_another_store_format() {
 /// Each server's log of the crafted path cases indexed into the cluster in a run of its own:
 /// the rows link across servers as the central log's do.
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn legs_indexed_server_by_server_link_in_the_cluster() {
     let Some(cluster) = Cluster::new("paths") else {
         return;
@@ -638,6 +666,10 @@ fn legs_indexed_server_by_server_link_in_the_cluster() {
 /// The generator's site (`examples/genpath.rs`), one server per `index` run into the cluster:
 /// every path is rebuilt.
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn every_generated_path_is_rebuilt_from_the_cluster() {
     let Some(cluster) = Cluster::new("genpath") else {
         return;

@@ -19,6 +19,10 @@ fn count_lines(p: &Path) -> u64 {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn every_corpus_line_is_parsed_or_counted() {
     let Some(root) = common::shared("corpus") else { return };
     let all = common::log_files(&root);
@@ -67,6 +71,10 @@ fn every_corpus_line_is_parsed_or_counted() {
 /// postscreen): every corpus line of theirs is understood, but for one amavis line cut short
 /// upstream (`(28236-10) Passed,` in `lightmeter/8_weird_log_file.log`).
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn around_the_mta_lines_are_recognised() {
     use mailtrace::parse::{family, Family};
     let Some(root) = common::shared("corpus") else { return };
@@ -117,6 +125,10 @@ fn around_the_mta_lines_are_recognised() {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn grok_pattern_bodies_parse_under_their_daemon() {
     let Some(dir) = common::shared("corpus/postfix-grok-patterns") else {
         return;

@@ -28,6 +28,10 @@ fn close(a: &Value, b: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn postfix_sample_agrees_with_truth() {
     let Some(dir) = common::shared("eval-sample/postfix") else {
         return;
@@ -161,6 +165,10 @@ fn postfix_sample_agrees_with_truth() {
 
 /// Exim: every recipient's status, and the fields the truth records, from the main log alone.
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn exim_sample_agrees_with_truth() {
     let Some(dir) = common::shared("eval-sample/exim") else {
         return;

@@ -19,6 +19,10 @@ fn named(dir: &std::path::Path, prefix: &str) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn every_flagged_line_of_the_eval_mainlog_is_read() {
     let Some(dir) = common::shared("eval-sample/exim") else {
         return;
@@ -70,6 +74,10 @@ fn every_flagged_line_of_the_eval_mainlog_is_read() {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
     let Some(dir) = common::shared("corpus/exim") else {
         return;
@@ -116,6 +124,10 @@ fn every_flagged_line_of_the_corpus_mainlogs_is_read() {
 /// The corpus's reject logs: every reject line is read as a reject (or as a known line about no
 /// message), and every line of the header blocks after them as a header line.
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn every_line_of_the_corpus_reject_logs_is_read() {
     let Some(dir) = common::shared("corpus/exim") else {
         return;

@@ -259,6 +259,10 @@ fn check(title: &str, root: &Path, files: &[PathBuf]) {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn every_line_of_a_corpus_message_is_on_its_timeline() {
     let Some(root) = common::shared("corpus") else { return };
     let files = common::log_files(&root);
@@ -266,6 +270,10 @@ fn every_line_of_a_corpus_message_is_on_its_timeline() {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn every_line_of_an_eval_sample_message_is_on_its_timeline() {
     let Some(root) = common::shared("eval-sample") else {
         return;

@@ -197,6 +197,10 @@ fn run(args: &[&str], state: &Path) {
 }
 
 #[test]
+#[cfg_attr(
+    no_clickhouse,
+    ignore = "needs a ClickHouse cluster: scripts/clickhouse-cluster.sh start, then export MAILTRACE_TEST_CLICKHOUSE=…"
+)]
 fn a_list_is_the_union_of_its_patterns_from_clickhouse() {
     let Some(first) = clickhouse() else {
         return;

@@ -66,6 +66,10 @@ fn crafted_cases_and_sample_read_the_same_on_threads() {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn corpus_and_eval_sample_read_the_same_on_threads() {
     let Some(corpus) = common::shared("corpus") else { return };
     let Some(eval) = common::shared("eval-sample") else {

@@ -120,6 +120,10 @@ fn store_answers_as_the_logs_do_for_every_crafted_case() {
 }
 
 #[test]
+#[cfg_attr(
+    no_shared,
+    ignore = "needs ../shared (the corpus and eval-sample) beside the checkout"
+)]
 fn store_answers_as_the_logs_do_for_the_eval_sample() {
     let Some(dir) = common::shared("eval-sample/postfix") else {
         return;

@@ -147,6 +147,10 @@ fn cli_csv(store: &Path, to: &str) -> String {
 }
 
 #[tokio::test(flavor = "current_thread")]
+#[cfg_attr(
+    no_browser,
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
 async fn page_end_to_end() {
     if !browser_present() {
         return;
