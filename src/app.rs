@@ -730,7 +730,8 @@ pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Writ
 /// SIGTERM, then commits and writes a summary to `out`.
 /// With no files named, the config's `[follow]` logs and journals are followed; `interval`
 /// `None` is the config's, else 2 s.
-pub fn follow(common: &Common, interval: Option<f64>, out: &mut dyn Write) -> Result<u8> {
+/// With `metrics` (an address), the follower's counters are served at `/metrics` there.
+pub fn follow(common: &Common, interval: Option<f64>, metrics: Option<&str>, out: &mut dyn Write) -> Result<u8> {
     let configured = common.load_config()?.follow;
     let mut common = common.clone();
     if !common.reads_logs() {
@@ -755,6 +756,16 @@ pub fn follow(common: &Common, interval: Option<f64>, out: &mut dyn Write) -> Re
     }
     let store = common.create_store()?;
     let opts = common.scan_options()?;
+    let metrics = metrics.map(str::to_string).or(configured.metrics);
+    let exposed = match metrics.as_deref() {
+        Some(addr) => {
+            let shared = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let at = crate::web::metrics::serve_follower(addr, std::sync::Arc::clone(&shared))?;
+            writeln!(out, "Metrics at http://{at}/metrics")?;
+            Some(shared)
+        }
+        None => None,
+    };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
@@ -767,6 +778,13 @@ pub fn follow(common: &Common, interval: Option<f64>, out: &mut dyn Write) -> Re
         interval
     )?;
     let summary = crate::store::follow::run(store.as_ref(), &paths, &opts, interval, common.now, &stop, |tick| {
+        if let Some(shared) = &exposed {
+            let text = crate::web::metrics::follower_text(tick, chrono::Utc::now());
+            *shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+        }
+        if tick.lines == 0 && tick.rotated.is_empty() {
+            return;
+        }
         let mut line = format!(
             "{} +{} lines ({:.1} kB), {} messages in flight",
             chrono::Local::now().format("%H:%M:%S"),

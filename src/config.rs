@@ -12,6 +12,7 @@
 //!
 //! [follow]
 //! logs = ["/var/log/mail.log"]
+//! metrics = "127.0.0.1:9425"
 //!
 //! [serve]
 //! listen = "127.0.0.1:8025"
@@ -66,6 +67,8 @@ pub struct FollowConfig {
     pub journals: Vec<PathBuf>,
     /// Seconds between reads.
     pub interval: Option<f64>,
+    /// Where to serve the follower's metrics (`--metrics`).
+    pub metrics: Option<String>,
 }
 
 /// `mailtrace serve` settings the command line does not give.
@@ -168,6 +171,7 @@ mod tests {
         assert_eq!(c.follow.logs, [PathBuf::from("/var/log/mail.log")]);
         assert!(c.timezone.is_some() && !c.local_domains.is_empty() && !c.local_networks.is_empty());
         assert!(!c.hosts.is_empty() && c.follow.interval.is_some() && !c.follow.journals.is_empty());
+        assert!(c.follow.metrics.is_some());
         assert!(c.serve.listen.is_some() && c.serve.token_file.is_some());
         assert!(c.maintain.hot_days.is_some() && c.maintain.archive_days.is_some());
     }

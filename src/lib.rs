@@ -9,6 +9,7 @@
 pub mod app;
 pub mod config;
 pub mod event;
+pub mod metrics;
 pub mod output;
 pub mod parse;
 pub mod path;

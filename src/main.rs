@@ -179,6 +179,9 @@ Exit codes: 0 stopped cleanly, 2 error.")]
         /// Seconds between reads (and commits) (default: the config's [follow] interval, else 2)
         #[arg(long, value_name = "SECS")]
         interval: Option<f64>,
+        /// Serve the follower's metrics (Prometheus text format) at http://ADDR/metrics
+        #[arg(long, value_name = "ADDR:PORT")]
+        metrics: Option<String>,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -716,12 +719,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             journals,
             store,
             interval,
+            metrics,
             read,
         } => {
             let mut common = read.into_common(store)?;
             common.logs = paths;
             common.journals = journals;
-            app::follow(&common, interval, &mut std::io::stderr())
+            app::follow(&common, interval, metrics.as_deref(), &mut std::io::stderr())
         }
         Command::Maintain {
             store,

@@ -371,6 +371,17 @@ impl Pipeline {
         self.suspend().1
     }
 
+    /// Lines read so far, and per program mailtrace reads the lines it did not understand.
+    pub fn line_counts(&self) -> (u64, Vec<(&str, u64)>) {
+        let programs = self
+            .programs
+            .iter()
+            .filter(|(_, p)| p.read && p.unrecognised > 0)
+            .map(|(name, p)| (name.as_str(), p.unrecognised))
+            .collect();
+        (self.stats.lines, programs)
+    }
+
     /// Stops reading, keeping the messages in flight in the returned assembler.
     pub fn suspend(mut self) -> (Assembler, ScanStats) {
         self.bar.finish_and_clear();

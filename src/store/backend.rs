@@ -152,6 +152,10 @@ pub trait Backend {
     /// The windows the last `maintain` used, if it ran: `index` and `follow` then keep them.
     fn windows(&self) -> Result<Option<Windows>>;
 
+    /// What the writers have counted (for `/metrics`), as of their last commit; read without
+    /// taking the writer's lock.
+    fn counters(&self) -> Result<crate::metrics::Counters>;
+
     /// The reading state's place, locked for this writer (an error when another holds it).
     fn writer_place(&self) -> Result<WriterPlace>;
 

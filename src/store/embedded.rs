@@ -297,6 +297,10 @@ impl Backend for Embedded {
         Windows::of(&self.store)
     }
 
+    fn counters(&self) -> Result<crate::metrics::Counters> {
+        Ok(IngestState::load(&self.store.root)?.metrics)
+    }
+
     fn writer_place(&self) -> Result<WriterPlace> {
         Ok(WriterPlace {
             state_dir: self.store.root.clone(),

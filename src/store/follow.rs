@@ -31,11 +31,15 @@ pub struct Tick {
     pub open: usize,
     /// Files read to their end after a rotation.
     pub rotated: Vec<String>,
+    /// Bytes written to the followed files and not read yet (plain files).
+    pub behind_bytes: u64,
+    /// What the writers have counted, this commit included (for `--metrics`).
+    pub counters: crate::metrics::Counters,
 }
 
 /// Follows `paths` (each with whether it is journald output) into `store` every `interval`
 /// until `stop` is set, then commits and returns what the session did. `on_tick` hears of
-/// every commit that took in new lines. The hourly maintenance takes `now` as today when given
+/// every commit. The hourly maintenance takes `now` as today when given
 /// (`--now`), else the clock.
 pub fn run(
     store: &dyn Backend,
@@ -89,9 +93,17 @@ pub fn run(
         tick.open = open;
         tick.lines = files.iter().map(|f| f.lines).sum();
         tick.bytes = files.iter().map(|f| f.bytes).sum();
-        if tick.lines > 0 || !tick.rotated.is_empty() {
-            on_tick(&tick);
-        }
+        tick.behind_bytes = paths
+            .iter()
+            .zip(&following)
+            .filter_map(|((p, _), last)| {
+                let k = session.file((*last)?);
+                let len = std::fs::metadata(p).ok()?.len();
+                (k.compressed_len.is_none()).then(|| len.saturating_sub(k.done.offset))
+            })
+            .sum();
+        tick.counters = session.counters().clone();
+        on_tick(&tick);
         // sleep the rest of the interval, a little at a time, to stop soon when asked
         while started.elapsed() < interval && !stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(50).min(interval));

@@ -100,6 +100,30 @@ pub struct Session {
     replace_all: bool,
     reports: Vec<FileReport>,
     started: Instant,
+    counted: Counted,
+}
+
+/// The pipeline's line counts already added to the store's counters this session.
+#[derive(Default)]
+struct Counted {
+    lines: u64,
+    unrecognised: BTreeMap<String, u64>,
+}
+
+impl Counted {
+    /// Adds to `to` what `pipeline` counted since the last call.
+    fn add_new(&mut self, pipeline: &Pipeline, to: &mut crate::metrics::Counters) {
+        let (lines, programs) = pipeline.line_counts();
+        let mut fresh = Vec::new();
+        for (program, n) in programs {
+            let before = self.unrecognised.insert(program.to_string(), n).unwrap_or(0);
+            if n > before {
+                fresh.push((program.to_string(), n - before));
+            }
+        }
+        to.add_lines(lines.saturating_sub(self.lines), fresh);
+        self.lines = lines;
+    }
 }
 
 impl Session {
@@ -167,6 +191,7 @@ impl Session {
             replace_all: recovered,
             reports: Vec::new(),
             started,
+            counted: Counted::default(),
         })
     }
 
@@ -275,6 +300,7 @@ impl Session {
             let mut write_error: Option<anyhow::Error> = None;
             let mut raw_error: Option<anyhow::Error> = None;
             let (names, replace_all, resume_clock) = (&self.names, self.replace_all, self.resume_clock);
+            let metrics = &mut self.state.metrics;
             // traces and lines go to the one sink, never both at once
             let sink = std::cell::RefCell::new(&mut self.sink);
             let read = self.pipeline.read_raw(
@@ -284,6 +310,7 @@ impl Session {
                 chunk,
                 &mut |t: Trace| {
                     if write_error.is_none() {
+                        metrics.add_finished(&t);
                         let replace = replace_all || resume_clock.is_some_and(|c| t.first_time <= c);
                         let files = files_of(&t, names);
                         if let Err(e) = sink.borrow_mut().put(t, files, replace) {
@@ -368,6 +395,7 @@ impl Session {
     /// positions: a run stopped after this redoes nothing before it. Returns the messages in
     /// flight.
     pub fn commit(&mut self) -> Result<usize> {
+        self.counted.add_new(&self.pipeline, &mut self.state.metrics);
         let open = checkpoint(
             &self.dir,
             &mut self.state,
@@ -387,6 +415,11 @@ impl Session {
         Ok((open, self.pipeline.committed()))
     }
 
+    /// What the writers have counted, this session's commits included.
+    pub fn counters(&self) -> &crate::metrics::Counters {
+        &self.state.metrics
+    }
+
     /// The files read since the last call.
     pub fn take_reports(&mut self) -> Vec<FileReport> {
         std::mem::take(&mut self.reports)
@@ -402,9 +435,10 @@ impl Session {
     /// checkpointed, everything committed, and the run marked finished.
     pub fn finish(mut self) -> Result<Summary> {
         let mut write_error: Option<anyhow::Error> = None;
-        let (names, sink) = (&self.names, &mut self.sink);
+        let (names, sink, metrics) = (&self.names, &mut self.sink, &mut self.state.metrics);
         self.pipeline
             .release_idle(chrono::Duration::days(IDLE_DAYS), &mut |t: Trace| {
+                metrics.add_finished(&t);
                 let files = files_of(&t, names);
                 if let Err(e) = sink.put(t, files, true) {
                     write_error.get_or_insert(e);
@@ -475,6 +509,7 @@ fn checkpoint(
 ) -> Result<usize> {
     let open = pipeline.assembler().snapshot();
     let n = open.len();
+    state.metrics.set_in_flight(&open);
     for t in open {
         let files = files_of(&t, names);
         sink.put(t, files, true)?;

@@ -131,6 +131,9 @@ pub struct IngestState {
     /// A ClickHouse store's key of each file read (see [`FileKey`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub file_keys: Vec<FileKey>,
+    /// What the writers have counted, for `/metrics` (saved with the positions).
+    #[serde(default, skip_serializing_if = "crate::metrics::Counters::is_empty")]
+    pub metrics: crate::metrics::Counters,
 }
 
 /// What names a file's lines in a ClickHouse store, whoever reads it: a hash of its first

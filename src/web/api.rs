@@ -292,6 +292,23 @@ fn store_summary(state: &State) -> anyhow::Result<crate::store::backend::Held> {
     state.common.open_store()?.held()
 }
 
+/// `GET /metrics`: the store's metrics in the Prometheus text format.
+pub async fn metrics(StateExtractor(state): StateExtractor<Arc<State>>) -> Result<Response, ApiError> {
+    let text = blocking(&state, |state| {
+        let store = state.common.open_store().map_err(ApiError::internal)?;
+        super::metrics::store_text(&*store).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::exposition::CONTENT_TYPE,
+        )],
+        text,
+    )
+        .into_response())
+}
+
 /// Any other `/api/` path.
 pub async fn not_found() -> ApiError {
     ApiError::new(

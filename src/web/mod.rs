@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod metrics;
 pub mod params;
 pub mod security;
 
@@ -68,6 +69,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/api/search.csv", get(api::search_csv))
         .route("/api/trace/{id}", get(api::trace))
         .route("/api/stats", get(api::stats))
+        .route("/metrics", get(api::metrics))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -808,6 +808,11 @@ impl Backend for ClickHouse {
             .context("the store's retention windows are damaged")
     }
 
+    /// The counters of the writers on this machine (their state is local).
+    fn counters(&self) -> Result<crate::metrics::Counters> {
+        Ok(IngestState::load(&self.state_dir())?.metrics)
+    }
+
     fn writer_place(&self) -> Result<WriterPlace> {
         let dir = self.state_dir();
         std::fs::create_dir_all(&dir)
