@@ -805,6 +805,44 @@ pub fn follow(common: &Common, interval: Option<f64>, metrics: Option<&str>, out
     Ok(exit::FOUND)
 }
 
+/// `mailtrace report`: the overview of the rows `criteria` find (by default the last 24
+/// hours), as text, HTML or JSON, with the `top` first of each list.
+pub fn report(
+    common: &Common,
+    criteria: &Criteria,
+    format: ReportFormat,
+    top: usize,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let mut criteria = criteria.clone();
+    if criteria.since.is_none() && criteria.until.is_none() {
+        criteria.since = Some(common.now.unwrap_or_else(chrono::Utc::now) - chrono::Duration::hours(24));
+    }
+    let found = search_rows(common, &criteria, None)?;
+    let r = crate::report::Report::from_rows(&found.rows, criteria.since, criteria.until, top);
+    match format {
+        ReportFormat::Text => crate::report::text::write(&r, out)?,
+        ReportFormat::Html => crate::report::html::write(&r, out)?,
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &r)?;
+            writeln!(out)?;
+        }
+    }
+    if found.rows.is_empty() {
+        eprintln!("mailtrace: report: no message in the window. {}", found.hint);
+        return Ok(exit::NOTHING);
+    }
+    Ok(exit::FOUND)
+}
+
+/// How `report` is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Html,
+    Json,
+}
+
 /// `mailtrace replay`: writes the raw lines the store keeps, byte for byte as they were read,
 /// in the order they were read: those of the time window, or only the lines of the messages
 /// matching the other criteria. With `ndjson`, one object per line with its source file and

@@ -14,6 +14,7 @@ pub mod output;
 pub mod parse;
 pub mod path;
 pub mod query;
+pub mod report;
 pub mod scan;
 pub mod source;
 pub mod store;

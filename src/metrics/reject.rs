@@ -7,9 +7,19 @@ use crate::trace::{Recipient, Trace};
 
 /// The reason class of a rejected recipient (a label value).
 pub fn reason(r: &Recipient, t: &Trace) -> &'static str {
-    let reply = r.response.as_deref().unwrap_or("").to_ascii_lowercase();
+    let spam = t
+        .spam_verdict
+        .as_deref()
+        .is_some_and(|v| v.eq_ignore_ascii_case("spam"));
+    classify(r.response.as_deref().unwrap_or(""), t.virus.is_some(), spam)
+}
+
+/// The reason class of a reject with reply text `reply`, when a virus was found or the
+/// filter said spam.
+pub fn classify(reply: &str, virus: bool, spam: bool) -> &'static str {
+    let reply = reply.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| reply.contains(w));
-    if t.virus.is_some() || has(&["virus", "infected", "malware"]) {
+    if virus || has(&["virus", "infected", "malware"]) {
         "virus"
     } else if has(&["greylist", "graylist", "try again later", "postgrey"]) {
         "greylist"
@@ -44,12 +54,7 @@ pub fn reason(r: &Recipient, t: &Trace) -> &'static str {
         "relay denied",
     ]) {
         "relay_denied"
-    } else if t
-        .spam_verdict
-        .as_deref()
-        .is_some_and(|v| v.eq_ignore_ascii_case("spam"))
-        || has(&["spam"])
-    {
+    } else if spam || has(&["spam"]) {
         "spam"
     } else if has(&[
         "policy",
