@@ -36,6 +36,15 @@ fn mailtrace_on(log: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The binary with `args` on the store `store`.
+fn in_store(store: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mailtrace"))
+        .args(args)
+        .args(["--store", store.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn search_criteria_and_exit_codes() {
     let (code, out, _) = mailtrace(&["search", "--format", "ndjson"]);
@@ -213,11 +222,7 @@ fn index_then_search_the_store_with_its_exit_codes() {
     std::fs::write(&gz, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]).unwrap();
     let store = dir.path().join("store");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-            .args(args)
-            .args(["--store", store.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = in_store(&store, args);
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -403,11 +408,7 @@ fn store_info_names_the_files_as_they_are_now() {
     let dir = tempfile::tempdir().unwrap();
     let (store, log) = (dir.path().join("store"), dir.path().join("mail.log"));
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_mailtrace"))
-            .args(args)
-            .args(["--store", store.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = in_store(&store, args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };

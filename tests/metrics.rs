@@ -115,12 +115,9 @@ fn started(mut cmd: Command, prefix: &str) -> (Child, String) {
     panic!("no line starting with {prefix}");
 }
 
-#[test]
-fn serve_metrics_agree_with_stats_and_reindexing_counts_nothing_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let (log, store) = (log(dir.path()), dir.path().join("store"));
-    let stats = stats(&log);
-    for _ in 0..2 {
+/// `/metrics` of `serve` over `store` after indexing `log` into it `runs` times.
+fn served_metrics(log: &Path, store: &Path, runs: usize) -> String {
+    for _ in 0..runs {
         let out = mailtrace(&[
             "index",
             "--year",
@@ -140,6 +137,15 @@ fn serve_metrics_agree_with_stats_and_reindexing_counts_nothing_twice() {
     let text = get(&format!("{url}metrics"));
     server.kill().unwrap();
     server.wait().unwrap();
+    text
+}
+
+#[test]
+fn serve_metrics_agree_with_stats_and_reindexing_counts_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(dir.path());
+    let stats = stats(&log);
+    let text = served_metrics(&log, &dir.path().join("store"), 2);
     let s = samples(&text);
     agree(&s, &stats);
     assert_eq!(s["mailtrace_store_days{tier=\"hot\"}"], 1.0);
@@ -207,25 +213,7 @@ fn follow_metrics_agree_with_stats() {
 fn the_examples_in_docs_use_metrics_that_exist() {
     let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/metrics");
     let dir = tempfile::tempdir().unwrap();
-    let (log, store) = (log(dir.path()), dir.path().join("store"));
-    let out = mailtrace(&[
-        "index",
-        "--year",
-        "2026",
-        "--store",
-        store.to_str().unwrap(),
-        log.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    assert!(out.status.success());
-    let (mut server, url) = started(
-        mailtrace(&["serve", "--listen", "127.0.0.1:0", "--store", store.to_str().unwrap()]),
-        "listening on ",
-    );
-    let text = get(&format!("{url}metrics"));
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let text = served_metrics(&log(dir.path()), &dir.path().join("store"), 1);
     let mut exported: Vec<String> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
