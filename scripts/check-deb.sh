@@ -92,7 +92,11 @@ in_root adduser --quiet --disabled-password --gecos '' bob >/dev/null
 if in_root runuser -u bob -- mailtrace search --to marco.rossi@example.com --format csv >/dev/null 2>&1; then
   fail "bob, not in adm, could read the store"
 fi
-ok "root's index wrote the store as mailtrace; alice (adm) finds $((rows - 1)) rows with no --store; bob (not adm) cannot"
+if in_root runuser -u alice -- mailtrace index /tmp/mail.log 2>"$work/alice.log"; then
+  fail "alice could write the system store"
+fi
+grep -q "is not yours to write" "$work/alice.log" || { cat "$work/alice.log"; fail "alice's index did not say why"; }
+ok "root's index wrote the store as mailtrace; alice (adm) finds $((rows - 1)) rows with no --store, and may not write it; bob (not adm) cannot read it"
 
 # an edited conffile survives reinstalling; purge removes the store and the conffile
 echo '# edited' >> "$root/etc/mailtrace/config.toml"

@@ -140,7 +140,15 @@ impl Store {
     /// The writer's lock, or `None` while another writer holds it.
     pub fn try_lock(&self) -> Result<Option<File>> {
         let path = self.root.join("lock");
-        let f = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let f = match File::create(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => bail!(
+                "the store at {} is not yours to write: run the command as its owner (`sudo mailtrace …` \
+                 becomes it), or give your own --store DIR",
+                self.root.display()
+            ),
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+        };
         match f.try_lock() {
             Ok(()) => Ok(Some(f)),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
