@@ -313,7 +313,7 @@ pub async fn metrics(StateExtractor(state): StateExtractor<Arc<State>>) -> Resul
 pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint: the API has /api/search, /api/search.csv, /api/trace/{id} and /api/stats (docs/API.md)",
+        "no such endpoint: the API has /api/search, /api/search.csv, /api/trace/{id} and /api/stats, and /metrics (docs/API.md)",
     )
 }
 
