@@ -955,6 +955,46 @@ async fn exchange_like(c: Client, base: String, store: PathBuf, downloads: PathB
     )
     .await;
     assert_eq!(events(c).await, json!(EVENTS_DEFERRED));
+    // turned away before it was queued; held for review
+    c.goto(&format!(
+        "{base}/?trace=mx1%3ANOQUEUE%3A32d851d7254c6dee%3A1795555809&timezone=UTC"
+    ))
+    .await
+    .unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('NOQUEUE')",
+        "the events",
+    )
+    .await;
+    assert_eq!(
+        events(c).await,
+        json!([
+            "Connection from unknown [203.0.113.67]",
+            "Rejected: 5.7.1 554 5.7.1 <zhang.wei@relaytarget.example>: Relay access denied"
+        ])
+    );
+    c.goto(&format!("{base}/?trace=1F7A32C3B5&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('1F7A32C3B5')",
+        "the events",
+    )
+    .await;
+    assert_eq!(
+        events(c).await,
+        json!([
+            "Received from smtp.woodgrove.example [192.0.2.120]",
+            "Quarantined: Message held for review"
+        ])
+    );
+    c.goto(&format!("{base}/?trace=2D8F12C011&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('2D8F12C011')",
+        "the events",
+    )
+    .await;
     // the delays, named
     assert_eq!(
         eval(

@@ -762,7 +762,9 @@ function plainEvents(t, lines) {
   const out = [];
   const c = t.client || {};
   if (c.ip) {
-    let text = `Received from ${c.name || "unknown"} [${c.ip}]`;
+    // no queue id: turned away before it was queued
+    const came = t.queue_ids && t.queue_ids.length ? "Received" : "Connection";
+    let text = `${came} from ${c.name || "unknown"} [${c.ip}]`;
     if (c.sasl_user) text += `, authenticated as ${c.sasl_user}`;
     out.push({ time: t.first_time, text });
   } else if (t.queue_ids && t.queue_ids.length) {
@@ -814,7 +816,9 @@ function plainEvents(t, lines) {
 
 // how a recipient ended, in words (null while it waits)
 function recipientEnding(r, t) {
-  const reply = r.response ? `: ${[r.dsn, r.response].filter(Boolean).join(" ")}` : (r.dsn ? `: ${r.dsn}` : "");
+  // the DSN, unless the reply starts with it
+  const said = [r.response && r.response.startsWith(r.dsn || "\u0000") ? null : r.dsn, r.response];
+  const reply = said.some(Boolean) ? `: ${said.filter(Boolean).join(" ")}` : "";
   const relay = r.relay && r.relay !== "none" ? hostText(r.relay) : "";
   switch (r.status) {
     case "delivered":
