@@ -438,6 +438,27 @@ impl Shown {
     pub fn write_json(&self, out: &mut dyn Write) -> Result<()> {
         timeline::write_json(out, &self.traces, &|i| self.file_name(i), &self.paths)
     }
+
+    /// What `show` prints as text: the delivery paths across servers, then each message.
+    pub fn write_text(&self, out: &mut dyn Write) -> Result<()> {
+        let hops: Vec<(&Trace, crate::path::OnPath)> = self
+            .traces
+            .iter()
+            .filter_map(|t| Some((t, self.paths.get(&t.trace_id)?.clone())))
+            .filter(|(_, p)| p.prev_hop.is_some() || p.next_hop.iter().any(Option::is_some))
+            .collect();
+        // one block per path (two unrelated paths can share a Message-ID)
+        for path in crate::output::path::separate(hops) {
+            crate::output::path::write_text(out, &path)?;
+        }
+        for (i, t) in self.traces.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            timeline::write_text(out, t, &|i| self.file_name(i))?;
+        }
+        Ok(())
+    }
 }
 
 /// The messages whose queue id, Message-ID (with or without `<>`) or trace id is `id`, from
@@ -544,22 +565,7 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
             let id = crate::query::clean_id(id);
             writeln!(out, "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it.")?;
         }
-        let hops: Vec<(&Trace, crate::path::OnPath)> = shown
-            .traces
-            .iter()
-            .filter_map(|t| Some((t, shown.paths.get(&t.trace_id)?.clone())))
-            .filter(|(_, p)| p.prev_hop.is_some() || p.next_hop.iter().any(Option::is_some))
-            .collect();
-        // one block per path (two unrelated paths can share a Message-ID)
-        for path in crate::output::path::separate(hops) {
-            crate::output::path::write_text(out, &path)?;
-        }
-        for (i, t) in shown.traces.iter().enumerate() {
-            if i > 0 {
-                writeln!(out)?;
-            }
-            timeline::write_text(out, t, &|i| shown.file_name(i))?;
-        }
+        shown.write_text(out)?;
     }
     Ok(if shown.traces.is_empty() {
         exit::NOTHING

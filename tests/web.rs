@@ -236,6 +236,29 @@ fn trace_csv_and_stats() {
     assert_eq!(missing.status, 404);
     assert!(missing.json()["error"].as_str().unwrap().contains("NOSUCHID"));
 
+    // `?format=text` is what `show ID` prints, byte for byte; `format=json` the same as none
+    for id in ["B7D2E2C9F0", "61E0B2C712", "7C1D2E3F40"] {
+        let got = get(&format!("{}/api/trace/{id}?format=text", s.base));
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(got.content_type, "text/plain; charset=utf-8");
+        let expected = cli(&store, &["show", id]);
+        assert!(
+            expected.starts_with("Message ") && expected.contains("Log lines ("),
+            "{expected}"
+        );
+        assert_eq!(got.body, expected, "{id}");
+    }
+    let as_json = get(&format!("{}/api/trace/B7D2E2C9F0?format=json", s.base));
+    assert_eq!(as_json.json(), get(&format!("{}/api/trace/B7D2E2C9F0", s.base)).json());
+    for (q, param) in [("format=xml", "format"), ("fromat=text", "fromat")] {
+        let bad = get(&format!("{}/api/trace/B7D2E2C9F0?{q}", s.base));
+        assert_eq!(bad.status, 400, "{q}");
+        assert_eq!(bad.json()["parameter"], param, "{q}");
+    }
+    let missing = get(&format!("{}/api/trace/NOSUCHID?format=text", s.base));
+    assert_eq!(missing.status, 404);
+    assert!(missing.json()["error"].as_str().unwrap().contains("NOSUCHID"));
+
     // CSV is `search --format csv`
     let got = get(&format!("{}/api/search.csv?to=%40example.com&status=delivered", s.base));
     assert_eq!(got.status, 200);

@@ -137,6 +137,42 @@ async fn screenshot(c: &Client, name: &str) {
     }
 }
 
+/// The CLI's stdout for `args` over `store`.
+fn cli(store: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Waits until `file` is downloaded, then reads it.
+async fn downloaded(file: &Path) -> String {
+    let start = Instant::now();
+    while !file.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{} was not downloaded",
+            file.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::read_to_string(file).unwrap()
+}
+
+/// The plain-language events of the message shown (the first one when several).
+async fn events(c: &Client) -> Value {
+    eval(
+        c,
+        "[...document.querySelectorAll('#detail-body article.trace:first-of-type ol.events li .what')].map(e => e.textContent)",
+    )
+    .await
+}
+
 fn cli_csv(store: &Path, to: &str) -> String {
     let out = Command::new(BIN)
         .args(["search", "--to", to, "--format", "csv", "--store"])
@@ -178,8 +214,9 @@ async fn page_end_to_end() {
     // the scenario runs as a task so that a failed assertion still closes the browser
     let session = c.clone();
     let scenario = async move {
-        run(session.clone(), base.clone(), store, downloads.clone()).await;
-        more(session.clone(), base).await;
+        run(session.clone(), base.clone(), store.clone(), downloads.clone()).await;
+        more(session.clone(), base.clone()).await;
+        exchange_like(session.clone(), base, store, downloads.clone()).await;
         delivery_path(session.clone(), two_base).await;
         with_token(session, guarded_base, downloads).await;
     };
@@ -255,7 +292,7 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
         decoded[0],
         json!([
             "Ihre Rechnung für November",
-            "=?UTF-8?Q?Ihre_Rechnung_f=C3=BCr_November?="
+            "Ihre Rechnung für November\n(as logged: =?UTF-8?Q?Ihre_Rechnung_f=C3=BCr_November?=)"
         ])
     );
 
@@ -747,5 +784,346 @@ async fn with_token(c: Client, base: String, downloads: PathBuf) {
     assert!(
         csv.starts_with("time,last_time,host") && csv.lines().count() == 5,
         "{csv}"
+    );
+}
+
+/// What happened to A3F1C2C801 (scanned by amavis, delivered to two folders), in words.
+const EVENTS_AMAVIS: [&str; 5] = [
+    "Received from smtp.woodgrove.example [192.0.2.120]",
+    "Scanned by amavis: CLEAN",
+    "Re-injected by the content filter as B7D2E2C9F0",
+    "accounts@example.com: Delivered to INBOX",
+    "jonas.berg@example.com: Delivered to Invoices",
+];
+/// 9A4E12C1F3: delivered, relayed, bounced, deferred then relayed.
+const EVENTS_BOUNCED: [&str; 7] = [
+    "Received from ws-114.office.example.com [10.20.1.114], authenticated as lena.hofmann",
+    "A notice to the sender (bounce, delay, success) was queued as C1D7A2C204",
+    "marco.rossi@example.com: Delivered to INBOX",
+    "p.nguyen@contoso.example: Relayed to contoso-example.mail.protection.outlook.com [203.0.113.80]",
+    "old.account@northwind.example: Bounced: 5.1.1 host mx.northwind.example[192.0.2.33] said: 550 5.1.1 \
+     <old.account@northwind.example>: Recipient address rejected: User unknown in local recipient table \
+     (in reply to RCPT TO command)",
+    "ops@tailspin.example: Deferred ×1: connect to mx.tailspin.example[198.51.100.200]:25: Connection timed out",
+    "ops@tailspin.example: Relayed to mx.tailspin.example [198.51.100.200]",
+];
+/// 2D8F12C011: greylisted twice, then relayed.
+const EVENTS_DEFERRED: [&str; 3] = [
+    "Submitted on the server itself",
+    "Deferred ×2: host mx1.wingtip.example[192.0.2.71] said: 450 4.7.1 <orders@wingtip.example>: Recipient \
+     address rejected: Greylisted, see https://postgrey.schweikert.ch/help/wingtip.example.html (in reply to \
+     RCPT TO command)",
+    "Relayed to mx1.wingtip.example [192.0.2.71]",
+];
+/// 2D8F12C011's `delays=1295/0.01/0.5/0.5`, named.
+const DELAYS_DEFERRED: [&str; 1] =
+    ["total 1296 s\nbefore queue manager 1295 s\nin queue 0.01 s\nconnection setup 0.5 s\ntransmission 0.5 s"];
+
+/// The items modelled on Exchange's Message Trace (issue 19): the 48-hour default window, the
+/// Search button always in sight, one-line rows with the whole text on hover, what happened in
+/// plain words, the delays named, copy and download of one message, saved searches.
+async fn exchange_like(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
+    let (c, store) = (&c, store.as_path());
+
+    // no window in the URL: the last 48 hours, in the form and the URL
+    c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
+    rows_shown(c, 48).await;
+    assert_eq!(eval(c, "document.getElementById('range').value").await, "48h");
+    assert!(c.current_url().await.unwrap().as_str().contains("last=48h"));
+    c.goto(&format!("{base}/?to=accounts%40example.com&timezone=UTC"))
+        .await
+        .unwrap();
+    rows_shown(c, 4).await;
+    assert_eq!(eval(c, "document.getElementById('range').value").await, "48h");
+    // "any time" is asked for in so many words, and kept
+    c.execute("document.getElementById('range').value = '';", vec![])
+        .await
+        .unwrap();
+    click(c, Locator::Css("#search-button")).await;
+    until(c, "location.search.includes('range=any')", "range=any in the URL").await;
+    assert!(!c.current_url().await.unwrap().as_str().contains("last="));
+    c.refresh().await.unwrap();
+    rows_shown(c, 4).await;
+    assert_eq!(eval(c, "document.getElementById('range').value").await, "");
+
+    // the Search button stays in sight: a short window, scrolled down, then a narrow one
+    let in_sight = "(() => { const b = document.getElementById('search-button').getBoundingClientRect();
+        const x = b.left + b.width / 2, y = b.top + b.height / 2;
+        return b.top >= 0 && b.bottom <= window.innerHeight && b.width > 0
+          && document.elementFromPoint(x, y) === document.getElementById('search-button'); })()";
+    let where_ = "(() => { const b = document.getElementById('search-button').getBoundingClientRect();
+        const at = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+        return [b.top, b.bottom, window.innerHeight, window.innerWidth, at && at.outerHTML.slice(0, 80)]; })()";
+    c.goto(&format!("{base}/?timezone=UTC")).await.unwrap();
+    rows_shown(c, 48).await;
+    c.set_window_size(1100, 480).await.unwrap();
+    until(c, "window.innerHeight < 500", "the short window").await;
+    assert!(
+        eval(
+            c,
+            "document.getElementById('search-form').scrollHeight > window.innerHeight"
+        )
+        .await
+            == json!(true),
+        "the form is longer than the window"
+    );
+    assert_eq!(
+        eval(c, in_sight).await,
+        json!(true),
+        "at the top: {}",
+        eval(c, where_).await
+    );
+    c.execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+        .await
+        .unwrap();
+    assert!(eval(c, "window.scrollY").await.as_f64().unwrap() > 100.0);
+    assert_eq!(
+        eval(c, in_sight).await,
+        json!(true),
+        "scrolled to the end of the rows: {}",
+        eval(c, where_).await
+    );
+    c.set_window_size(700, 600).await.unwrap();
+    until(c, "window.innerWidth < 800", "the narrow window").await;
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    assert_eq!(
+        eval(c, in_sight).await,
+        json!(true),
+        "narrow, the form first: {}",
+        eval(c, where_).await
+    );
+    c.set_window_size(1400, 1300).await.unwrap();
+    until(c, "window.innerWidth > 1300", "the wide window again").await;
+
+    // a row is one line high; a cell too long ends in "…" and has its whole text in its title
+    let heights = eval(
+        c,
+        "[...document.querySelectorAll('#results-body tr')].map(r => r.getBoundingClientRect().height)",
+    )
+    .await;
+    let line = eval(
+        c,
+        "parseFloat(getComputedStyle(document.querySelector('#results-body td.addr')).lineHeight)",
+    )
+    .await
+    .as_f64()
+    .unwrap();
+    let heights: Vec<f64> = heights
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_f64().unwrap())
+        .collect();
+    assert_eq!(heights.len(), 48);
+    assert!(
+        heights.iter().all(|h| *h < line * 2.0),
+        "a line is {line}px: {heights:?}"
+    );
+    let cut = eval(
+        c,
+        "[...document.querySelectorAll('#results-body td')].filter(td => td.scrollWidth > td.clientWidth + 1)
+           .map(td => [td.className, td.textContent, td.title, getComputedStyle(td).textOverflow])",
+    )
+    .await;
+    let cut = cut.as_array().unwrap();
+    assert!(cut.iter().any(|x| x[0] == "response"), "a reply is cut: {cut:?}");
+    for x in cut {
+        assert_eq!(x[3], "ellipsis", "{x}");
+        assert!(
+            x[2].as_str().unwrap().starts_with(x[1].as_str().unwrap()),
+            "the whole text in the title: {x}"
+        );
+    }
+
+    // what happened, in plain words
+    c.goto(&format!("{base}/?trace=A3F1C2C801&timezone=UTC")).await.unwrap();
+    until(c, "document.querySelector('#detail-body ol.events li')", "the events").await;
+    assert_eq!(events(c).await, json!(EVENTS_AMAVIS));
+    c.goto(&format!("{base}/?trace=9A4E12C1F3&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('9A4E12C1F3')",
+        "the events",
+    )
+    .await;
+    assert_eq!(events(c).await, json!(EVENTS_BOUNCED));
+    c.goto(&format!("{base}/?trace=2D8F12C011&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('2D8F12C011')",
+        "the events",
+    )
+    .await;
+    assert_eq!(events(c).await, json!(EVENTS_DEFERRED));
+    // turned away before it was queued; held for review
+    c.goto(&format!(
+        "{base}/?trace=mx1%3ANOQUEUE%3A32d851d7254c6dee%3A1795555809&timezone=UTC"
+    ))
+    .await
+    .unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('NOQUEUE')",
+        "the events",
+    )
+    .await;
+    assert_eq!(
+        events(c).await,
+        json!([
+            "Connection from unknown [203.0.113.67]",
+            "Rejected: 5.7.1 554 5.7.1 <zhang.wei@relaytarget.example>: Relay access denied"
+        ])
+    );
+    c.goto(&format!("{base}/?trace=1F7A32C3B5&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('1F7A32C3B5')",
+        "the events",
+    )
+    .await;
+    assert_eq!(
+        events(c).await,
+        json!([
+            "Received from smtp.woodgrove.example [192.0.2.120]",
+            "Quarantined: Message held for review"
+        ])
+    );
+    c.goto(&format!("{base}/?trace=2D8F12C011&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body ol.events li') && location.search.includes('2D8F12C011')",
+        "the events",
+    )
+    .await;
+    // the delays, named
+    assert_eq!(
+        eval(
+            c,
+            "[...document.querySelectorAll('#detail-body table.recipients .delays')].map(d => d.innerText)"
+        )
+        .await,
+        json!(DELAYS_DEFERRED)
+    );
+
+    // copy and download one message: the JSON and the text of `show`, byte for byte
+    c.goto(&format!("{base}/?trace=61E0B2C712&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "!document.getElementById('export').hidden",
+        "the copy and download buttons",
+    )
+    .await;
+    let json_cli = cli(store, &["show", "61E0B2C712", "--format", "json"]);
+    let text_cli = cli(store, &["show", "61E0B2C712"]);
+    assert!(text_cli.starts_with("Message 61E0B2C712 on mx1"), "{text_cli}");
+    assert_eq!(
+        eval(c, "document.getElementById('download-json').download").await,
+        "mailtrace-61E0B2C712.json"
+    );
+    assert_eq!(
+        eval(c, "document.getElementById('download-text').download").await,
+        "mailtrace-61E0B2C712.txt"
+    );
+    // (the page's CSP keeps the test from fetching the blob: the downloads are read instead)
+    for name in ["mailtrace-61E0B2C712.json", "mailtrace-61E0B2C712.txt"] {
+        let _ = std::fs::remove_file(downloads.join(name));
+    }
+    click(c, Locator::Css("#download-json")).await;
+    assert_eq!(downloaded(&downloads.join("mailtrace-61E0B2C712.json")).await, json_cli);
+    click(c, Locator::Css("#download-text")).await;
+    assert_eq!(downloaded(&downloads.join("mailtrace-61E0B2C712.txt")).await, text_cli);
+    // the clipboard cannot be read headless: what the buttons hand to it is caught instead
+    c.execute(
+        "window.__copied = [];
+         Object.defineProperty(navigator.clipboard, 'writeText', {configurable: true,
+           value: async (t) => { window.__copied.push(t); }});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Css("#copy-json")).await;
+    until(
+        c,
+        "document.getElementById('export-status').textContent === 'Copied the JSON'",
+        "the JSON copied",
+    )
+    .await;
+    click(c, Locator::Css("#copy-text")).await;
+    until(
+        c,
+        "document.getElementById('export-status').textContent === 'Copied the text'",
+        "the text copied",
+    )
+    .await;
+    assert_eq!(eval(c, "window.__copied").await, json!([json_cli, text_cli]));
+
+    // saved searches: save the criteria (a list of recipients) under a name, reload, apply,
+    // delete
+    let both = "accounts@example.com, marco.rossi@example.com";
+    c.goto(&format!(
+        "{base}/?to=accounts%40example.com&to=marco.rossi%40example.com&last=48h&timezone=UTC"
+    ))
+    .await
+    .unwrap();
+    until(
+        c,
+        "/^\\d+ rows$/.test(document.getElementById('row-count').textContent)",
+        "the rows",
+    )
+    .await;
+    let rows_of = "[...document.querySelectorAll('#results-body tr')].map(r => r.dataset.trace)";
+    let saved_rows = eval(c, rows_of).await;
+    let count = saved_rows.as_array().unwrap().len() as u64;
+    assert!(count > 4, "{saved_rows}");
+    assert_eq!(text(c, "#saved-none").await, "None yet.");
+    c.find(Locator::Css("#save-name"))
+        .await
+        .unwrap()
+        .send_keys("Two inboxes")
+        .await
+        .unwrap();
+    click(c, Locator::Css("#save-form button[type=submit]")).await;
+    until(
+        c,
+        "document.querySelectorAll('#saved-list li').length === 1",
+        "the saved search",
+    )
+    .await;
+    c.goto(&format!("{base}/?status=bounced&timezone=UTC")).await.unwrap();
+    until(c, "document.getElementById('row-count').textContent.endsWith('row') || document.getElementById('row-count').textContent.endsWith('rows')", "the bounces").await;
+    assert_ne!(eval(c, rows_of).await, saved_rows);
+    assert_eq!(
+        eval(
+            c,
+            "[...document.querySelectorAll('#saved-list .apply')].map(b => b.textContent)"
+        )
+        .await,
+        json!(["Two inboxes"])
+    );
+    assert!(eval(c, "document.getElementById('saved-none').hidden").await == json!(true));
+    click(c, Locator::Css("#saved-list .apply")).await;
+    rows_shown(c, count).await;
+    assert_eq!(eval(c, rows_of).await, saved_rows);
+    assert_eq!(eval(c, "document.querySelector('input[name=to]').value").await, both);
+    assert_eq!(
+        eval(c, "document.querySelector('input[name=status][value=bounced]').checked").await,
+        json!(false)
+    );
+    click(c, Locator::Css("#saved-list .delete")).await;
+    until(
+        c,
+        "document.querySelectorAll('#saved-list li').length === 0",
+        "the search deleted",
+    )
+    .await;
+    c.refresh().await.unwrap();
+    rows_shown(c, count).await;
+    assert_eq!(
+        eval(c, "document.querySelectorAll('#saved-list li').length").await,
+        json!(0)
+    );
+    assert_eq!(
+        eval(c, "localStorage.getItem('mailtrace-saved-searches')").await,
+        json!("[]")
     );
 }

@@ -6,6 +6,7 @@
 //!   exactly as `search --format ndjson` prints them;
 //! - `GET /api/search.csv`: `search --format csv`;
 //! - `GET /api/trace/{id}`: `show ID --format json` (an array: trace, rows, raw lines);
+//!   `?format=text`: `show ID` as text;
 //! - `GET /api/stats`: per-status counts and counts over time of a search's rows, and what the
 //!   store holds.
 //!
@@ -180,12 +181,36 @@ pub async fn search_csv(
     Ok(res)
 }
 
-/// `GET /api/trace/{id}`: what `show ID --format json` prints; 404 when no message has the id.
+/// `GET /api/trace/{id}`: what `show ID --format json` prints; with `?format=text`, what
+/// `show ID` prints (as `text/plain`); 404 when no message has the id.
 pub async fn trace(
     StateExtractor(state): StateExtractor<Arc<State>>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     check_id(&id).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+    let mut text = false;
+    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match (key.as_ref(), value.as_ref()) {
+            ("format", "json") => text = false,
+            ("format", "text") => text = true,
+            ("format", _) => {
+                return Err(ApiError {
+                    status: StatusCode::BAD_REQUEST,
+                    message: format!("format: '{value}' is neither json nor text"),
+                    parameter: Some("format".into()),
+                })
+            }
+            _ => {
+                let shown: String = key.chars().take(40).collect();
+                return Err(ApiError {
+                    status: StatusCode::BAD_REQUEST,
+                    message: format!("{shown}: unknown parameter; /api/trace/{{id}} takes format (json or text)"),
+                    parameter: Some(shown),
+                });
+            }
+        }
+    }
     let body = blocking(&state, move |state| {
         let shown = show_traces(&state.common, &id).map_err(ApiError::internal)?;
         if shown.traces.is_empty() {
@@ -195,11 +220,25 @@ pub async fn trace(
             ));
         }
         let mut body = Vec::new();
-        shown.write_json(&mut body).map_err(ApiError::internal)?;
+        if text {
+            shown.write_text(&mut body).map_err(ApiError::internal)?;
+        } else {
+            shown.write_json(&mut body).map_err(ApiError::internal)?;
+        }
         Ok(body)
     })
     .await?;
-    Ok(json_response(StatusCode::OK, body))
+    if !text {
+        return Ok(json_response(StatusCode::OK, body));
+    }
+    let mut res = Response::new(Body::from(body));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// How many rows have a status.

@@ -2,8 +2,8 @@
 //
 // Everything shown that comes from a log is attacker-controlled (a Subject, an address, a
 // reply): the DOM is built with createElement + textContent only, never innerHTML.
-// The page's state lives in the URL (the API's own parameters, plus trace, page, per_page and
-// sort), so a search or an open message can be bookmarked and shared. URLs are relative, so the
+// The page's state lives in the URL (the API's own parameters, plus trace, page, per_page, sort
+// and range=any for "any time"), so a search or an open message can be bookmarked and shared. URLs are relative, so the
 // page also works behind a proxy that serves it under a sub-path (https://host/mailtrace/).
 "use strict";
 
@@ -19,6 +19,10 @@ const FLAG_PARAMS = ["spam", "virus", "end_to_end"];
 const PRESETS = ["24h", "48h", "7d", "10d"];
 const PAGE_SIZES = ["25", "50", "100", "200"];
 const TOKEN_KEY = "mailtrace-token";
+// the window a page opened without one searches (as Exchange's Message Trace)
+const DEFAULT_RANGE = "48h";
+// saved searches: [{name, query}] in this browser's localStorage
+const SAVED_KEY = "mailtrace-saved-searches";
 // the row keys the table and the recipient list know; any other key is shown as it is
 const ROW_KEYS = new Set(["time", "last_time", "host", "mta", "queue_id", "queue_ids", "message_id",
   "from", "header_from", "to", "orig_to", "status", "dsn", "relay", "response", "subject",
@@ -148,6 +152,7 @@ function formToParams() {
   if (ticked.length) p.set("status", ticked.join(","));
   const range = f.elements.range.value;
   if (PRESETS.includes(range)) p.set("last", range);
+  if (range === "") p.set("range", "any");
   if (range === "custom") {
     if (f.elements.since.value) p.set("since", f.elements.since.value);
     if (f.elements.until.value) p.set("until", f.elements.until.value);
@@ -204,7 +209,7 @@ function paramsToForm(p) {
 // the API's query from the page's URL (without the page-only keys)
 function apiParams(p) {
   const q = new URLSearchParams(p);
-  for (const k of ["trace", "page", "sort", "per_page"]) q.delete(k);
+  for (const k of ["trace", "page", "sort", "per_page", "range"]) q.delete(k);
   return q;
 }
 
@@ -222,8 +227,9 @@ class ApiError extends Error {
   }
 }
 
-async function api(path) {
-  const headers = { Accept: "application/json" };
+// the body of an API answer as text (errors are JSON: {"error": …})
+async function apiText(path, accept) {
+  const headers = { Accept: accept || "application/json" };
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
   const res = await fetch(path, { headers });
@@ -232,10 +238,17 @@ async function api(path) {
     throw new ApiError(401, "This server needs its token (see above).");
   }
   const text = await res.text();
-  let body = null;
-  try { body = JSON.parse(text); } catch (e) { /* not JSON */ }
-  if (!res.ok) throw new ApiError(res.status, (body && body.error) || `${res.status} ${res.statusText}`);
-  return body;
+  if (!res.ok) {
+    let body = null;
+    try { body = JSON.parse(text); } catch (e) { /* not JSON */ }
+    throw new ApiError(res.status, (body && body.error) || `${res.status} ${res.statusText}`);
+  }
+  return text;
+}
+
+async function api(path) {
+  const text = await apiText(path);
+  try { return JSON.parse(text); } catch (e) { return null; }
 }
 
 function showError(message) {
@@ -329,7 +342,7 @@ function renderRows() {
   for (const [key, title] of cols) {
     const active = key === sortKey;
     const arrow = active ? (sortDir === "asc" ? " ▲" : " ▼") : "";
-    head.append(el("th", { "aria-sort": active ? (sortDir === "asc" ? "ascending" : "descending") : "none" },
+    head.append(el("th", { class: `col-${key.replace("_", "-")}`, "aria-sort": active ? (sortDir === "asc" ? "ascending" : "descending") : "none" },
       el("button", {
         type: "button", class: "sort", "data-key": key,
         onclick: () => {
@@ -361,16 +374,21 @@ function renderRows() {
       if (ev.target.closest("a") || String(window.getSelection() || "") !== "") return;
       openTrace(r.trace_id, true);
     };
+    // one line a row: each cell is cut with an ellipsis, its whole text in its title
+    const from = r.from === "" ? "<>" : (r.from || "");
+    const orig = r.orig_to ? ` (was ${r.orig_to})` : "";
+    const path = (r.hops || []).map((h) => h.split(":")[0]).join(" → ");
+    const detail = [r.dsn, r.response].filter(Boolean).join(" ");
     body.append(el("tr", { class: "row", "data-trace": r.trace_id, onclick: rowClick },
       el("td", { class: "time" }, el("a", { href: pageUrl(link), onclick: open }, fmtTime(r.time))),
-      el("td", { class: "addr" }, r.from === "" ? "<>" : (r.from || "")),
-      el("td", { class: "addr" }, r.to || "", r.orig_to ? el("span", { class: "orig" }, ` (was ${r.orig_to})`) : null),
-      el("td", { class: "status-cell" }, statusBadge(r.status)),
+      el("td", { class: "addr", title: from || null }, from),
+      el("td", { class: "addr", title: (r.to || "") + orig || null }, r.to || "", orig ? el("span", { class: "orig" }, orig) : null),
+      el("td", { class: "status-cell", title: r.status }, statusBadge(r.status)),
       subjectCell(r.subject || "", "subject"),
-      el("td", { class: "mono" }, r.queue_id || "NOQUEUE"),
-      el("td", {}, r.direction || ""),
-      cols === COLUMNS ? null : el("td", { class: "path-cell" }, (r.hops || []).map((h) => h.split(":")[0]).join(" → ")),
-      el("td", { class: "response" }, [r.dsn, r.response].filter(Boolean).join(" ")),
+      el("td", { class: "mono", title: r.queue_id || "NOQUEUE" }, r.queue_id || "NOQUEUE"),
+      el("td", { title: r.direction || null }, r.direction || ""),
+      cols === COLUMNS ? null : el("td", { class: "path-cell", title: path || null }, path),
+      el("td", { class: "response", title: detail || null }, detail),
     ));
   }
   $("results-table").hidden = rows.length === 0;
@@ -457,17 +475,72 @@ async function openTrace(id, push) {
     // opened straight from a link: say what the store holds all the same
     api("api/stats?limit=1").then((s) => renderStoreInfo(s.store)).catch(() => {});
   }
+  setExport(null);
   try {
-    const traces = await api(`api/trace/${encodeURIComponent(id)}`);
+    const path = `api/trace/${encodeURIComponent(id)}`;
+    // the JSON as the API sent it (`show --format json`) and the text of `show`, for export
+    const [json, text] = await Promise.all([
+      apiText(path),
+      apiText(`${path}?format=text`, "text/plain").catch(() => null),
+    ]);
+    const traces = JSON.parse(json);
     showError("");
     clear(body);
-    for (const path of renderPaths(traces)) body.append(path);
+    for (const p of renderPaths(traces)) body.append(p);
     for (const t of traces) body.append(renderTrace(t));
+    // the files are named after the (first) message's queue id, else the id asked
+    const first = traces[0] && traces[0].trace;
+    setExport({ name: (first && first.queue_ids && first.queue_ids[0]) || id, json, text });
     window.scrollTo(0, 0);
   } catch (e) {
     clear(body);
     showError(e.message);
   }
+}
+
+// ---- copy and download one message ---------------------------------------------------------
+
+let exported = null;  // {name, json, text} of the message shown
+let exportUrls = [];
+
+function setExport(what) {
+  for (const u of exportUrls) URL.revokeObjectURL(u);
+  exportUrls = [];
+  exported = what;
+  $("export").hidden = !what;
+  $("export-status").textContent = "";
+  if (!what) return;
+  const base = `mailtrace-${what.name.replace(/[^A-Za-z0-9._@-]+/g, "_")}`;
+  const link = (a, body, type, ext) => {
+    a.hidden = body === null;
+    if (body === null) return;
+    const url = URL.createObjectURL(new Blob([body], { type }));
+    exportUrls.push(url);
+    a.href = url;
+    a.download = `${base}.${ext}`;
+  };
+  link($("download-json"), what.json, "application/json", "json");
+  link($("download-text"), what.text, "text/plain;charset=utf-8", "txt");
+  $("copy-text").hidden = what.text === null;
+}
+
+async function copy(kind) {
+  if (!exported) return;
+  const text = kind === "json" ? exported.json : exported.text;
+  const said = kind === "json" ? "JSON" : "text";
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (e) {
+    // no Clipboard API (a plain-http page not on loopback): the old way
+    const area = el("textarea", { class: "offscreen", readonly: true });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    if (!ok) { $("export-status").textContent = `Could not copy the ${said}: use the download`; return; }
+  }
+  $("export-status").textContent = `Copied the ${said}`;
 }
 
 function kv(table, name, ...value) {
@@ -594,6 +667,14 @@ function renderTrace(item) {
   }
   section.append(facts);
 
+  section.append(el("h3", {}, "What happened"));
+  const events = el("ol", { class: "events" });
+  for (const e of plainEvents(t, item.lines || [])) {
+    events.append(el("li", {}, el("span", { class: "time" }, e.time ? fmtTime(e.time) : ""), " ",
+      el("span", { class: `what${e.bad ? " bad" : ""}` }, e.text)));
+  }
+  section.append(events);
+
   section.append(el("h3", {}, "Recipients"));
   const recipients = el("table", { class: "rows recipients" },
     el("thead", {}, el("tr", {}, ...["Recipient", "Status", "DSN", "Relay", "Reply", "Folder", "Attempts", "Delay", "When"]
@@ -603,9 +684,10 @@ function renderTrace(item) {
   if (rcpts.length === 0) rb.append(el("tr", {}, el("td", { colspan: 9 }, "(none logged yet) "), ));
   for (const r of rcpts) {
     const d = r.delays;
+    // Postfix's delays=a/b/c/d, in words
     const delay = d
-      ? el("span", { title: `before queue manager ${d.before_qmgr}s + in queue manager ${d.in_qmgr}s + connection ${d.conn_setup}s + transmission ${d.transmission}s` },
-        `${d.total} s (${d.before_qmgr}/${d.in_qmgr}/${d.conn_setup}/${d.transmission})`)
+      ? el("span", { class: "delays" }, `total ${d.total} s`,
+        ...DELAY_PARTS.map(([k, name]) => el("span", { class: "delay-part" }, `${name} ${d[k]} s`)))
       : "";
     rb.append(el("tr", {},
       el("td", { class: "addr" }, r.address || "-", r.orig_to ? el("span", { class: "orig" }, ` (was ${r.orig_to})`) : null),
@@ -663,6 +745,110 @@ function renderTrace(item) {
   return section;
 }
 
+const DELAY_PARTS = [["before_qmgr", "before queue manager"], ["in_qmgr", "in queue"],
+  ["conn_setup", "connection setup"], ["transmission", "transmission"]];
+
+// "mx.example.org[192.0.2.1]:25" → "mx.example.org [192.0.2.1]"
+function hostText(relay) {
+  const m = /^([^[\s]*)\[([^\]]*)\](?::\d+)?$/.exec(relay || "");
+  if (!m) return relay || "";
+  return m[1] ? `${m[1]} [${m[2]}]` : `[${m[2]}]`;
+}
+
+// The story of a message in plain words, from its trace and raw lines: where it came from,
+// the filter's verdict, the messages it led to, and per recipient its deferrals (in a group:
+// "Deferred ×3: the last reply") and how it ended. [{time, text, bad}]
+function plainEvents(t, lines) {
+  const out = [];
+  const c = t.client || {};
+  if (c.ip) {
+    // no queue id: turned away before it was queued
+    const came = t.queue_ids && t.queue_ids.length ? "Received" : "Connection";
+    let text = `${came} from ${c.name || "unknown"} [${c.ip}]`;
+    if (c.sasl_user) text += `, authenticated as ${c.sasl_user}`;
+    out.push({ time: t.first_time, text });
+  } else if (t.queue_ids && t.queue_ids.length) {
+    out.push({ time: t.first_time, text: "Submitted on the server itself" });
+  }
+  const scanners = ["amavis", "rspamd", "spamassassin", "clamav", "mimedefang"];
+  const scanner = ((t.policy_actions || []).find((p) => scanners.includes(p.source)) || {}).source;
+  const f = t.filter;
+  if (f) {
+    const line = lines.find((l) => /\b(amavis|amavisd)\[/.test(l.text || "") && /\b(Passed|Blocked)\b/.test(l.text || ""));
+    let text = `${f.passed ? "Scanned" : "Blocked"} by ${scanner || "the content filter"}: ${f.category}`;
+    if (f.quarantine) text += `, quarantined as ${f.quarantine}`;
+    out.push({ time: line ? line.time : null, text, bad: !f.passed });
+  } else if (t.spam_verdict) {
+    const score = t.spam_score !== null && t.spam_score !== undefined ? ` (score ${t.spam_score})` : "";
+    out.push({ time: null, text: `Checked by ${scanner || "the spam filter"}: ${t.spam_verdict}${score}` });
+  }
+  if (t.virus) out.push({ time: null, text: `Virus found: ${t.virus}`, bad: true });
+  for (const l of t.links || []) {
+    out.push({ time: null, text: `${(LINK_WORDS[l.kind] || l.kind).replace(/^./, (x) => x.toUpperCase())} ${l.queue_id}` });
+  }
+  const rcpts = t.recipients || [];
+  if (rcpts.length === 0) out.push({ time: t.last_time, text: "No recipient logged yet: still in the queue" });
+  const several = rcpts.length > 1;
+  for (const r of rcpts) {
+    const who = several ? `${r.address || "-"}: ` : "";
+    // the deferrals, from the lines that say so
+    const deferred = r.address
+      ? lines.filter((l) => (l.text || "").includes(`to=<${r.address}>`) && /status=deferred\b/.test(l.text || ""))
+      : [];
+    const reply = (l) => {
+      const m = /status=deferred \((.*)\)\s*$/.exec(l.text || "");
+      return m ? m[1] : "";
+    };
+    const ended = r.status !== "deferred" && r.status !== "in-progress";
+    if (deferred.length) {
+      const last = deferred[deferred.length - 1];
+      const why = ended ? reply(last) : (r.response || reply(last));
+      out.push({ time: deferred[0].time, text: `${who}Deferred ×${deferred.length}${why ? `: ${why}` : ""}`, bad: true });
+    } else if (r.status === "deferred") {
+      const n = r.attempts || 1;
+      out.push({ time: r.time, text: `${who}Deferred ×${n}${r.response ? `: ${r.response}` : ""}`, bad: true });
+    }
+    const ending = recipientEnding(r, t);
+    if (ending) out.push({ time: r.time, text: who + ending.text, bad: ending.bad });
+  }
+  return out;
+}
+
+// how a recipient ended, in words (null while it waits)
+function recipientEnding(r, t) {
+  // the DSN, unless the reply starts with it
+  const said = [r.response && r.response.startsWith(r.dsn || "\u0000") ? null : r.dsn, r.response];
+  const reply = said.some(Boolean) ? `: ${said.filter(Boolean).join(" ")}` : "";
+  const relay = r.relay && r.relay !== "none" ? hostText(r.relay) : "";
+  switch (r.status) {
+    case "delivered":
+      if (r.folder) return { text: `Delivered to ${r.folder}` };
+      if (r.local_delivery) return { text: `Delivered to the mailbox${relay ? ` (${relay})` : ""}` };
+      return { text: relay ? `Relayed to ${relay}` : "Delivered" };
+    case "spam":
+      return { text: `Delivered as spam${r.folder ? ` to ${r.folder}` : ""}`, bad: true };
+    case "bounced":
+      return { text: `Bounced${reply}`, bad: true };
+    case "expired":
+      return { text: `Expired: given up after ${r.attempts || "several"} attempts, returned to the sender`, bad: true };
+    case "rejected":
+      return { text: `Rejected${reply}`, bad: true };
+    case "quarantined": {
+      const q = t.filter && t.filter.quarantine;
+      return { text: `Quarantined${q ? ` as ${q}` : ""}${reply}`, bad: true };
+    }
+    case "discarded":
+      return { text: `Discarded${reply}`, bad: true };
+    case "expanded":
+      return { text: "Expanded (alias or list) to other recipients" };
+    case "deferred":
+    case "in-progress":
+      return null;
+    default:
+      return { text: `${r.status}${reply}` };
+  }
+}
+
 // "Nov 24 08:01:02 mx1 postfix/smtpd[123]: ABC: client=…" → "postfix/smtpd: ABC: client=…"
 function eventText(line) {
   const m = /^(?:\S+\s+\d+\s+[\d:.]+|\d{4}-\d\d-\d\dT\S+)\s+\S+\s+([^\s:[]+)(?:\[\d+\])?:\s(.*)$/.exec(line || "");
@@ -704,13 +890,59 @@ function decodeSubject(text) {
   }
 }
 
+// the decoded subject; its title the whole of it, and the logged form when that differs
 function subjectCell(subject, cls) {
   const shown = decodeSubject(subject);
-  return el("td", { class: cls, title: shown !== subject ? subject : null }, shown);
+  const title = shown !== subject ? `${shown}\n(as logged: ${subject})` : shown;
+  return el("td", { class: cls, title: title || null }, shown);
 }
 
 function plain(v) {
   return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+// ---- saved searches (this browser's localStorage) ------------------------------------------
+
+function savedSearches() {
+  try {
+    const list = JSON.parse(localStorage.getItem(SAVED_KEY) || "[]");
+    return Array.isArray(list) ? list.filter((x) => x && typeof x.name === "string" && typeof x.query === "string") : [];
+  } catch (e) {
+    return [];
+  }
+}
+
+function keepSaved(list) {
+  try {
+    localStorage.setItem(SAVED_KEY, JSON.stringify(list));
+  } catch (e) {
+    showError(`The saved searches could not be kept: ${e.message}`);
+  }
+  renderSaved();
+}
+
+function renderSaved() {
+  const list = $("saved-list");
+  clear(list);
+  const saved = savedSearches();
+  $("saved-none").hidden = saved.length > 0;
+  for (const x of saved) {
+    list.append(el("li", {},
+      el("button", { type: "button", class: "link apply", title: x.query, onclick: () => applySaved(x) }, x.name),
+      el("button", {
+        type: "button", class: "secondary small delete", "aria-label": `Delete the saved search ${x.name}`,
+        onclick: () => keepSaved(savedSearches().filter((y) => y.name !== x.name)),
+      }, "Delete")));
+  }
+}
+
+function applySaved(x) {
+  const p = new URLSearchParams(x.query);
+  for (const k of ["trace", "page"]) p.delete(k);
+  history.pushState(null, "", pageUrl(p));
+  page = 1;
+  lastSearch = null;
+  route();
 }
 
 // ---- wiring -------------------------------------------------------------------------------
@@ -731,6 +963,12 @@ function updateUrl(push) {
 
 async function route() {
   const p = new URLSearchParams(location.search);
+  // no window asked: the last 48 hours ("any time" is range=any)
+  const windowed = ["last", "since", "until"].some((k) => p.get(k)) || p.get("range") === "any";
+  if (!windowed && !p.get("trace")) {
+    p.set("last", DEFAULT_RANGE);
+    history.replaceState(null, "", pageUrl(p));
+  }
   paramsToForm(p);
   const sort = (p.get("sort") || "time:desc").split(":");
   sortKey = COLUMNS.concat([PATH_COLUMN]).some((c) => c[0] === sort[0]) ? sort[0] : "time";
@@ -812,6 +1050,20 @@ function setup() {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
+  $("copy-json").addEventListener("click", () => copy("json"));
+  $("copy-text").addEventListener("click", () => copy("text"));
+  $("save-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const name = $("save-name").value.trim();
+    if (!name) return;
+    // the criteria as the form holds them (the window too), under this name (replacing one)
+    const saved = savedSearches().filter((x) => x.name !== name);
+    saved.push({ name, query: formToParams().toString() });
+    saved.sort((a, b) => a.name.localeCompare(b.name));
+    $("save-name").value = "";
+    keepSaved(saved);
+  });
+  renderSaved();
   $("token-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $("token-input").value.trim());
