@@ -820,20 +820,8 @@ pub fn report(
     top: usize,
     out: &mut dyn Write,
 ) -> Result<u8> {
-    let mut criteria = criteria.clone();
-    if criteria.since.is_none() && criteria.until.is_none() {
-        criteria.since = Some(common.now.unwrap_or_else(chrono::Utc::now) - chrono::Duration::hours(24));
-    }
-    let found = search_rows(common, &criteria, None)?;
-    let r = crate::report::Report::from_rows(&found.rows, criteria.since, criteria.until, top);
-    match format {
-        ReportFormat::Text => crate::report::text::write(&r, out)?,
-        ReportFormat::Html => crate::report::html::write(&r, out)?,
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &r)?;
-            writeln!(out)?;
-        }
-    }
+    let (r, found) = report_of(common, criteria, top)?;
+    r.write(format, out)?;
     if found.rows.is_empty() {
         eprintln!("mailtrace: report: no message in the window. {}", found.hint);
         return Ok(exit::NOTHING);
@@ -841,13 +829,19 @@ pub fn report(
     Ok(exit::FOUND)
 }
 
-/// How `report` is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    Text,
-    Html,
-    Json,
+/// The report of what `criteria` find (the last 24 hours when they give no window), with the
+/// search it was made from (for its hint).
+pub fn report_of(common: &Common, criteria: &Criteria, top: usize) -> Result<(crate::report::Report, SearchResult)> {
+    let mut criteria = criteria.clone();
+    if criteria.since.is_none() && criteria.until.is_none() {
+        criteria.since = Some(common.now.unwrap_or_else(chrono::Utc::now) - chrono::Duration::hours(24));
+    }
+    let found = search_rows(common, &criteria, None)?;
+    let r = crate::report::Report::from_rows(&found.rows, criteria.since, criteria.until, top);
+    Ok((r, found))
 }
+
+pub use crate::report::Format as ReportFormat;
 
 /// `mailtrace replay`: writes the raw lines the store keeps, byte for byte as they were read,
 /// in the order they were read: those of the time window, or only the lines of the messages

@@ -674,3 +674,46 @@ fn filter_and_mailbox_criteria() {
         bad.body
     );
 }
+
+/// `/api/report` is `mailtrace report` over the same criteria, in each format.
+#[test]
+fn the_report_is_the_cli_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(dir.path());
+    let s = start(&store, &[]);
+    let window = ["--since", "2026-11-24T00:00:00Z", "--until", "2026-11-25T00:00:00Z"];
+    for (format, content_type) in [
+        ("json", "application/json"),
+        ("html", "text/html; charset=utf-8"),
+        ("text", "text/plain; charset=utf-8"),
+    ] {
+        let got = get(&format!(
+            "{}/api/report?since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z&direction=inbound&top=3&format={format}",
+            s.base
+        ));
+        assert_eq!((got.status, got.content_type.as_str()), (200, content_type));
+        let mut args = vec!["report", "--direction", "inbound", "--top", "3", "--format", format];
+        args.extend(window);
+        assert_eq!(got.body, cli(&store, &args), "{format}");
+        // the HTML report may style itself, and still run nothing
+        let csp = got.headers["content-security-policy"].to_str().unwrap();
+        assert_eq!(csp.contains("style-src 'unsafe-inline'"), format == "html", "{csp}");
+        assert!(!csp.contains("script-src 'unsafe"), "{csp}");
+    }
+    let report: Value = serde_json::from_str(
+        &get(&format!(
+            "{}/api/report?since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z&format=json",
+            s.base
+        ))
+        .body,
+    )
+    .unwrap();
+    assert_eq!(
+        report["messages"], 36,
+        "the sample day and the two hostile messages of xss.log"
+    );
+    for bad in ["format=pdf", "top=0", "top=x", "nonsense=1"] {
+        let got = get(&format!("{}/api/report?{bad}", s.base));
+        assert_eq!(got.status, 400, "{bad}: {}", got.body);
+    }
+}

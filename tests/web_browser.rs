@@ -322,6 +322,12 @@ async fn run(c: Client, base: String, store: PathBuf, downloads: PathBuf) {
             .contains("/api/search.csv?to=accounts%40example.com"),
         "{href}"
     );
+    // the report of the same criteria: the link carries the same query
+    let report = eval(c, "document.getElementById('report-link').href").await;
+    assert_eq!(
+        report.as_str().unwrap(),
+        href.as_str().unwrap().replace("/api/search.csv?", "/api/report?")
+    );
     click(c, Locator::Css("#csv-link")).await;
     let file = downloads.join("mailtrace.csv");
     let start = Instant::now();

@@ -46,7 +46,28 @@ pub struct Report {
     pub delivery_seconds: Option<[f64; 4]>,
 }
 
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Html,
+    Json,
+}
+
 impl Report {
+    /// Writes the report as `format`.
+    pub fn write(&self, format: Format, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+        match format {
+            Format::Text => text::write(self, out),
+            Format::Html => html::write(self, out),
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                writeln!(out)?;
+                Ok(())
+            }
+        }
+    }
+
     /// The report over `rows`, with the `top` first of each list.
     pub fn from_rows(rows: &[Row], since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, top: usize) -> Report {
         let time = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc));

@@ -331,6 +331,74 @@ fn store_summary(state: &State) -> anyhow::Result<crate::store::backend::Held> {
     state.common.open_store()?.held()
 }
 
+/// `/api/report`'s own parameters (`format`, `top`), and the rest of the query (the criteria).
+fn report_params(query: &str) -> Result<(crate::report::Format, usize, String), ApiError> {
+    let (mut format, mut top) = (crate::report::Format::Html, 10usize);
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let bad = |message: String| ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message,
+            parameter: Some(key.to_string()),
+        };
+        match key.as_ref() {
+            "format" => {
+                format = match value.as_ref() {
+                    "html" => crate::report::Format::Html,
+                    "json" => crate::report::Format::Json,
+                    "text" => crate::report::Format::Text,
+                    v => return Err(bad(format!("format: '{v}' is none of html, json, text"))),
+                }
+            }
+            "top" => {
+                top = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| bad(format!("top: '{value}' is not a number from 1 to 1000")))?
+            }
+            _ => {
+                rest.append_pair(&key, &value);
+            }
+        }
+    }
+    Ok((format, top, rest.finish()))
+}
+
+/// `GET /api/report`: `mailtrace report` over the criteria of a search, as `format` (`html`,
+/// the default, `json` or `text`), with the `top` (default 10) first of each list.
+pub async fn report(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let (format, top, rest) = report_params(query.as_deref().unwrap_or(""))?;
+    let search = params::parse(&rest, &state.common, MAX_LIMIT)?;
+    let body = blocking(&state, move |_| {
+        let (r, _) = crate::app::report_of(&search.common, &search.criteria, top).map_err(ApiError::internal)?;
+        let mut body = Vec::new();
+        r.write(format, &mut body).map_err(ApiError::internal)?;
+        Ok(body)
+    })
+    .await?;
+    let content_type = match format {
+        crate::report::Format::Html => "text/html; charset=utf-8",
+        crate::report::Format::Json => "application/json",
+        crate::report::Format::Text => "text/plain; charset=utf-8",
+    };
+    let mut res = Response::new(Body::from(body));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if format == crate::report::Format::Html {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(super::security::REPORT_CSP),
+        );
+    }
+    Ok(res)
+}
+
 /// `GET /metrics`: the store's metrics in the Prometheus text format.
 pub async fn metrics(StateExtractor(state): StateExtractor<Arc<State>>) -> Result<Response, ApiError> {
     let text = blocking(&state, |state| {

@@ -69,6 +69,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/api/search.csv", get(api::search_csv))
         .route("/api/trace/{id}", get(api::trace))
         .route("/api/stats", get(api::stats))
+        .route("/api/report", get(api::report))
         .route("/metrics", get(api::metrics))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

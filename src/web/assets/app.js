@@ -269,6 +269,7 @@ async function runSearch(p) {
   const key = q.toString();
   $("search-button").disabled = true;
   $("csv-link").href = `api/search.csv?${key}`;
+  $("report-link").href = `api/report?${key}`;
   try {
     if (key !== lastSearch) {
       $("row-count").textContent = "Searching…";
@@ -1049,6 +1050,16 @@ function setup() {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+  $("report-link").addEventListener("click", async (ev) => {
+    // with a token, a plain link cannot send it: fetch, then show what came
+    if (!token()) return;
+    ev.preventDefault();
+    const res = await fetch($("report-link").getAttribute("href"), { headers: { Authorization: `Bearer ${token()}` } });
+    if (!res.ok) { showError(`Report: ${res.status} ${res.statusText}`); return; }
+    const url = URL.createObjectURL(await res.blob());
+    window.open(url, "_blank", "noopener");
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   });
   $("copy-json").addEventListener("click", () => copy("json"));
   $("copy-text").addEventListener("click", () => copy("text"));
