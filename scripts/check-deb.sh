@@ -46,7 +46,10 @@ ok "contents ($(wc -l <<<"$contents") entries, $(du -k "$deb" | cut -f1) KiB)"
 # 3. install into a Debian 12 tree
 root=${MAILTRACE_DEB_ROOT:-$work/root}
 if [ ! -x "$root/usr/bin/dpkg" ]; then
-  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  if ! command -v debootstrap >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
   debootstrap --variant=minbase --include=adduser,systemd bookworm "$root" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log"; fail "debootstrap"; }
 fi
