@@ -491,3 +491,32 @@ fn a_window_outside_what_is_held_says_so() {
         "{text}"
     );
 }
+
+/// CSV is for spreadsheets: log text that a spreadsheet would run as a formula is written as
+/// text (a leading `'`); ndjson keeps it as logged.
+#[test]
+fn csv_cells_cannot_be_formulas() {
+    let log = "\
+Nov 10 09:00:01 mx1 postfix/smtpd[1]: 1A2B3C4D5E: client=evil.example[192.0.2.66]
+Nov 10 09:00:02 mx1 postfix/cleanup[2]: 1A2B3C4D5E: warning: header Subject: =HYPERLINK(\"http://evil.example\",\"open\") from evil.example[192.0.2.66]; from=<@x@evil.example> to=<bob@example.com> proto=ESMTP helo=<evil.example>
+Nov 10 09:00:02 mx1 postfix/qmgr[3]: 1A2B3C4D5E: from=<-cmd@evil.example>, size=100, nrcpt=1 (queue active)
+Nov 10 09:00:03 mx1 postfix/lmtp[4]: 1A2B3C4D5E: to=<bob@example.com>, relay=mx1[private/dovecot-lmtp], delay=1, delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 2.0.0 Saved)
+Nov 10 09:00:03 mx1 postfix/qmgr[3]: 1A2B3C4D5E: removed
+";
+    let csv = String::from_utf8(mailtrace_on(log, &["search", "--format", "csv"]).stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let field = |name: &str| {
+        row.get(headers.iter().position(|h| h == name).unwrap())
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(field("subject"), "'=HYPERLINK(\"http://evil.example\",\"open\")");
+    assert_eq!(field("from"), "'-cmd@evil.example");
+    assert_eq!(field("to"), "bob@example.com");
+    let ndjson = String::from_utf8(mailtrace_on(log, &["search", "--format", "ndjson"]).stdout).unwrap();
+    let row: serde_json::Value = serde_json::from_str(ndjson.trim()).unwrap();
+    assert_eq!(row["subject"], "=HYPERLINK(\"http://evil.example\",\"open\")");
+    assert_eq!(row["from"], "-cmd@evil.example");
+}

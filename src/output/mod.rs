@@ -8,9 +8,11 @@ pub mod table;
 pub mod terminal;
 pub mod timeline;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use anyhow::Result;
+
 use serde::Serialize;
 
 use crate::trace::model::{AuthResult, PolicyAction};
@@ -262,93 +264,110 @@ fn auth_cell(a: &Option<AuthResult>) -> Option<String> {
 /// `source: action: detail` joined by ` | `, authentication results as `result domain`.
 #[derive(Serialize)]
 struct CsvRow<'a> {
-    time: &'a str,
-    last_time: &'a str,
-    host: &'a str,
-    mta: &'a str,
-    queue_id: Option<&'a str>,
+    time: Cow<'a, str>,
+    last_time: Cow<'a, str>,
+    host: Cow<'a, str>,
+    mta: Cow<'a, str>,
+    queue_id: Option<Cow<'a, str>>,
     queue_ids: String,
-    message_id: Option<&'a str>,
-    from: Option<&'a str>,
-    header_from: Option<&'a str>,
-    to: Option<&'a str>,
-    orig_to: Option<&'a str>,
-    status: &'a str,
-    dsn: Option<&'a str>,
-    relay: Option<&'a str>,
-    response: Option<&'a str>,
-    subject: Option<&'a str>,
-    client_ip: Option<&'a str>,
-    client_name: Option<&'a str>,
-    helo: Option<&'a str>,
-    sasl_user: Option<&'a str>,
-    direction: Option<&'a str>,
+    message_id: Option<Cow<'a, str>>,
+    from: Option<Cow<'a, str>>,
+    header_from: Option<Cow<'a, str>>,
+    to: Option<Cow<'a, str>>,
+    orig_to: Option<Cow<'a, str>>,
+    status: Cow<'a, str>,
+    dsn: Option<Cow<'a, str>>,
+    relay: Option<Cow<'a, str>>,
+    response: Option<Cow<'a, str>>,
+    subject: Option<Cow<'a, str>>,
+    client_ip: Option<Cow<'a, str>>,
+    client_name: Option<Cow<'a, str>>,
+    helo: Option<Cow<'a, str>>,
+    sasl_user: Option<Cow<'a, str>>,
+    direction: Option<Cow<'a, str>>,
     size: Option<u64>,
     attempts: u32,
-    trace_id: &'a str,
-    spam_verdict: Option<&'a str>,
+    trace_id: Cow<'a, str>,
+    spam_verdict: Option<Cow<'a, str>>,
     spam_score: Option<f64>,
-    virus: Option<&'a str>,
+    virus: Option<Cow<'a, str>>,
     spf: Option<String>,
     dkim: Option<String>,
     dmarc: Option<String>,
-    folder: Option<&'a str>,
+    folder: Option<Cow<'a, str>>,
     policy_actions: String,
-    prev_hop: Option<&'a str>,
-    next_hop: Option<&'a str>,
-    final_status: Option<&'a str>,
-    final_host: Option<&'a str>,
-    final_folder: Option<&'a str>,
+    prev_hop: Option<Cow<'a, str>>,
+    next_hop: Option<Cow<'a, str>>,
+    final_status: Option<Cow<'a, str>>,
+    final_host: Option<Cow<'a, str>>,
+    final_folder: Option<Cow<'a, str>>,
     hops: String,
 }
 
 impl<'a> From<&'a Row> for CsvRow<'a> {
     fn from(r: &'a Row) -> Self {
         CsvRow {
-            time: &r.time,
-            last_time: &r.last_time,
-            host: &r.host,
-            mta: &r.mta,
-            queue_id: r.queue_id.as_deref(),
+            time: cell(&r.time),
+            last_time: cell(&r.last_time),
+            host: cell(&r.host),
+            mta: cell(&r.mta),
+            queue_id: r.queue_id.as_deref().map(cell),
             queue_ids: r.queue_ids.join(" "),
-            message_id: r.message_id.as_deref(),
-            from: r.from.as_deref(),
-            header_from: r.header_from.as_deref(),
-            to: r.to.as_deref(),
-            orig_to: r.orig_to.as_deref(),
-            status: &r.status,
-            dsn: r.dsn.as_deref(),
-            relay: r.relay.as_deref(),
-            response: r.response.as_deref(),
-            subject: r.subject.as_deref(),
-            client_ip: r.client_ip.as_deref(),
-            client_name: r.client_name.as_deref(),
-            helo: r.helo.as_deref(),
-            sasl_user: r.sasl_user.as_deref(),
-            direction: r.direction.as_deref(),
+            message_id: r.message_id.as_deref().map(cell),
+            from: r.from.as_deref().map(cell),
+            header_from: r.header_from.as_deref().map(cell),
+            to: r.to.as_deref().map(cell),
+            orig_to: r.orig_to.as_deref().map(cell),
+            status: cell(&r.status),
+            dsn: r.dsn.as_deref().map(cell),
+            relay: r.relay.as_deref().map(cell),
+            response: r.response.as_deref().map(cell),
+            subject: r.subject.as_deref().map(cell),
+            client_ip: r.client_ip.as_deref().map(cell),
+            client_name: r.client_name.as_deref().map(cell),
+            helo: r.helo.as_deref().map(cell),
+            sasl_user: r.sasl_user.as_deref().map(cell),
+            direction: r.direction.as_deref().map(cell),
             size: r.size,
             attempts: r.attempts,
-            trace_id: &r.trace_id,
-            spam_verdict: r.spam_verdict.as_deref(),
+            trace_id: cell(&r.trace_id),
+            spam_verdict: r.spam_verdict.as_deref().map(cell),
             spam_score: r.spam_score,
-            virus: r.virus.as_deref(),
-            spf: auth_cell(&r.spf),
-            dkim: auth_cell(&r.dkim),
-            dmarc: auth_cell(&r.dmarc),
-            folder: r.folder.as_deref(),
-            policy_actions: r
-                .policy_actions
-                .iter()
-                .map(|a| format!("{}: {}: {}", a.source, a.action, a.detail))
-                .collect::<Vec<_>>()
-                .join(" | "),
-            prev_hop: r.prev_hop.as_deref(),
-            next_hop: r.next_hop.as_deref(),
-            final_status: r.final_status.as_deref(),
-            final_host: r.final_host.as_deref(),
-            final_folder: r.final_folder.as_deref(),
+            virus: r.virus.as_deref().map(cell),
+            spf: auth_cell(&r.spf).map(owned_cell),
+            dkim: auth_cell(&r.dkim).map(owned_cell),
+            dmarc: auth_cell(&r.dmarc).map(owned_cell),
+            folder: r.folder.as_deref().map(cell),
+            policy_actions: owned_cell(
+                r.policy_actions
+                    .iter()
+                    .map(|a| format!("{}: {}: {}", a.source, a.action, a.detail))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ),
+            prev_hop: r.prev_hop.as_deref().map(cell),
+            next_hop: r.next_hop.as_deref().map(cell),
+            final_status: r.final_status.as_deref().map(cell),
+            final_host: r.final_host.as_deref().map(cell),
+            final_folder: r.final_folder.as_deref().map(cell),
             hops: r.hops.join(" "),
         }
+    }
+}
+
+/// A cell of log text, safe to open in a spreadsheet (see [`CsvRow`]).
+fn cell(text: &str) -> Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// [`cell`] of text made for the row.
+fn owned_cell(text: String) -> String {
+    match cell(&text) {
+        Cow::Owned(t) => t,
+        Cow::Borrowed(_) => text,
     }
 }
 
@@ -411,5 +430,21 @@ mod tests {
         assert_eq!(text.lines().next().unwrap(), CSV_HEADER.join(","));
         assert!(text.contains(",A B,"));
         assert!(text.ends_with(",mx1:F00BA12345 mx2:ABC123\n"), "{text}");
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_text() {
+        for (logged, written) in [
+            ("=HYPERLINK(\"http://x.example\")", "'=HYPERLINK(\"http://x.example\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("plain = text", "plain = text"),
+            ("", ""),
+        ] {
+            assert_eq!(cell(logged), written);
+            assert_eq!(owned_cell(logged.to_string()), written);
+        }
     }
 }
