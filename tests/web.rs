@@ -7,20 +7,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::web::{index, sample_store, serve, testdata, BIN};
+use common::web::{cli, index, sample_store, serve, testdata, BIN};
 use serde_json::Value;
-
-/// The CLI's stdout for `args` over `store`.
-fn cli(store: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A running server: the process (stopped when dropped) and its base URL.
 struct Server {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::web::{sample_store, serve, Running, BIN};
+use common::web::{cli, sample_store, serve, Running};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -137,18 +137,6 @@ async fn screenshot(c: &Client, name: &str) {
     }
 }
 
-/// The CLI's stdout for `args` over `store`.
-fn cli(store: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Waits until `file` is downloaded, then reads it.
 async fn downloaded(file: &Path) -> String {
     let start = Instant::now();
@@ -174,12 +162,7 @@ async fn events(c: &Client) -> Value {
 }
 
 fn cli_csv(store: &Path, to: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["search", "--to", to, "--format", "csv", "--store"])
-        .arg(store)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
+    cli(store, &["search", "--to", to, "--format", "csv"])
 }
 
 #[tokio::test(flavor = "current_thread")]

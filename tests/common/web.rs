@@ -8,6 +8,18 @@ use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mailtrace");
 
+/// The CLI's stdout for `args` over `store`.
+pub fn cli(store: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A child process, killed when dropped.
 pub struct Running(pub Child);
 
