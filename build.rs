@@ -8,7 +8,8 @@
 use std::path::Path;
 
 fn main() {
-    for cfg in ["not_root", "no_shared", "no_clickhouse", "no_browser"] {
+    // `fuzzing` is set by cargo-fuzz (fuzz/): the archive's checksums let mutations through
+    for cfg in ["not_root", "no_shared", "no_clickhouse", "no_browser", "fuzzing"] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
     println!("cargo::rerun-if-changed=build.rs");
