@@ -31,6 +31,14 @@ genlog size_mb="100" out="/tmp/mailtrace-gen.log":
 fuzz cases="100000":
     PROPTEST_CASES={{cases}} cargo test --release --test fuzz_parser
 
+# The libFuzzer campaign over every target of fuzz/ (needs cargo-fuzz; docs/RELIABILITY.md)
+fuzz-campaign secs="1800" jobs="2":
+    scripts/fuzz.sh campaign {{secs}} {{jobs}}
+
+# The fuzz targets' short run on stable, as CI does, with more mutations
+fuzz-short runs="20000":
+    MAILTRACE_FUZZ_RUNS={{runs}} cargo test --release --test fuzz_targets
+
 # Parse the shared corpus and print the unrecognised share per file
 corpus:
     cargo test --release --test corpus -- --nocapture

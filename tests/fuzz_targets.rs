@@ -2,7 +2,7 @@
 //! (`fuzz/corpus/<target>/`, minimised by the campaign), every crash the campaign found
 //! (`fuzz/regressions/<target>/`, each a regression test), and a fixed number of seeded
 //! mutations of them, so that CI runs every target for a short, fixed number of executions.
-//! `MAILTRACE_FUZZ_RUNS` sets the mutations per target (default 300), `MAILTRACE_FUZZ_SEED`
+//! `MAILTRACE_FUZZ_RUNS` sets the mutations per target (default 1000), `MAILTRACE_FUZZ_SEED`
 //! the seed. The long campaign is libFuzzer's (`scripts/fuzz.sh`, docs/RELIABILITY.md).
 
 #[path = "../fuzz/targets/mod.rs"]
@@ -124,7 +124,7 @@ fn campaign(target: &str) {
             failures.push(format!("{e} (from {})", path.display()));
         }
     }
-    let runs = env_number("MAILTRACE_FUZZ_RUNS", 300);
+    let runs = env_number("MAILTRACE_FUZZ_RUNS", 1000);
     let seed = env_number("MAILTRACE_FUZZ_SEED", 20_261_206);
     let mut rng = Rng(seed ^ xxhash(target.as_bytes()));
     for _ in 0..runs {

@@ -37,11 +37,13 @@ impl DirectionRules {
             // bare local part (`root`): this host's own user
             return Some(true);
         }
-        Some(self.local_domains.iter().any(|d| {
+        // bytes, not str slices: a domain in UTF-8 (SMTPUTF8) may not split where `d` starts
+        let domain = domain.as_bytes();
+        Some(self.local_domains.iter().map(|d| d.as_bytes()).any(|d| {
             domain.eq_ignore_ascii_case(d)
                 || (domain.len() > d.len()
                     && domain[domain.len() - d.len()..].eq_ignore_ascii_case(d)
-                    && domain.as_bytes()[domain.len() - d.len() - 1] == b'.')
+                    && domain[domain.len() - d.len() - 1] == b'.')
         }))
     }
 
@@ -87,5 +89,24 @@ fn relay_is_local(relay: Option<&str>) -> Option<bool> {
     match addr {
         Some(a) => Some(a.starts_with("127.") || a == "::1"),
         None => Some(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domain_in_utf8_is_compared_by_bytes() {
+        // found by fuzz/targets/lines.rs: slicing "éé.org" at "abc.org"'s length split a 'é'
+        let rules = DirectionRules {
+            local_domains: vec!["abc.org".into(), "example.com".into()],
+            local_networks: Vec::new(),
+        };
+        assert_eq!(rules.is_local_address("u@éé.org"), Some(false));
+        assert_eq!(rules.is_local_address("u@mx.example.com"), Some(true));
+        assert_eq!(rules.is_local_address("u@ü.example.com"), Some(true));
+        assert_eq!(rules.is_local_address("u@EXAMPLE.com"), Some(true));
+        assert_eq!(rules.is_local_address("u@xexample.com"), Some(false));
     }
 }
