@@ -405,6 +405,10 @@ pub fn search(
         (None, f) if f.is_table() => Some(1000),
         (None, _) => None,
     };
+    if limit.is_none() && matches!(format, Format::Ndjson | Format::Csv) && !criteria.end_to_end && !common.reads_logs()
+    {
+        return search_streamed(common, criteria, format, out);
+    }
     let SearchResult { rows, total, hint } = search_rows(common, criteria, limit)?;
     let cut = (total > rows.len()).then(|| total - rows.len());
     if rows.is_empty() && format.is_table() {
@@ -413,6 +417,27 @@ pub fn search(
     }
     write_rows(out, &rows, format, cut)?;
     Ok(if rows.is_empty() { exit::NOTHING } else { exit::FOUND })
+}
+
+/// `search` of every row from a store as NDJSON or CSV: written a batch at a time as the store
+/// reads them ([`crate::store::backend::Backend::search_each`]), so memory holds one batch of
+/// rows however many match. The bytes are those of [`write_rows`] over all of them.
+fn search_streamed(common: &Common, criteria: &Criteria, format: Format, out: &mut dyn Write) -> Result<u8> {
+    let store = common.open_store()?;
+    let mut first = true;
+    let n = store.search_each(criteria, common.historical, &mut |mut rows| {
+        common.link_rows(&*store, &mut rows)?;
+        if std::mem::take(&mut first) {
+            write_rows(out, &rows, format, None)
+        } else {
+            crate::output::write_more_rows(out, &rows, format)
+        }
+    })?;
+    if n == 0 {
+        write_rows(out, &[], format, None)?;
+        return Ok(exit::NOTHING);
+    }
+    Ok(exit::FOUND)
 }
 
 /// The messages `show` found, oldest first, with the names of the files their lines came from.
@@ -820,25 +845,46 @@ pub fn report(
     top: usize,
     out: &mut dyn Write,
 ) -> Result<u8> {
-    let (r, found) = report_of(common, criteria, top)?;
+    let (r, nothing) = report_of(common, criteria, top)?;
     r.write(format, out)?;
-    if found.rows.is_empty() {
-        eprintln!("mailtrace: report: no message in the window. {}", found.hint);
+    if let Some(hint) = nothing {
+        eprintln!("mailtrace: report: no message in the window. {hint}");
         return Ok(exit::NOTHING);
     }
     Ok(exit::FOUND)
 }
 
-/// The report of what `criteria` find (the last 24 hours when they give no window), with the
-/// search it was made from (for its hint).
-pub fn report_of(common: &Common, criteria: &Criteria, top: usize) -> Result<(crate::report::Report, SearchResult)> {
+/// The report of what `criteria` find (the last 24 hours when they give no window), and, when
+/// nothing matched, the search's hint. From a store the rows are counted a batch at a time
+/// ([`crate::store::backend::Backend::search_each`]), so memory does not grow with them.
+pub fn report_of(common: &Common, criteria: &Criteria, top: usize) -> Result<(crate::report::Report, Option<String>)> {
     let mut criteria = criteria.clone();
     if criteria.since.is_none() && criteria.until.is_none() {
         criteria.since = Some(common.now.unwrap_or_else(chrono::Utc::now) - chrono::Duration::hours(24));
     }
-    let found = search_rows(common, &criteria, None)?;
-    let r = crate::report::Report::from_rows(&found.rows, criteria.since, criteria.until, top);
-    Ok((r, found))
+    let mut tally = crate::report::Tally::default();
+    let mut hint = None;
+    if !criteria.end_to_end && !common.reads_logs() {
+        // the report reads no path keys: the rows need no linking
+        let store = common.open_store()?;
+        store.search_each(&criteria, common.historical, &mut |rows| {
+            tally.add(&rows);
+            Ok(())
+        })?;
+    } else {
+        let found = search_rows(common, &criteria, None)?;
+        tally.add(&found.rows);
+        hint = Some(found.hint);
+    }
+    let nothing = if tally.rows() == 0 {
+        Some(match hint {
+            Some(h) => h,
+            None => search_rows(common, &criteria, Some(1))?.hint,
+        })
+    } else {
+        None
+    };
+    Ok((tally.finish(criteria.since, criteria.until, top), nothing))
 }
 
 pub use crate::report::Format as ReportFormat;

@@ -599,20 +599,28 @@ pub fn parse_last(text: &str) -> Result<chrono::Duration, String> {
     let n: i64 = num
         .parse()
         .map_err(|_| format!("'{text}' is not a duration: use e.g. 30m, 24h, 7d"))?;
-    Ok(match unit.trim().to_ascii_lowercase().as_str() {
-        "s" | "sec" | "secs" | "second" | "seconds" => chrono::Duration::seconds(n),
-        "m" | "min" | "mins" | "minute" | "minutes" => chrono::Duration::minutes(n),
-        "h" | "hr" | "hrs" | "hour" | "hours" => chrono::Duration::hours(n),
-        "d" | "day" | "days" => chrono::Duration::days(n),
-        "w" | "week" | "weeks" => chrono::Duration::weeks(n),
+    let seconds: i64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 7 * 86_400,
         "" => {
             return Err(format!(
                 "'{text}' has no unit: say {n}h for hours, {n}d for days, {n}m for minutes"
             ))
         }
         _ => return Err(format!("unknown unit in '{text}': use s, m, h, d or w")),
-    })
+    };
+    // a duration beyond any log (and beyond chrono's range) is a mistake, not a window
+    n.checked_mul(seconds)
+        .filter(|&s| s <= MAX_DURATION_SECONDS)
+        .map(chrono::Duration::seconds)
+        .ok_or_else(|| format!("'{text}' is longer than 100 years: use e.g. 30m, 24h, 7d"))
 }
+
+/// The longest duration `last` and `ago` take: 100 years.
+const MAX_DURATION_SECONDS: i64 = 100 * 366 * 86_400;
 
 /// Parses a time as `--since` and `--until` take it: what [`parse_time`] reads, or a time
 /// relative to `now`: `now`, `today` and `yesterday` (their midnight in `zone`), or a duration

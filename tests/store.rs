@@ -583,3 +583,67 @@ fn a_main_log_with_a_default_host_through_both_tiers() {
     let rows = rows(&expected);
     same_shows(&from_logs, &archived, &rows);
 }
+
+/// `search --format ndjson|csv` without a limit reads the hot tier a batch at a time (issue 20:
+/// memory must not grow with the matches): batches of any size hand out exactly the rows of
+/// one whole search, in its order, ties of one time never split; and the CLI's streamed NDJSON
+/// and CSV are the bytes of the same rows written at once.
+#[test]
+fn every_row_a_batch_at_a_time_is_the_whole_search() {
+    use mailtrace::store::hot::HotReader;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let logs = vec![
+        root.join("sample/mail.log"),
+        root.join("cases/multi-recipient-mixed/mail.log"),
+    ];
+    let from_store = reading(Vec::new(), &store, 2026, "UTC");
+    index_files(&from_store, &logs);
+    let hot = HotReader::open(&store.join("hot")).unwrap();
+    let by_status = Criteria {
+        statuses: vec![mailtrace::trace::Status::Delivered],
+        ..Criteria::default()
+    };
+    for c in [Criteria::default(), by_status] {
+        let whole = hot.search(&c, None).unwrap();
+        assert!(whole.rows.len() > 20, "{}", whole.rows.len());
+        for batch in [1, 2, 3, 7, 1000] {
+            let mut got: Vec<Row> = Vec::new();
+            let mut sizes = Vec::new();
+            let n = hot
+                .search_each(&c, batch, &mut |rows| {
+                    sizes.push(rows.len());
+                    got.extend(rows);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(n, whole.total);
+            let (a, b) = (
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&whole.rows).unwrap(),
+            );
+            assert_eq!(a, b, "batches of {batch}");
+            // a batch is cut only between two times, so ties stay together
+            let mut at = 0;
+            for s in &sizes {
+                assert!(*s >= batch.min(whole.rows.len() - at), "{sizes:?}");
+                if at + s < got.len() {
+                    assert_ne!(got[at + s - 1].time, got[at + s].time, "batches of {batch}: {sizes:?}");
+                }
+                at += s;
+            }
+        }
+    }
+    // the CLI's streamed output (no limit) is that of the rows read at once (a limit above them)
+    for format in [Format::Ndjson, Format::Csv] {
+        let (mut streamed, mut at_once) = (Vec::new(), Vec::new());
+        search(&from_store, &Criteria::default(), format, None, &mut streamed).unwrap();
+        search(&from_store, &Criteria::default(), format, Some(1_000_000), &mut at_once).unwrap();
+        assert!(streamed.len() > 1000);
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(at_once).unwrap()
+        );
+    }
+}

@@ -211,6 +211,25 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
     Ok(())
 }
 
+/// Writes rows that follow rows already written by [`write_rows`] in the same format: NDJSON
+/// as ever, CSV without a second header (a JSON array or a table cannot be written in parts).
+pub fn write_more_rows(out: &mut dyn Write, rows: &[Row], format: Format) -> Result<()> {
+    match format {
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(&mut *out);
+            for r in rows {
+                w.serialize(CsvRow::from(r))?;
+            }
+            w.flush()?;
+        }
+        Format::Ndjson => write_rows(out, rows, format, None)?,
+        Format::Json | Format::Table | Format::WideTable => {
+            anyhow::bail!("rows in this format cannot be written in parts")
+        }
+    }
+    Ok(())
+}
+
 const CSV_HEADER: [&str; 38] = [
     "time",
     "last_time",

@@ -70,22 +70,43 @@ impl Report {
 
     /// The report over `rows`, with the `top` first of each list.
     pub fn from_rows(rows: &[Row], since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, top: usize) -> Report {
+        let mut tally = Tally::default();
+        tally.add(rows);
+        tally.finish(since, until, top)
+    }
+}
+
+/// A report's counts, added up a batch of rows at a time, so the rows of a search need not be
+/// held all at once (`report` over a store: [`crate::store::backend::Backend::search_each`]).
+/// It keeps a 128-bit hash per message (to count each once), a number per delivered row (for
+/// the percentiles) and a count per distinct name of the top lists.
+#[derive(Default)]
+pub struct Tally {
+    traces: HashSet<u128>,
+    rows: u64,
+    hours: BTreeMap<DateTime<Utc>, u64>,
+    /// statuses, senders, sender domains, recipients, recipient domains, rejects, bounce and
+    /// deferral replies
+    counts: [HashMap<String, u64>; 8],
+    delivery: Vec<f64>,
+}
+
+impl Tally {
+    /// Counts `rows` in.
+    pub fn add(&mut self, rows: &[Row]) {
         let time = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc));
-        let mut traces = HashSet::new();
-        let mut hours: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
-        let mut counts: [HashMap<String, u64>; 8] = Default::default();
         let [statuses, senders, sender_domains, recipients, recipient_domains, rejects, bounces, deferrals] =
-            &mut counts;
-        let mut delivery = Vec::new();
+            &mut self.counts;
         for r in rows {
+            self.rows += 1;
             *statuses.entry(r.status.clone()).or_default() += 1;
-            if traces.insert(r.trace_id.as_str()) {
+            if self.traces.insert(xxhash_rust::xxh3::xxh3_128(r.trace_id.as_bytes())) {
                 if let Some(t) = time(&r.time) {
                     let hour = t
                         .with_minute(0)
                         .and_then(|t| t.with_second(0))
                         .and_then(|t| t.with_nanosecond(0));
-                    *hours.entry(hour.unwrap_or(t)).or_default() += 1;
+                    *self.hours.entry(hour.unwrap_or(t)).or_default() += 1;
                 }
                 let from = r.from.as_deref().filter(|f| !f.is_empty()).unwrap_or("<>");
                 *senders.entry(from.to_ascii_lowercase()).or_default() += 1;
@@ -109,15 +130,33 @@ impl Report {
                 "deferred" => *deferrals.entry(masked(reply)).or_default() += 1,
                 "delivered" => {
                     if let (Some(a), Some(b)) = (time(&r.time), time(&r.last_time)) {
-                        delivery.push((b - a).num_milliseconds() as f64 / 1000.0);
+                        self.delivery.push((b - a).num_milliseconds() as f64 / 1000.0);
                     }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// How many rows were counted.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The report of the rows counted, over the window `since`…`until`, with the `top` first
+    /// of each list.
+    pub fn finish(self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, top: usize) -> Report {
+        let Tally {
+            traces,
+            rows,
+            mut hours,
+            counts,
+            mut delivery,
+        } = self;
+        let [statuses, senders, sender_domains, recipients, recipient_domains, rejects, bounces, deferrals] = counts;
         fill_hours(&mut hours, since, until);
         let order = |s: &str| crate::trace::Status::parse(s).map_or(usize::MAX, |s| s as usize);
-        let mut status_list = firsts(statuses, usize::MAX);
+        let mut status_list = firsts(&statuses, usize::MAX);
         status_list.sort_by_key(|t| order(&t.name));
         delivery.sort_by(f64::total_cmp);
         let pct = |p: f64| delivery[((delivery.len() - 1) as f64 * p).round() as usize];
@@ -125,16 +164,16 @@ impl Report {
             since,
             until,
             messages: traces.len() as u64,
-            recipients: rows.len() as u64,
+            recipients: rows,
             statuses: status_list,
             per_hour: hours.into_iter().collect(),
-            top_senders: firsts(senders, top),
-            top_sender_domains: firsts(sender_domains, top),
-            top_recipients: firsts(recipients, top),
-            top_recipient_domains: firsts(recipient_domains, top),
-            rejects_by_reason: firsts(rejects, usize::MAX),
-            bounce_replies: firsts(bounces, top),
-            deferral_replies: firsts(deferrals, top),
+            top_senders: firsts(&senders, top),
+            top_sender_domains: firsts(&sender_domains, top),
+            top_recipients: firsts(&recipients, top),
+            top_recipient_domains: firsts(&recipient_domains, top),
+            rejects_by_reason: firsts(&rejects, usize::MAX),
+            bounce_replies: firsts(&bounces, top),
+            deferral_replies: firsts(&deferrals, top),
             delivery_seconds: (!delivery.is_empty())
                 .then(|| [pct(0.5), pct(0.9), pct(0.99), delivery[delivery.len() - 1]]),
         }

@@ -117,6 +117,24 @@ pub trait Backend {
     /// `historical` also reads the archive tier where the store has one.
     fn search(&self, c: &Criteria, limit: Option<usize>, historical: bool) -> Result<SearchResult>;
 
+    /// Every row matching `c`, newest first as [`Backend::search`] orders them, handed to
+    /// `each` a batch at a time, so a caller writing them out holds one batch rather than all
+    /// of them (`search --format ndjson|csv` without a limit); returns how many there were.
+    /// This default reads them all first; the embedded store's hot tier reads batch by batch.
+    fn search_each(
+        &self,
+        c: &Criteria,
+        historical: bool,
+        each: &mut dyn FnMut(Vec<Row>) -> Result<()>,
+    ) -> Result<usize> {
+        let found = self.search(c, None, historical)?;
+        let n = found.rows.len();
+        if n > 0 {
+            each(found.rows)?;
+        }
+        Ok(n)
+    }
+
     /// The traces whose queue id, Message-ID or trace id is `id` (unsorted).
     fn traces(&self, id: &str) -> Result<Vec<StoredTrace>>;
 

@@ -21,6 +21,10 @@ use crate::output::Row;
 use crate::query::Criteria;
 use crate::trace::Trace;
 
+/// Rows read at a time when every match is written out (`search --format ndjson|csv` with no
+/// limit): a few MB of rows, however many match.
+const SEARCH_BATCH: usize = 2000;
+
 /// An embedded store.
 pub struct Embedded {
     store: Store,
@@ -108,6 +112,30 @@ impl Backend for Embedded {
             (found.rows, found.total)
         };
         Ok(SearchResult { rows, total, hint })
+    }
+
+    fn search_each(
+        &self,
+        criteria: &Criteria,
+        historical: bool,
+        each: &mut dyn FnMut(Vec<Row>) -> Result<()>,
+    ) -> Result<usize> {
+        let hot = self.hot()?;
+        let before_hot = match (criteria.since, hot.day_range()) {
+            (Some(since), Some((first, _))) => since.date_naive() < first,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if (historical || before_hot) && !archive::days(&self.store.archive_dir())?.is_empty() {
+            // the archive tier's rows merge with the hot tier's: read them all
+            let found = self.search(criteria, None, historical)?;
+            let n = found.rows.len();
+            if n > 0 {
+                each(found.rows)?;
+            }
+            return Ok(n);
+        }
+        hot.search_each(criteria, SEARCH_BATCH, each)
     }
 
     fn traces(&self, id: &str) -> Result<Vec<StoredTrace>> {

@@ -322,6 +322,41 @@ impl HotReader {
     /// Rows matching `c`, newest first (time, then trace id, then recipient order), at most
     /// `limit` of them.
     pub fn search(&self, c: &Criteria, limit: Option<usize>) -> Result<Found> {
+        let plans = self.plans(c)?;
+        let (hits, total) = match limit {
+            Some(n) if n > 0 && !plans.iter().any(|p| p.2) => self.newest(&plans, n)?,
+            _ => self.every_hit(c, &plans, limit)?,
+        };
+        self.rows(hits, total, limit)
+    }
+
+    /// Every row matching `c`, in [`HotReader::search`]'s order, handed to `each` about
+    /// `batch` at a time: only the hits (time and place, 24 bytes each) are all held at once,
+    /// the rows a batch at a time. A batch ends between two times, since rows of the same
+    /// time are ordered by trace id, which only reading them tells. Returns how many rows.
+    pub fn search_each(
+        &self,
+        c: &Criteria,
+        batch: usize,
+        each: &mut dyn FnMut(Vec<Row>) -> Result<()>,
+    ) -> Result<usize> {
+        let plans = self.plans(c)?;
+        let (hits, total) = self.every_hit(c, &plans, None)?;
+        let mut start = 0;
+        while start < hits.len() {
+            let mut end = (start + batch.max(1)).min(hits.len());
+            while end < hits.len() && hits[end].0 == hits[end - 1].0 {
+                end += 1;
+            }
+            each(self.rows(hits[start..end].to_vec(), end - start, None)?.rows)?;
+            start = end;
+        }
+        Ok(total)
+    }
+
+    /// The query of `c` for each day that may hold a match, and whether its subject phrases
+    /// must be confirmed row by row.
+    fn plans(&self, c: &Criteria) -> Result<Vec<Plan>> {
         let mut plans = Vec::new();
         for (i, d) in self.days.iter().enumerate() {
             // a message belongs to the day it arrived: later days cannot hold one that
@@ -332,16 +367,12 @@ impl HotReader {
             let (q, check_subject) = row_query(&d.fields, c)?;
             plans.push((i, q, check_subject));
         }
-        let (hits, total) = match limit {
-            Some(n) if n > 0 && !plans.iter().any(|p| p.2) => self.newest(&plans, n)?,
-            _ => self.every_hit(c, &plans, limit)?,
-        };
-        self.rows(hits, total, limit)
+        Ok(plans)
     }
 
     /// The newest `n` hits (and every hit tied with the n-th), and how many matched in all,
     /// without collecting every match: per day the top `n` by time, then the ties.
-    fn newest(&self, plans: &[(usize, Box<dyn Query>, bool)], n: usize) -> Result<(Vec<Hit>, usize)> {
+    fn newest(&self, plans: &[Plan], n: usize) -> Result<(Vec<Hit>, usize)> {
         let mut hits: Vec<Hit> = Vec::new();
         let mut total = 0;
         for (i, q, _) in plans {
@@ -382,12 +413,7 @@ impl HotReader {
     }
 
     /// Every hit (confirming subject phrases row by row), cut to the newest `limit` with ties.
-    fn every_hit(
-        &self,
-        c: &Criteria,
-        plans: &[(usize, Box<dyn Query>, bool)],
-        limit: Option<usize>,
-    ) -> Result<(Vec<Hit>, usize)> {
+    fn every_hit(&self, c: &Criteria, plans: &[Plan], limit: Option<usize>) -> Result<(Vec<Hit>, usize)> {
         let mut hits: Vec<Hit> = Vec::new();
         for (i, q, check_subject) in plans {
             let d = &self.days[*i];
@@ -615,6 +641,10 @@ pub fn dir_size(dir: &Path) -> u64 {
 
 /// A matching row: its time, the day (index in `HotReader::days`) and where it is.
 type Hit = (i64, usize, DocAddress);
+
+/// A day's part of a search: the day's place, its query, and whether subject phrases must be
+/// confirmed row by row.
+type Plan = (usize, Box<dyn Query>, bool);
 
 /// Collects every matching document with its `time` fast field.
 struct TimeHits;

@@ -391,9 +391,12 @@ fn subject_tokens(subject: &str) -> PreTokenizedString {
     }
 }
 
-/// A time as tantivy's date, to the microsecond.
+/// A time as tantivy's date, to the microsecond. Tantivy counts nanoseconds in an `i64`
+/// (1677-09-21 … 2262-04-11): a time outside (a search's `since=3000-01-01`) is held at that
+/// edge, where it still bounds every stored time the same way, rather than wrapping around.
 pub fn date(t: chrono::DateTime<chrono::Utc>) -> tantivy::DateTime {
-    tantivy::DateTime::from_timestamp_micros(t.timestamp_micros())
+    const EDGE: i64 = i64::MAX / 1000;
+    tantivy::DateTime::from_timestamp_micros(t.timestamp_micros().clamp(-EDGE, EDGE))
 }
 
 /// IPv4 addresses are stored IPv4-mapped, as tantivy's IP fields hold IPv6.
