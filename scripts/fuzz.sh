@@ -113,16 +113,19 @@ PY
   for t in "${TARGETS[@]}"; do printf '%-15s %3d files %7d bytes\n' "$t" "$(ls fuzz/corpus/$t | wc -l)" "$(cat fuzz/corpus/$t/* | wc -c)"; done
 }
 
+# an archive seed is a whole day's file: bigger than a log piece
+max_len() { if [ "$1" = archive ]; then echo 65536; else echo $MAX_LEN; fi; }
+
 run() {
   local t=$1 secs=${2:-60}
   mkdir -p "fuzz/artifacts/$t" fuzz/logs
-  fuzz run "$t" "fuzz/corpus/$t" -- -max_len=$MAX_LEN -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+  fuzz run "$t" "fuzz/corpus/$t" -- -max_len="$(max_len "$t")" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
     -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 2>&1 | tee "fuzz/logs/$t.log" | grep -E '^(#[0-9]+.*(pulse|DONE|NEW))|Done|ERROR|panicked|SUMMARY' | tail -5 || true
 }
 
 cmin() {
   local t=$1
-  fuzz cmin "$t" "fuzz/corpus/$t" -- -max_len=$MAX_LEN -timeout=10 >/dev/null 2>&1
+  fuzz cmin "$t" "fuzz/corpus/$t" -- -max_len="$(max_len "$t")" -timeout=10 >/dev/null 2>&1
 }
 
 campaign() {
