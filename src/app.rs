@@ -588,7 +588,11 @@ pub fn show(common: &Common, id: &str, json: bool, out: &mut dyn Write) -> Resul
     } else {
         if shown.traces.is_empty() {
             let id = crate::query::clean_id(id);
-            writeln!(out, "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it.")?;
+            // the id may have been pasted from a log line
+            writeln!(
+                crate::output::terminal::Printable::new(out),
+                "No message with queue id, Message-ID or trace id '{id}'. Try `mailtrace search --subject …` or `--from …` to find it."
+            )?;
         }
         shown.write_text(out)?;
     }
@@ -676,6 +680,20 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
 /// (text, or JSON with `json`; the CLI sends the text to stderr).
 /// `chunk`: commit at least every so many bytes of input (`None`: at the end of each file).
 pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
+    let place = common.store_dir()?;
+    index_into(common, chunk, json, out).map_err(|e| crate::store::disk::explain(e, &place, "index"))
+}
+
+/// [`index`], its errors as they come.
+fn index_into(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
+    // the summary names files and quotes their warnings: no control codes to the terminal
+    let mut printable;
+    let out: &mut dyn Write = if json {
+        out
+    } else {
+        printable = crate::output::terminal::Printable::new(out);
+        &mut printable
+    };
     if !common.reads_logs() {
         bail!("no log files given: mailtrace index /var/log/mail.log (or --journal FILE, - for standard input)");
     }
@@ -928,6 +946,17 @@ pub fn maintain(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<u8> {
+    let place = common.store_dir()?;
+    maintain_store(common, windows, json, out).map_err(|e| crate::store::disk::explain(e, &place, "maintain"))
+}
+
+/// [`maintain`], its errors as they come.
+fn maintain_store(
+    common: &Common,
+    windows: crate::store::retention::Windows,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<u8> {
     if windows.archive_days < windows.hot_days {
         bail!(
             "--archive-days ({}) must be at least --hot-days ({})",
@@ -1083,6 +1112,14 @@ pub fn store_init(common: &Common, shards: &[String], print: bool, out: &mut dyn
 
 /// `mailtrace store info`: days, rows, traces and size, and the files read.
 pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
+    // the files' names and the hosts are text from outside: no control codes to the terminal
+    let mut printable;
+    let out: &mut dyn Write = if json {
+        out
+    } else {
+        printable = crate::output::terminal::Printable::new(out);
+        &mut printable
+    };
     common.open_store()?.info(json, out)?;
     Ok(exit::FOUND)
 }

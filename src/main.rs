@@ -5,6 +5,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -902,7 +903,12 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::from(exit::FOUND);
             }
-            eprintln!("mailtrace: error: {e:#}");
+            // an error may quote log text or a file name: no control codes to the terminal
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(
+                mailtrace::output::terminal::Printable::new(&mut stderr),
+                "mailtrace: error: {e:#}"
+            );
             ExitCode::from(exit::ERROR)
         }
     }

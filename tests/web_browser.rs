@@ -190,6 +190,10 @@ async fn page_end_to_end() {
         ],
     );
     let (_two_server, two_base) = serve(&two, &NOW);
+    // the crafted hostile case: script, HTML, terminal escapes, NUL, invalid UTF-8
+    let hostile_store = dir.path().join("hostile");
+    common::web::index(&hostile_store, &[common::web::testdata("cases/hostile/mail.log")]);
+    let (_hostile_server, hostile_base) = serve(&hostile_store, &NOW);
     let (_driver, port) = start_chromedriver();
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
@@ -201,6 +205,7 @@ async fn page_end_to_end() {
         more(session.clone(), base.clone()).await;
         exchange_like(session.clone(), base, store, downloads.clone()).await;
         delivery_path(session.clone(), two_base).await;
+        hostile(session.clone(), hostile_base).await;
         with_token(session, guarded_base, downloads).await;
     };
     let outcome = tokio::task::LocalSet::new()
@@ -1114,5 +1119,75 @@ async fn exchange_like(c: Client, base: String, store: PathBuf, downloads: PathB
     assert_eq!(
         eval(c, "localStorage.getItem('mailtrace-saved-searches')").await,
         json!("[]")
+    );
+}
+
+/// The `hostile` case (tests/hostile.rs holds the CLI to the same text): its subjects,
+/// addresses and replies are shown as text, in the results and the message's detail, and
+/// none of the scripts in them runs (each would set `window.__pwned` or the title).
+async fn hostile(c: Client, base: String) {
+    let c = &c;
+    const SUBJECT_1: &str = "<script>window.__pwned=1</script>\u{1b}[2J\u{1b}]0;owned\u{7}\u{1b}[31mred\u{9b}31mC1\rover <img src=x onerror=\"document.title='pwned'\">";
+    const SUBJECT_2: &str = "nul\0here \u{fffd}\u{fffd} latin1 caf\u{fffd} raw C1 \u{fffd} end";
+    const SENDER_1: &str = "\"<img src=x onerror=window.__pwned=2>\"@attacker.example";
+    c.goto(&format!("{base}/?to=victim%40example.com&timezone=UTC"))
+        .await
+        .unwrap();
+    rows_shown(c, 2).await;
+    let cells =
+        |class: &str| format!("[...document.querySelectorAll('#results-body td.{class}')].map(td => td.textContent)");
+    assert_eq!(eval(c, &cells("subject")).await, json!([SUBJECT_2, SUBJECT_1]));
+    let senders = eval(
+        c,
+        "[...document.querySelectorAll('#results-body tr')].map(tr => tr.querySelector('td.addr').textContent)",
+    )
+    .await;
+    assert_eq!(senders, json!(["bytes@badbytes.example", SENDER_1]), "{senders}");
+    c.goto(&format!("{base}/?trace=1A2B3C4D5E&timezone=UTC")).await.unwrap();
+    until(
+        c,
+        "document.querySelector('#detail-body pre.raw')",
+        "the hostile message's lines",
+    )
+    .await;
+    let raw = eval(c, "document.querySelector('#detail-body pre.raw').textContent").await;
+    let raw = raw.as_str().unwrap();
+    assert!(
+        raw.contains(&format!("warning: header Subject: {SUBJECT_1} from attacker.example")),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("said: 550 5.7.1 <script>window.__pwned=4</script> \u{1b}]0;gotcha\u{7}rejected\r (in reply"),
+        "{raw}"
+    );
+    let detail = eval(c, "document.getElementById('detail-body').textContent").await;
+    assert!(
+        detail
+            .as_str()
+            .unwrap()
+            .contains("Saved <b onmouseover=window.__pwned=3>x</b>"),
+        "{detail}"
+    );
+    assert_eq!(
+        eval(
+            c,
+            "document.querySelectorAll('#detail-body script, #detail-body img, #detail-body b').length"
+        )
+        .await,
+        json!(0)
+    );
+    assert_eq!(
+        eval(c, "document.scripts.length").await,
+        json!(1),
+        "only the page's own script"
+    );
+    assert_eq!(
+        eval(c, "typeof window.__pwned").await,
+        json!("undefined"),
+        "no hostile code ran"
+    );
+    assert!(
+        !eval(c, "document.title").await.as_str().unwrap().contains("pwned"),
+        "the title was changed"
     );
 }

@@ -5,13 +5,15 @@ use std::io::Write;
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ColumnConstraint, ContentArrangement, Table};
 
+use super::terminal::escaped;
 use super::Row;
 
 /// Writes `rows` as a table; `cut` is the number of rows left out by `--limit`. A row takes
 /// one line, its cells cut with `…` to fit the terminal (`width`: the terminal's when `None`);
 /// `wide` shows every cell whole, wrapped.
 pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>, wide: bool, width: Option<u16>) -> Result<()> {
-    // log text (subjects, replies, addresses) must not reach the terminal as control codes
+    // log text (subjects, replies, addresses) must not reach the terminal as control codes:
+    // the cells are escaped (below), and what is written goes through `Printable` all the same
     let out = &mut super::terminal::Printable::new(out);
     let mut table = Table::new();
     table
@@ -48,17 +50,19 @@ pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>, wide: bool, 
             (Some(d), None) => d.clone(),
             (None, None) => String::new(),
         };
+        // log text escaped before the layout measures it
+        let text = |s: &str| Cell::new(escaped(s));
         let mut cells = vec![
             Cell::new(r.time.replace('T', " ").trim_end_matches('Z')),
-            Cell::new(match r.from.as_deref() {
+            text(match r.from.as_deref() {
                 Some("") => "<>",
                 Some(f) => f,
                 None => "",
             }),
-            Cell::new(r.to.as_deref().unwrap_or("")),
+            text(r.to.as_deref().unwrap_or("")),
             Cell::new(&r.status),
-            Cell::new(short(r.subject.as_deref().unwrap_or(""), cap(40))),
-            Cell::new(r.queue_id.as_deref().unwrap_or("NOQUEUE")),
+            text(&short(r.subject.as_deref().unwrap_or(""), cap(40))),
+            text(r.queue_id.as_deref().unwrap_or("NOQUEUE")),
         ];
         if paths {
             let hosts: Vec<&str> = r
@@ -66,9 +70,9 @@ pub fn write(out: &mut dyn Write, rows: &[Row], cut: Option<usize>, wide: bool, 
                 .iter()
                 .map(|h| h.split_once(':').map_or(h.as_str(), |x| x.0))
                 .collect();
-            cells.push(Cell::new(hosts.join(" → ")));
+            cells.push(text(&hosts.join(" → ")));
         }
-        cells.push(Cell::new(detail));
+        cells.push(text(&detail));
         let mut row = comfy_table::Row::from(cells);
         if !wide {
             row.max_height(1);

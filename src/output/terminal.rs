@@ -2,6 +2,10 @@
 //! goes through [`Printable`], which writes control characters as visible escapes, so a log
 //! line holding `ESC[2J` or a carriage return cannot move the cursor, recolour or clear the
 //! terminal. Machine formats (JSON, NDJSON, CSV) carry the text as it was logged.
+//!
+//! A table lays its cells out by their width, so its cells are escaped with [`escaped`]
+//! before the layout (an escape written only on the way out would widen a cell after its
+//! column was measured); a cell is one line, so there tab and newline are escaped too.
 
 use std::io::{self, Write};
 
@@ -48,6 +52,24 @@ impl Write for Printable<'_> {
     }
 }
 
+/// `text` with every control character (C0 including tab and newline, DEL, C1) written as
+/// [`Printable`] writes it: the text of one table cell, measured after escaping.
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control();
+    if !text.contains(control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c as u32 {
+            n @ (0..=0x1F | 0x7F) => out.push_str(&format!("\\x{n:02x}")),
+            n @ 0x80..=0x9F => out.push_str(&format!("\\u{{{n:x}}}")),
+            _ => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +85,13 @@ mod tests {
         assert_eq!(printable("Subject: \u{1b}[2Jhi\r\n"), "Subject: \\x1b[2Jhi\\x0d\n");
         assert_eq!(printable("a\tb\u{7f}c\u{9b}31m é €"), "a\tb\\x7fc\\u{9b}31m é €");
         assert_eq!(printable("plain text"), "plain text");
+    }
+
+    #[test]
+    fn cells_are_escaped_as_printable_writes_them_and_tabs_too() {
+        let text = "Subject: \u{1b}[2Jhi\r\0 b\u{7f}c\u{9b}31m é €";
+        assert_eq!(escaped(text), printable(text));
+        assert_eq!(escaped("a\tb\nc"), "a\\x09b\\x0ac");
+        assert!(matches!(escaped("plain é"), std::borrow::Cow::Borrowed("plain é")));
     }
 }

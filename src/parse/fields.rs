@@ -69,10 +69,19 @@ pub fn peer(input: &str) -> Option<(Peer<'_>, &str)> {
     Some((Peer { name, addr, port }, rest))
 }
 
-/// The value of `key=<value>` (angle brackets) anywhere in `text`.
+/// The value of `key=<value>` (angle brackets) anywhere in `text`. The value ends at the
+/// first `>` that ends the text or is followed by a separator (`,`, space, `;`, CR), so a
+/// quoted local part holding `>` (`from=<"<b>x"@example.com>`, as Postfix logs it) is kept
+/// whole; failing that, at the first `>`.
 pub fn angle_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let from = find_key(text, key, true)?;
-    let end = from + text[from..].find_byte(b'>')?;
+    let bytes = text.as_bytes();
+    let mut ends = memchr::memchr_iter(b'>', &bytes[from..]).map(|i| from + i);
+    let first = ends.next()?;
+    let end = std::iter::once(first)
+        .chain(ends)
+        .find(|&i| matches!(bytes.get(i + 1), None | Some(b',' | b' ' | b';' | b'\r')))
+        .unwrap_or(first);
     Some(&text[from..end])
 }
 
@@ -321,6 +330,12 @@ mod tests {
         let d = delays_from(plain_field(t, "delay").unwrap(), plain_field(t, "delays")).unwrap();
         assert_eq!((d.total, d.before_qmgr, d.transmission), (0.13, 0.02, 0.11));
         assert_eq!(address_field("to=user@host, relay=local", "to"), Some("user@host"));
+        // a quoted local part holding `>`
+        let t = "from=<\"<img src=x>\"@a.example>, size=1 to=<b@c> helo=<h>";
+        assert_eq!(address_field(t, "from"), Some("\"<img src=x>\"@a.example"));
+        assert_eq!(address_field(t, "to"), Some("b@c"));
+        assert_eq!(angle_field(t, "helo"), Some("h"));
+        assert_eq!(angle_field("to=<a>b", "to"), Some("a"));
         assert_eq!(dsn_in("550 5.1.1 <x@y>: no"), Some("5.1.1"));
         assert_eq!(dsn_in("version 1.2.3"), None);
         assert_eq!(queued_as("250 2.0.0 Ok: queued as 3CE6B37C010)"), Some("3CE6B37C010"));

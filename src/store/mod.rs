@@ -15,6 +15,7 @@ pub mod archive;
 pub mod backend;
 pub mod clickhouse;
 pub mod criteria;
+pub mod disk;
 pub mod embedded;
 pub mod follow;
 pub mod hot;

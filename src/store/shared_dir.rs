@@ -9,7 +9,8 @@
 //!   file of the store;
 //! - a reader takes `.tantivy-meta.lock` (so a merge does not delete files it is opening) by
 //!   opening it for writing, which a reader without write access cannot: here it opens it
-//!   for reading then, which takes the same `flock`; where it cannot open it at all, it reads
+//!   for reading then (also on a read-only file system, where no one may write it), which
+//!   takes the same `flock`; where it cannot open it at all, it reads
 //!   without it (a file removed meanwhile makes the open fail, and the store's reader
 //!   retries).
 
@@ -88,10 +89,14 @@ impl Directory for SharedDirectory {
 
     fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
         match self.inner.acquire_lock(lock) {
-            Err(LockError::IoError(e)) if e.kind() == io::ErrorKind::PermissionDenied => {}
+            Err(LockError::IoError(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ) => {}
             other => return other,
         }
-        // a reader of a store it may not write
+        // a reader of a store it may not write, or on a read-only file system
         let file = match std::fs::File::open(self.root.join(&lock.filepath)) {
             Ok(f) => f,
             Err(_) => return Ok(DirectoryLock::from(Box::new(HeldLock(None)))),

@@ -395,9 +395,12 @@ pub fn write(path: &Path, day: NaiveDate, traces: &[StoredTrace], raw: &[Record]
     buf.extend_from_slice(&whole.to_le_bytes());
     buf.extend_from_slice(END);
     let mut f = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(&buf)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    if let Err(e) = f.write_all(&buf).and_then(|_| f.sync_all()) {
+        // a half-written archive (the disk full) would only hold the space the next run needs
+        drop(f);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
     std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     if let Some(dir) = path.parent() {
         if let Ok(d) = File::open(dir) {
