@@ -5,7 +5,11 @@
 //! lost, nothing doubled) and `replay` gives back the input lines byte for byte.
 //!
 //! Each kind first times a clean run, then draws each trial's kill moment in 0..1.2× that time,
-//! so some kills land after the run has finished (those must change nothing either). The draws
+//! so some kills land after the run has finished (those must change nothing either). `follow`
+//! never finishes by itself: its clean run is the time a writer takes to append a log in pieces
+//! (cut mid-line too) with a rename-and-create in the middle; the killed follower stays down a
+//! while as the writer goes on, a new one is started, and once it has caught up it is stopped
+//! with SIGTERM; its store must equal a clean `index` of the files the writer left. The draws
 //! come from `genlog`'s SplitMix64, seeded per kind and trial, so any trial is named by the seed
 //! and its number and can be run alone:
 //!
