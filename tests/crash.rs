@@ -586,9 +586,17 @@ fn maintain_killed_anywhere_loses_and_doubles_nothing() {
         c.arg(store);
         c
     };
+    // the fastest of three clean runs: one slowed by a busy machine would put most kills after
+    // the end
+    let mut clean_ms = u64::MAX;
+    for i in 0..3 {
+        let store = dir.path().join(format!("timed-{i}"));
+        copy_dir(&template, &store);
+        clean_ms = clean_ms.min(timed(&mut maintain(&store), "a clean maintain"));
+    }
     let clean_store = dir.path().join("clean");
     copy_dir(&template, &clean_store);
-    let clean_ms = timed(&mut maintain(&clean_store), "a clean maintain");
+    finish(&mut maintain(&clean_store), 0, "a clean maintain").unwrap();
     let cs = clean_store.to_str().unwrap();
     verify(&clean_store).unwrap();
     let clean = contents(&["--store", cs, "--now", NOW]).unwrap();
