@@ -618,6 +618,66 @@ fn maintain_killed_anywhere_loses_and_doubles_nothing() {
     });
 }
 
+/// Found by the maintain campaign (seed 20, trials 33, 84, 116, 119): `maintain` killed after
+/// a day's archive was written and before its hot copy went left the day's lines in both, and
+/// the next run wrote them twice into the archive (`replay` gave them twice). The state is made
+/// here directly: a store of 20 days, and one day's archive from a finished run put beside it.
+#[test]
+fn maintain_after_a_kill_between_archive_and_hot_removal_keeps_each_line_once() {
+    const NOW: &str = "2026-11-20T12:00:00Z";
+    let dir = tempfile::tempdir().unwrap();
+    let days: Vec<Vec<u8>> = (1..=20)
+        .map(|d| on_day(&generated(16 << 10, u64::from(d)), d))
+        .collect();
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, days.concat()).unwrap();
+    let template = dir.path().join("template");
+    finish(
+        &mut index_cmd(template.to_str().unwrap(), &[log], &[]),
+        0,
+        "index of 20 days",
+    )
+    .unwrap();
+    let maintain = |store: &Path| {
+        finish(
+            mailtrace(&[
+                "maintain",
+                "--hot-days",
+                "3",
+                "--archive-days",
+                "10",
+                "--now",
+                NOW,
+                "--store",
+            ])
+            .arg(store),
+            0,
+            "maintain",
+        )
+        .unwrap()
+    };
+    let clean = dir.path().join("clean");
+    copy_dir(&template, &clean);
+    maintain(&clean);
+    let killed = dir.path().join("killed");
+    copy_dir(&template, &killed);
+    std::fs::create_dir(killed.join("archive")).unwrap();
+    std::fs::copy(
+        clean.join("archive/2026-11-13.mtar"),
+        killed.join("archive/2026-11-13.mtar"),
+    )
+    .unwrap();
+    maintain(&killed);
+    verify(&killed).unwrap();
+    let want = contents(&["--store", clean.to_str().unwrap(), "--now", NOW]).unwrap();
+    replayed_as(&days[10..].concat(), &want.replay).unwrap();
+    differs(
+        &want,
+        &contents(&["--store", killed.to_str().unwrap(), "--now", NOW]).unwrap(),
+    )
+    .unwrap();
+}
+
 #[test]
 #[cfg_attr(
     no_clickhouse,
