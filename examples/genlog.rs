@@ -184,11 +184,13 @@ fn delays(arrival: u64, active: u64, done: u64, conn: u64) -> String {
     )
 }
 
-/// splitmix64: tiny, fast and good enough for synthetic data.
-struct Rng(u64);
+/// splitmix64: tiny, fast and good enough for synthetic data. Public for the tests that
+/// include this file (`tests/crash.rs` draws its kill moments from it).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    #[allow(clippy::should_implement_trait)] // the next draw, not an iterator
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -197,7 +199,7 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n` below 2^32).
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         ((self.next() >> 32) * n) >> 32
     }
 

@@ -55,10 +55,19 @@ pub fn run(
     let mut session = Session::begin(store, &opts, &[])?;
     let mut maintained = Instant::now();
     let mut totals = (0u64, 0u64);
-    // the record of the file each path was showing when last read
+    // the record of the file each path was showing when last read. A path that shows a file
+    // the store does not know may have been rotated while no follower ran (killed, stopped,
+    // restarted by logrotate): the file last read there is then taken as the one it showed, so
+    // the first round reads the rest of it from its sibling before the new file, as for a
+    // rotation seen live (without this, the lines written to it after the last commit were lost)
     let mut following: Vec<Option<usize>> = paths
         .iter()
-        .map(|(p, journal)| session.known(p, *journal).map(|(i, _)| i))
+        .map(|(p, journal)| {
+            session
+                .known(p, *journal)
+                .map(|(i, _)| i)
+                .or_else(|| session.last_read_at(p))
+        })
         .collect();
     loop {
         let started = Instant::now();

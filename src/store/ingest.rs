@@ -205,6 +205,15 @@ impl Session {
         }
     }
 
+    /// The record of the file last read at `path` (by its name, whatever it shows now): the
+    /// newest of those that name it.
+    pub fn last_read_at(&self, path: &Path) -> Option<usize> {
+        let shown = path.display().to_string();
+        (0..self.state.files.len())
+            .filter(|&i| self.state.files[i].path == shown)
+            .max_by_key(|&i| self.state.files[i].id)
+    }
+
     /// The state's record of file `index`.
     pub fn file(&self, index: usize) -> &KnownFile {
         &self.state.files[index]

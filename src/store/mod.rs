@@ -103,7 +103,16 @@ impl Store {
             return Store::open(root);
         }
         std::fs::create_dir_all(root).with_context(|| format!("cannot create the store {}", root.display()))?;
-        let not_empty = std::fs::read_dir(root)?.next().is_some();
+        // what this function writes before the marker (an empty `hot/`, the marker's temporary
+        // file) is a creation killed half way, not someone else's data: it is made again
+        // (found by tests/crash.rs: an `index` killed in its first milliseconds left a
+        // directory every later run refused)
+        let half_made = |e: &std::fs::DirEntry| {
+            let name = e.file_name();
+            (name == "hot" && std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none()))
+                || name.to_str() == Some(&format!(".{MARKER}.tmp"))
+        };
+        let not_empty = std::fs::read_dir(root)?.any(|e| e.map_or(true, |e| !half_made(&e)));
         if not_empty {
             bail!(
                 "{} is not empty and is not a mailtrace store: choose another --store directory",

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub mod clickhouse;
 pub mod criteria;
 pub mod web;
 
