@@ -356,6 +356,11 @@ impl Session {
                 Err(e) => return Err(e),
             };
             let now = Utc::now();
+            let inode = if stdin {
+                None
+            } else {
+                crate::store::state::inode_of(path)
+            };
             // a damaged file is read again next time, up to its damage
             let compressed_len = (input.transformed() && done && damage.is_none()).then_some(len);
             match index {
@@ -366,6 +371,7 @@ impl Session {
                     k.done = stop;
                     k.last_indexed = now;
                     k.compressed_len = compressed_len;
+                    k.inode = inode;
                 }
                 None => {
                     self.state.next_file_id += 1;
@@ -376,6 +382,7 @@ impl Session {
                         done: stop,
                         last_indexed: now,
                         compressed_len,
+                        inode,
                     });
                     index = Some(self.state.files.len() - 1);
                 }

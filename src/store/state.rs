@@ -77,6 +77,18 @@ pub struct KnownFile {
     /// means there is nothing new, without decoding it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compressed_len: Option<u64>,
+    /// The file's device and inode when last read. A fingerprint of fewer than
+    /// [`FINGERPRINT_BYTES`] (a file read when it was that short) is weak: a new log may start
+    /// with the same few bytes (`Nov 10`), so such a record is the file at a path only when the
+    /// inode is the same too (a rename keeps it). None in stores of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<(u64, u64)>,
+}
+
+/// The device and inode of the file at `path`.
+pub fn inode_of(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl KnownFile {
@@ -181,12 +193,15 @@ impl IngestState {
     /// `transformed` file, compressed or converted: its size is not its log's).
     pub fn resume(&self, path: &Path, len: u64, transformed: bool) -> Result<Resume> {
         let head = read_head(path, FINGERPRINT_BYTES)?;
+        let inode = inode_of(path);
         let mut best: Option<(usize, Position)> = None;
         for (i, k) in self.files.iter().enumerate() {
             let n = k.fingerprint.len as usize;
+            let weak = n < FINGERPRINT_BYTES && !transformed;
             if head.len() < n
                 || Fingerprint::of_bytes(&head[..n]) != k.fingerprint
                 || (!transformed && len < k.done.offset)
+                || (weak && k.inode.is_some() && inode.is_some() && k.inode != inode)
             {
                 continue;
             }
@@ -236,6 +251,7 @@ mod tests {
             done: Position { offset: 18, line: 2 },
             last_indexed: Utc::now(),
             compressed_len: None,
+            inode: None,
         });
         std::fs::write(&a, "line one\nline two\nline three\n").unwrap();
         let b = dir.path().join("mail.log.1");
@@ -257,5 +273,37 @@ mod tests {
         assert_eq!(st.resume(&a, 6, false).unwrap(), Resume::New);
         st.save(dir.path()).unwrap();
         assert_eq!(IngestState::load(dir.path()).unwrap().files.len(), 1);
+    }
+
+    #[test]
+    fn a_file_read_while_short_is_also_known_by_its_inode() {
+        // found by tests/crash.rs: a follower that read "Nov 10" and was down across a
+        // rotation took the new log, which starts the same, for the old one (whose rest it
+        // then never read)
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("mail.log");
+        std::fs::write(&a, "Nov 10").unwrap();
+        let mut st = IngestState::default();
+        st.files.push(KnownFile {
+            id: 0,
+            path: a.display().to_string(),
+            fingerprint: Fingerprint::of(&a).unwrap().unwrap(),
+            done: Position { offset: 6, line: 0 },
+            last_indexed: Utc::now(),
+            compressed_len: None,
+            inode: inode_of(&a),
+        });
+        let b = dir.path().join("mail.log.1");
+        std::fs::rename(&a, &b).unwrap();
+        std::fs::write(&a, "Nov 10 00:00:01 mx1 postfix/qmgr[1]: 4B7F31C0A2: removed\n").unwrap();
+        assert_eq!(st.resume(&a, 58, false).unwrap(), Resume::New, "a new file at the path");
+        assert_eq!(
+            st.resume(&b, 6, false).unwrap(),
+            Resume::Known {
+                index: 0,
+                from: Position { offset: 6, line: 0 }
+            },
+            "the renamed file"
+        );
     }
 }
