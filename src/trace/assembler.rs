@@ -178,7 +178,9 @@ pub struct Assembler {
     next_sweep: Option<DateTime<Utc>>,
     /// Events until the next sweep regardless of log time: when the input's time goes back
     /// (logs given out of order), the clock stands still and facts would pile up unswept.
-    #[serde(skip)]
+    /// Checkpointed with the rest: a run resumed sweeps when one never stopped would (the
+    /// lines fuzz target found a filter line lost when a restored count of 0 swept early).
+    #[serde(default)]
     sweep_countdown: u32,
     awaited: HashMap<String, HashMap<String, Awaited>>,
     /// Notice queue ids announced by bounce/defer/trace but not seen yet → (the queue id
