@@ -5,26 +5,20 @@
 //! `MAILTRACE_FUZZ_RUNS` sets the mutations per target (default 1000), `MAILTRACE_FUZZ_SEED`
 //! the seed. The long campaign is libFuzzer's (`scripts/fuzz.sh`, docs/RELIABILITY.md).
 
+#[path = "../examples/genlog.rs"]
+#[allow(dead_code)] // the example's `main` and generator; only its SplitMix64 is used
+mod genlog;
 #[path = "../fuzz/targets/mod.rs"]
 mod targets;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-/// A small deterministic generator (SplitMix64), so a failing run can be run again.
-struct Rng(u64);
+use genlog::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// Uniform in `0..n` (0 when `n` is 0), from genlog's SplitMix64, so a failing run can be run again.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 /// Bytes that often matter to a parser.
@@ -34,35 +28,35 @@ const INTERESTING: &[u8] = b"\0\n\r\t <>[]{}\":=,;@\\'%\x1b\x7f\xff\xc3\x80";
 /// the input cut short, or another input's piece spliced in (libFuzzer's kinds of mutation).
 fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     let mut d = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(d.len() + 1);
-        match rng.below(7) {
+    for _ in 0..1 + below(rng, 4) {
+        let at = below(rng, d.len() + 1);
+        match below(rng, 7) {
             0 if !d.is_empty() => {
                 let i = at.min(d.len() - 1);
-                d[i] ^= 1 << rng.below(8);
+                d[i] ^= 1 << below(rng, 8);
             }
             1 if !d.is_empty() => {
                 let i = at.min(d.len() - 1);
-                d[i] = INTERESTING[rng.below(INTERESTING.len())];
+                d[i] = INTERESTING[below(rng, INTERESTING.len())];
             }
             2 => {
-                let n = 1 + rng.below(8);
+                let n = 1 + below(rng, 8);
                 let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
                 d.splice(at..at, bytes);
             }
             3 => {
-                let end = (at + 1 + rng.below(16)).min(d.len());
+                let end = (at + 1 + below(rng, 16)).min(d.len());
                 d.drain(at.min(end)..end);
             }
             4 => {
-                let end = (at + 1 + rng.below(64)).min(d.len());
+                let end = (at + 1 + below(rng, 64)).min(d.len());
                 let piece = d[at.min(end)..end].to_vec();
                 d.splice(at..at, piece);
             }
             5 => d.truncate(at),
             _ => {
-                let from = rng.below(other.len() + 1);
-                let end = (from + rng.below(256)).min(other.len());
+                let from = below(rng, other.len() + 1);
+                let end = (from + below(rng, 256)).min(other.len());
                 d.splice(at..at, other[from..end].iter().copied());
             }
         }
@@ -128,8 +122,8 @@ fn campaign(target: &str) {
     let seed = env_number("MAILTRACE_FUZZ_SEED", 20_261_206);
     let mut rng = Rng(seed ^ xxhash(target.as_bytes()));
     for _ in 0..runs {
-        let input = &corpus[rng.below(corpus.len())].1;
-        let other = &corpus[rng.below(corpus.len())].1;
+        let input = &corpus[below(&mut rng, corpus.len())].1;
+        let other = &corpus[below(&mut rng, corpus.len())].1;
         let data = mutate(&mut rng, input, other);
         if let Err(e) = run_one(target, &data) {
             failures.push(e);

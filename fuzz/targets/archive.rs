@@ -16,7 +16,8 @@ pub fn run(data: &[u8]) {
             "the error names the archive: {message}"
         );
     };
-    let verified = archive::verify(&path).map_err(named).is_ok();
+    // under cargo-fuzz every checksum passes, so `verify` vouches for nothing there
+    let verified = archive::verify(&path).map_err(named).is_ok() && !cfg!(fuzzing);
     let _ = Archive::hosts_of(&path).map_err(named);
     let a = match Archive::open(&path) {
         Ok(a) => a,

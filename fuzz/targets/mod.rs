@@ -80,16 +80,13 @@ pub fn fields(data: &[u8], n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The traces of [`MORE`]: one message, relayed through a content filter and delivered.
-pub fn sample_traces() -> Vec<mailtrace::trace::Trace> {
+/// Feeds `lines` (numbered from 1) to `a` as one file read in 2026.
+pub fn feed(a: &mut mailtrace::trace::Assembler, lines: &[&str], out: &mut Vec<mailtrace::trace::Trace>) {
     use mailtrace::event::LineRef;
     use mailtrace::parse::{parse_line, Parsed};
     use mailtrace::syslog::{YearGuess, Zone};
-    use mailtrace::trace::{Assembler, DirectionRules};
     let mut years = YearGuess::given(2026);
-    let mut a = Assembler::new(DirectionRules::default());
-    let mut out = Vec::new();
-    for (i, l) in MORE.iter().enumerate() {
+    for (i, l) in lines.iter().enumerate() {
         let at = LineRef {
             file: 0,
             offset: 0,
@@ -97,9 +94,16 @@ pub fn sample_traces() -> Vec<mailtrace::trace::Trace> {
             len: l.len() as u32,
         };
         if let Parsed::Event(ev, _) = parse_line(l, at, &mut years, &Zone::Utc) {
-            a.push(&ev, &mut out);
+            a.push(&ev, out);
         }
     }
+}
+
+/// The traces of [`MORE`]: one message, relayed through a content filter and delivered.
+pub fn sample_traces() -> Vec<mailtrace::trace::Trace> {
+    let mut a = mailtrace::trace::Assembler::new(mailtrace::trace::DirectionRules::default());
+    let mut out = Vec::new();
+    feed(&mut a, MORE, &mut out);
     a.finish(&mut out);
     out
 }
