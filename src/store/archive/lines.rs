@@ -129,7 +129,8 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Record>> {
             tails = rest;
             b.to_vec()
         };
-        next = Some((file, offset + bytes.len() as u64 + 1));
+        // wrapping, as `offset` itself: a damaged offset must not overflow (a debug build panics)
+        next = Some((file, offset.wrapping_add(bytes.len() as u64 + 1)));
         out.push(Record {
             time,
             file,
