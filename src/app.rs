@@ -681,19 +681,13 @@ pub fn stats(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
 /// `chunk`: commit at least every so many bytes of input (`None`: at the end of each file).
 pub fn index(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
     let place = common.store_dir()?;
-    index_into(common, chunk, json, out).map_err(|e| crate::store::disk::explain(e, &place, "index"))
+    // the summary names files and quotes their warnings: no control codes to the terminal
+    crate::output::terminal::for_people(out, json, |out| index_into(common, chunk, json, out))
+        .map_err(|e| crate::store::disk::explain(e, &place, "index"))
 }
 
 /// [`index`], its errors as they come.
 fn index_into(common: &Common, chunk: Option<u64>, json: bool, out: &mut dyn Write) -> Result<u8> {
-    // the summary names files and quotes their warnings: no control codes to the terminal
-    let mut printable;
-    let out: &mut dyn Write = if json {
-        out
-    } else {
-        printable = crate::output::terminal::Printable::new(out);
-        &mut printable
-    };
     if !common.reads_logs() {
         bail!("no log files given: mailtrace index /var/log/mail.log (or --journal FILE, - for standard input)");
     }
@@ -1113,13 +1107,6 @@ pub fn store_init(common: &Common, shards: &[String], print: bool, out: &mut dyn
 /// `mailtrace store info`: days, rows, traces and size, and the files read.
 pub fn store_info(common: &Common, json: bool, out: &mut dyn Write) -> Result<u8> {
     // the files' names and the hosts are text from outside: no control codes to the terminal
-    let mut printable;
-    let out: &mut dyn Write = if json {
-        out
-    } else {
-        printable = crate::output::terminal::Printable::new(out);
-        &mut printable
-    };
-    common.open_store()?.info(json, out)?;
+    crate::output::terminal::for_people(out, json, |out| common.open_store()?.info(json, out))?;
     Ok(exit::FOUND)
 }

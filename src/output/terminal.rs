@@ -21,6 +21,16 @@ impl<'a> Printable<'a> {
     }
 }
 
+/// Runs `f` on `out` as written for a person (through [`Printable`]), or as it is when the
+/// output is for a machine (`machine`: JSON).
+pub fn for_people<T>(out: &mut dyn Write, machine: bool, f: impl FnOnce(&mut dyn Write) -> T) -> T {
+    if machine {
+        f(out)
+    } else {
+        f(&mut Printable::new(out))
+    }
+}
+
 impl Write for Printable<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut start = 0;
