@@ -71,31 +71,47 @@ struct Closing {
     /// reused or reopened since are skipped.
     ticket: u64,
     deadline: DateTime<Utc>,
-    /// The host whose clock times it (the trace's); empty in checkpoints of older versions
+    /// The host whose clock times it (the trace's); missing in checkpoints of older versions
     /// until [`Assembler::restore`] fills it in.
-    #[serde(default)]
     host: String,
+}
+
+/// A [`Closing`] as a checkpoint holds it: older versions wrote no host.
+#[derive(Deserialize)]
+struct SavedClosing {
+    slot: usize,
+    ticket: u64,
+    deadline: DateTime<Utc>,
+    host: Option<String>,
 }
 
 /// Closed traces waiting out a period, a queue per host in the order they closed: each host's
 /// are due by that host's clock, so a host whose log was read first (its clock ahead) never
 /// holds up the messages of a host read after it. Checkpoints hold one list of every entry.
 #[derive(Default)]
-struct Waiting(HashMap<String, VecDeque<Closing>>);
+struct Waiting {
+    queues: HashMap<String, VecDeque<Closing>>,
+    /// Entries of an older checkpoint, which wrote no host, until [`Waiting::rehost`].
+    unhosted: Vec<Closing>,
+}
 
 impl Waiting {
     fn push(&mut self, c: Closing) {
-        self.0.entry(c.host.clone()).or_default().push_back(c);
+        self.queues.entry(c.host.clone()).or_default().push_back(c);
     }
 
     fn clear(&mut self) {
-        self.0.clear();
+        self.queues.clear();
+        self.unhosted.clear();
     }
 
-    /// Files entries of older checkpoints (no host) under their trace's host.
+    /// Files entries of older checkpoints (no host) under their trace's host. Only those: an
+    /// entry whose host is written stays in that host's queue even when its slot now holds
+    /// another host's message (a stale entry still holds its place at the head of its queue,
+    /// as it would have in a run that never stopped; the lines fuzz target found a message
+    /// split in two when such an entry moved to another host's queue on restore).
     fn rehost(&mut self, host_of: impl Fn(usize) -> Option<String>) {
-        let Some(old) = self.0.remove("") else { return };
-        for mut c in old {
+        for mut c in std::mem::take(&mut self.unhosted) {
             c.host = host_of(c.slot).unwrap_or_default();
             self.push(c);
         }
@@ -104,17 +120,28 @@ impl Waiting {
 
 impl Serialize for Waiting {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut hosts: Vec<&String> = self.0.keys().collect();
+        let mut hosts: Vec<&String> = self.queues.keys().collect();
         hosts.sort();
-        s.collect_seq(hosts.into_iter().flat_map(|h| &self.0[h]))
+        s.collect_seq(hosts.into_iter().flat_map(|h| &self.queues[h]).chain(&self.unhosted))
     }
 }
 
 impl<'de> Deserialize<'de> for Waiting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut w = Waiting::default();
-        for c in Vec::<Closing>::deserialize(d)? {
-            w.push(c);
+        for c in Vec::<SavedClosing>::deserialize(d)? {
+            let hosted = c.host.is_some();
+            let c = Closing {
+                slot: c.slot,
+                ticket: c.ticket,
+                deadline: c.deadline,
+                host: c.host.unwrap_or_default(),
+            };
+            if hosted {
+                w.push(c);
+            } else {
+                w.unhosted.push(c);
+            }
         }
         Ok(w)
     }
@@ -496,7 +523,9 @@ impl Assembler {
                 } else {
                     &mut self.closing
                 };
-                let Some(queue) = waiting.0.get_mut(host) else { break };
+                let Some(queue) = waiting.queues.get_mut(host) else {
+                    break;
+                };
                 match queue.front() {
                     Some(c) if host_now > c.deadline => {}
                     _ => break,
