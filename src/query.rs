@@ -31,7 +31,14 @@ impl AddressPattern {
         if t.is_empty() {
             AddressPattern::NullSender
         } else if t.contains('*') {
-            AddressPattern::Wildcard(t)
+            // `**` matches what `*` does; one star keeps the index's automaton small
+            let mut w = String::with_capacity(t.len());
+            for c in t.chars() {
+                if !(c == '*' && w.ends_with('*')) {
+                    w.push(c);
+                }
+            }
+            AddressPattern::Wildcard(w)
         } else if let Some(d) = t.strip_prefix('@') {
             AddressPattern::Domain(d.to_string())
         } else {
@@ -491,6 +498,11 @@ impl CriteriaText {
     }
 }
 
+/// The most `*` an address pattern may hold. The index looks a pattern up with an automaton
+/// whose size grows with its wildcards (tantivy gives up at 1,000 states, about 40 of them);
+/// 16 keep the look-up well under a tenth of a second.
+pub const MAX_WILDCARDS: usize = 16;
+
 /// The patterns of `entries`, each a comma-separated list: items trimmed, empty ones skipped,
 /// repeats dropped. An entry with no item at all is an error (the null sender is `<>`).
 fn address_list(field: &'static str, entries: &[String]) -> Result<Vec<AddressPattern>, CriteriaError> {
@@ -505,6 +517,16 @@ fn address_list(field: &'static str, entries: &[String]) -> Result<Vec<AddressPa
             return Err(CriteriaError { field, message });
         }
         for p in items.map(AddressPattern::parse) {
+            if let AddressPattern::Wildcard(w) = &p {
+                let stars = w.matches('*').count();
+                if stars > MAX_WILDCARDS {
+                    let message = format!(
+                        "'{w}' holds {stars} wildcards (*), more than the {MAX_WILDCARDS} a pattern may hold: \
+                         keep the parts that tell the address apart and join them with fewer *"
+                    );
+                    return Err(CriteriaError { field, message });
+                }
+            }
             if !out.contains(&p) {
                 out.push(p);
             }
@@ -788,6 +810,33 @@ mod tests {
         assert_eq!(
             parse(&[""]).unwrap_err().to_string(),
             "from: '' names no address (the null sender is <>)"
+        );
+    }
+
+    #[test]
+    fn wildcards_run_together_are_one_and_a_pattern_holds_at_most_sixteen() {
+        let parse = |from: &str| {
+            CriteriaText {
+                from: vec![from.to_string()],
+                ..CriteriaText::default()
+            }
+            .parse(&crate::syslog::Zone::Utc, Utc::now())
+        };
+        assert_eq!(
+            parse("**a***@*.ru").unwrap().from,
+            [AddressPattern::Wildcard("*a*@*.ru".into())]
+        );
+        let sixteen = "*a".repeat(16);
+        assert_eq!(
+            parse(&sixteen).unwrap().from,
+            [AddressPattern::Wildcard(sixteen.clone())]
+        );
+        assert_eq!(
+            parse(&format!("{sixteen}*")).unwrap_err().to_string(),
+            format!(
+                "from: '{sixteen}*' holds 17 wildcards (*), more than the 16 a pattern may hold: \
+                 keep the parts that tell the address apart and join them with fewer *"
+            )
         );
     }
 

@@ -172,6 +172,58 @@ fn a_list_with_no_pattern_is_an_error() {
     );
 }
 
+#[test]
+fn a_pattern_with_too_many_wildcards_is_an_error_that_says_what_to_do() {
+    let search = |pattern: &str, source: &[&std::ffi::OsStr]| {
+        Command::new(BIN)
+            .args(["search", "--from", pattern])
+            .args(source)
+            .args(year_and_zone())
+            .output()
+            .unwrap()
+    };
+    let log_file = sample();
+    let log = [std::ffi::OsStr::new("--log"), log_file.as_os_str()];
+    let many = format!("*{}", "ab*".repeat(17));
+    let out = search(&many, &log);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "mailtrace: error: --from: '{many}' holds 18 wildcards (*), more than the 16 a pattern \
+             may hold: keep the parts that tell the address apart and join them with fewer *"
+        )
+    );
+    // within the count, but too large an automaton for the index: said as plainly
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let out = Command::new(BIN)
+        .arg("index")
+        .arg("--store")
+        .arg(&store)
+        .args(year_and_zone())
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let long = format!("*{}", "日本語の文字列です日本語の文字列です*".repeat(15));
+    let out = search(&long, &[std::ffi::OsStr::new("--store"), store.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "mailtrace: error: the pattern '{long}' is too complex for the index to look up"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with("use fewer * or shorter parts between them"),
+        "{err}"
+    );
+    // the same pattern read from the log is matched without an automaton
+    assert_eq!(search(&long, &log).status.code(), Some(1));
+}
+
 /// The first shard's `host:port` from `MAILTRACE_TEST_CLICKHOUSE`, when set.
 fn clickhouse() -> Option<String> {
     match std::env::var("MAILTRACE_TEST_CLICKHOUSE") {

@@ -185,7 +185,13 @@ fn address(p: &AddressPattern, [field, reversed, domains]: [Field; 3]) -> Result
                 .map(regex_syntax::escape)
                 .collect::<Vec<_>>()
                 .join(".*");
-            Box::new(RegexQuery::from_pattern(&regex, f)?)
+            let query = RegexQuery::from_pattern(&regex, f).map_err(|e| {
+                anyhow::anyhow!(
+                    "the pattern '{w}' is too complex for the index to look up ({e}): \
+                     use fewer * or shorter parts between them"
+                )
+            })?;
+            Box::new(query)
         }
     })
 }
