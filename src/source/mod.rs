@@ -45,6 +45,24 @@ pub struct Input {
     pub journal: bool,
     /// Standard input's first bytes, read to recognise its compression.
     stdin_head: Option<Vec<u8>>,
+    /// The file opened once and read by position from then on ([`Input::open_pinned`]).
+    pinned: Option<Arc<File>>,
+}
+
+/// A file read by position (`pread`): clones of one open file share no offset, and the file
+/// stays the one opened when its path is renamed or replaced.
+struct PinnedReader {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl Read for PinnedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// Bytes read from the file or standard input, when they are not the log's own.
@@ -129,6 +147,7 @@ impl Input {
                 compression: Compression::sniff(&head),
                 journal,
                 stdin_head: Some(head),
+                pinned: None,
             });
         }
         let input = Input::open(path, index)?;
@@ -157,6 +176,15 @@ impl Input {
                     anyhow::bail!("standard input can be read only once: name `-` once");
                 }
                 Box::new(io::Cursor::new(head.clone()).chain(io::stdin()))
+            }
+            None if self.pinned.is_some() => {
+                let file = Arc::clone(self.pinned.as_ref().expect("pinned"));
+                let pos = if self.transformed() { 0 } else { start.offset };
+                let reader = PinnedReader { file, pos };
+                if !self.transformed() {
+                    return Ok((Box::new(reader), None));
+                }
+                Box::new(reader)
             }
             None => {
                 let mut file = File::open(&self.path).with_context(|| format!("cannot open {path}"))?;
@@ -214,7 +242,72 @@ impl Input {
             compression,
             journal: false,
             stdin_head: None,
+            pinned: None,
         })
+    }
+
+    /// `path` opened now and read from this open file from then on: its lines, its head and
+    /// its inode are those of the file the path showed when it was opened, even if a rotation
+    /// renames or replaces it meanwhile (a follower reading while logrotate runs).
+    pub fn open_pinned(path: &Path, index: u32, journal: bool) -> Result<Input> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if !meta.is_file() {
+            anyhow::bail!("{} is not a regular file", path.display());
+        }
+        let file = Arc::new(file);
+        let mut magic = Vec::with_capacity(6);
+        PinnedReader {
+            file: Arc::clone(&file),
+            pos: 0,
+        }
+        .take(6)
+        .read_to_end(&mut magic)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(Input {
+            path: path.to_path_buf(),
+            index,
+            len: meta.len(),
+            modified: meta.modified().ok().map(DateTime::<Utc>::from),
+            compression: Compression::sniff(&magic),
+            journal,
+            stdin_head: None,
+            pinned: Some(file),
+        })
+    }
+
+    /// The log's first `n` bytes as they are now (decoded, for a compressed file), of the
+    /// pinned file; `None` for an input not opened by [`Input::open_pinned`].
+    pub fn pinned_head(&self, n: usize) -> Option<Result<Vec<u8>>> {
+        let file = self.pinned.as_ref()?;
+        let raw = PinnedReader {
+            file: Arc::clone(file),
+            pos: 0,
+        };
+        let mut head = Vec::with_capacity(n);
+        Some(match self.compression {
+            None => raw
+                .take(n as u64)
+                .read_to_end(&mut head)
+                .map(|_| head)
+                .with_context(|| format!("cannot read {}", self.path.display())),
+            Some(format) => decode::decoder(raw, format)
+                .map(|decoded| {
+                    // a file damaged within its head is known by what decodes
+                    let _ = decoded.take(n as u64).read_to_end(&mut head);
+                    head
+                })
+                .with_context(|| format!("cannot read {}", self.path.display())),
+        })
+    }
+
+    /// The device and inode of the pinned file.
+    pub fn pinned_inode(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = self.pinned.as_ref()?.metadata().ok()?;
+        Some((m.dev(), m.ino()))
     }
 
     /// Calls `f` with every line of the file and its position. `progress` gets bytes read.

@@ -20,6 +20,7 @@ use anyhow::Result;
 
 use super::backend::Backend;
 use super::ingest::{Session, Summary};
+use super::state::Resume;
 use crate::scan::ScanOptions;
 
 /// What one commit of the follower took in.
@@ -73,7 +74,18 @@ pub fn run(
         let started = Instant::now();
         let mut tick = Tick::default();
         for ((path, journal), last) in paths.iter().zip(following.iter_mut()) {
-            let now = session.known(path, *journal).map(|(i, _)| i);
+            // the file is opened once, then told apart and read: a rotation between the two
+            // cannot make the new file read as the old one, nor the old one's rest lost. A
+            // path not there (yet) is waited for.
+            let input = if path.exists() {
+                session.open(path, *journal)
+            } else {
+                None
+            };
+            let now = input.as_ref().and_then(|i| match session.identify(i) {
+                Ok(Resume::Known { index, .. }) => Some(index),
+                _ => None,
+            });
             if let Some(prev) = *last {
                 if now != Some(prev) {
                     // rotated: first the rest of the old file, wherever it went
@@ -86,10 +98,8 @@ pub fn run(
                     *last = None;
                 }
             }
-            if !path.exists() {
-                continue;
-            }
-            match session.read(path, *journal, None, true) {
+            let Some(input) = input else { continue };
+            match session.read_input(input, None, true) {
                 Ok(index) => *last = index,
                 Err(e) => return Err(session.abandon(e.context(format!("while reading {}", path.display())))),
             }

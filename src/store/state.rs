@@ -193,7 +193,12 @@ impl IngestState {
     /// `transformed` file, compressed or converted: its size is not its log's).
     pub fn resume(&self, path: &Path, len: u64, transformed: bool) -> Result<Resume> {
         let head = read_head(path, FINGERPRINT_BYTES)?;
-        let inode = inode_of(path);
+        Ok(self.resume_head(&head, len, inode_of(path), transformed))
+    }
+
+    /// [`IngestState::resume`] for a file whose first KiB (`head`), length and inode were read
+    /// already, from the file as it was opened.
+    pub fn resume_head(&self, head: &[u8], len: u64, inode: Option<(u64, u64)>, transformed: bool) -> Resume {
         let mut best: Option<(usize, Position)> = None;
         for (i, k) in self.files.iter().enumerate() {
             let n = k.fingerprint.len as usize;
@@ -209,10 +214,10 @@ impl IngestState {
                 best = Some((i, k.done));
             }
         }
-        Ok(match best {
+        match best {
             Some((index, from)) => Resume::Known { index, from },
             None => Resume::New,
-        })
+        }
     }
 }
 
