@@ -170,15 +170,15 @@ impl Input {
     /// when those are not the log's own bytes.
     fn stream(&self, start: Position) -> Result<(Box<dyn Read + Send>, Option<RawCount>)> {
         let path = self.path.display();
-        let raw: Box<dyn Read + Send> = match &self.stdin_head {
-            Some(head) => {
+        let raw: Box<dyn Read + Send> = match (&self.stdin_head, &self.pinned) {
+            (Some(head), _) => {
                 if STDIN_TAKEN.swap(true, Ordering::SeqCst) {
                     anyhow::bail!("standard input can be read only once: name `-` once");
                 }
                 Box::new(io::Cursor::new(head.clone()).chain(io::stdin()))
             }
-            None if self.pinned.is_some() => {
-                let file = Arc::clone(self.pinned.as_ref().expect("pinned"));
+            (None, Some(file)) => {
+                let file = Arc::clone(file);
                 let pos = if self.transformed() { 0 } else { start.offset };
                 let reader = PinnedReader { file, pos };
                 if !self.transformed() {
@@ -186,7 +186,7 @@ impl Input {
                 }
                 Box::new(reader)
             }
-            None => {
+            (None, None) => {
                 let mut file = File::open(&self.path).with_context(|| format!("cannot open {path}"))?;
                 if !self.transformed() {
                     file.seek(SeekFrom::Start(start.offset))

@@ -371,13 +371,16 @@ impl Session {
                 }
                 (Err(e), _) | (_, Some(e)) => return Err(e),
             };
+            let of_head = |head: Vec<u8>| (!head.is_empty()).then(|| Fingerprint::of_bytes(&head));
+            // the file as it was opened (by its path only if it was not opened pinned)
             let fingerprint = match if stdin {
-                Ok(head)
+                Ok(of_head(head))
             } else {
-                input.pinned_head(FINGERPRINT_BYTES).expect("a file is read pinned")
-            }
-            .map(|head| (!head.is_empty()).then(|| Fingerprint::of_bytes(&head)))
-            {
+                match input.pinned_head(FINGERPRINT_BYTES) {
+                    Some(head) => head.map(of_head),
+                    None => Fingerprint::of(path),
+                }
+            } {
                 Ok(Some(f)) => f,
                 // a compressed file damaged before anything decodes: nothing to remember
                 Ok(None) if damage.is_some() || stdin => break stop,
