@@ -130,14 +130,9 @@ fn year_and_zone() -> Vec<String> {
     ["--year", "2026", "--timezone", "UTC"].map(String::from).to_vec()
 }
 
-#[test]
-fn a_list_is_the_union_of_its_patterns_from_logs_and_an_embedded_store() {
-    let mut from_log = vec!["--log".to_string(), sample().display().to_string()];
-    from_log.extend(year_and_zone());
-    lists_are_unions(&from_log);
-
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
+/// The sample indexed into a store under `dir`.
+fn indexed_sample(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
     let out = Command::new(BIN)
         .arg("index")
         .arg("--store")
@@ -147,6 +142,17 @@ fn a_list_is_the_union_of_its_patterns_from_logs_and_an_embedded_store() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    store
+}
+
+#[test]
+fn a_list_is_the_union_of_its_patterns_from_logs_and_an_embedded_store() {
+    let mut from_log = vec!["--log".to_string(), sample().display().to_string()];
+    from_log.extend(year_and_zone());
+    lists_are_unions(&from_log);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = indexed_sample(dir.path());
     let from_store = vec!["--store".to_string(), store.display().to_string()];
     lists_are_unions(&from_store);
     // the same rows as from the log, in the same order
@@ -196,16 +202,7 @@ fn a_pattern_with_too_many_wildcards_is_an_error_that_says_what_to_do() {
     );
     // within the count, but too large an automaton for the index: said as plainly
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let out = Command::new(BIN)
-        .arg("index")
-        .arg("--store")
-        .arg(&store)
-        .args(year_and_zone())
-        .arg(sample())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = indexed_sample(dir.path());
     let long = format!("*{}", "日本語の文字列です日本語の文字列です*".repeat(15));
     let out = search(&long, &[std::ffi::OsStr::new("--store"), store.as_os_str()]);
     assert_eq!(out.status.code(), Some(2));
