@@ -405,7 +405,10 @@ pub fn search(
         (None, f) if f.is_table() => Some(1000),
         (None, _) => None,
     };
-    if limit.is_none() && matches!(format, Format::Ndjson | Format::Csv) && !criteria.end_to_end && !common.reads_logs()
+    if limit.is_none()
+        && matches!(format, Format::Ndjson | Format::Csv | Format::Json)
+        && !criteria.end_to_end
+        && !common.reads_logs()
     {
         return search_streamed(common, criteria, format, out);
     }
@@ -419,25 +422,32 @@ pub fn search(
     Ok(if rows.is_empty() { exit::NOTHING } else { exit::FOUND })
 }
 
-/// `search` of every row from a store as NDJSON or CSV: written a batch at a time as the store
-/// reads them ([`crate::store::backend::Backend::search_each`]), so memory holds one batch of
-/// rows however many match. The bytes are those of [`write_rows`] over all of them.
+/// `search` of every row from a store as NDJSON, CSV or a JSON array: written a batch at a
+/// time as the store reads them ([`crate::store::backend::Backend::search_each`]), so memory
+/// holds one batch of rows however many match. The bytes are those of [`write_rows`] over all
+/// of them.
 fn search_streamed(common: &Common, criteria: &Criteria, format: Format, out: &mut dyn Write) -> Result<u8> {
     let store = common.open_store()?;
-    let mut first = true;
-    let n = store.search_each(criteria, common.historical, &mut |mut rows| {
+    let mut written = 0;
+    store.search_each(criteria, common.historical, &mut |mut rows| {
+        if rows.is_empty() {
+            return Ok(());
+        }
         common.link_rows(&*store, &mut rows)?;
-        if std::mem::take(&mut first) {
-            write_rows(out, &rows, format, None)
-        } else {
-            crate::output::write_more_rows(out, &rows, format)
+        let first = written == 0;
+        written += rows.len();
+        match format {
+            // a CSV header, once
+            Format::Csv | Format::Ndjson if first => write_rows(out, &rows, format, None),
+            _ => crate::output::write_more_rows(out, &rows, format, first),
         }
     })?;
-    if n == 0 {
-        write_rows(out, &[], format, None)?;
-        return Ok(exit::NOTHING);
+    match format {
+        Format::Json => crate::output::json_array_end(out, written > 0)?,
+        _ if written == 0 => write_rows(out, &[], format, None)?,
+        _ => {}
     }
-    Ok(exit::FOUND)
+    Ok(if written == 0 { exit::NOTHING } else { exit::FOUND })
 }
 
 /// The messages `show` found, oldest first, with the names of the files their lines came from.

@@ -636,7 +636,7 @@ fn every_row_a_batch_at_a_time_is_the_whole_search() {
         }
     }
     // the CLI's streamed output (no limit) is that of the rows read at once (a limit above them)
-    for format in [Format::Ndjson, Format::Csv] {
+    for format in [Format::Ndjson, Format::Csv, Format::Json] {
         let (mut streamed, mut at_once) = (Vec::new(), Vec::new());
         search(&from_store, &Criteria::default(), format, None, &mut streamed).unwrap();
         search(&from_store, &Criteria::default(), format, Some(1_000_000), &mut at_once).unwrap();

@@ -192,8 +192,8 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
             }
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            out.write_all(b"\n")?;
+            json_array_items(out, rows, true)?;
+            json_array_end(out, !rows.is_empty())?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
@@ -211,9 +211,31 @@ pub fn write_rows(out: &mut dyn Write, rows: &[Row], format: Format, cut: Option
     Ok(())
 }
 
-/// Writes rows that follow rows already written by [`write_rows`] in the same format: NDJSON
-/// as ever, CSV without a second header (a JSON array or a table cannot be written in parts).
-pub fn write_more_rows(out: &mut dyn Write, rows: &[Row], format: Format) -> Result<()> {
+/// The items of a pretty JSON array, `first` ones opening it: the bytes `serde_json` writes
+/// for the whole array, so an array written in parts ([`write_more_rows`],
+/// [`json_array_end`]) is the same as one written at once. (Each item is written pretty and
+/// indented a level: JSON strings hold no raw newline.)
+fn json_array_items(out: &mut dyn Write, rows: &[Row], first: bool) -> Result<()> {
+    for (i, r) in rows.iter().enumerate() {
+        out.write_all(if first && i == 0 { b"[\n  " } else { b",\n  " })?;
+        let item = serde_json::to_string_pretty(r)?;
+        out.write_all(item.replace('\n', "\n  ").as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Closes a JSON array written by [`write_rows`] and [`write_more_rows`]; `any`: it holds
+/// at least one row.
+pub fn json_array_end(out: &mut dyn Write, any: bool) -> Result<()> {
+    out.write_all(if any { b"\n]\n" } else { b"[]\n" })?;
+    Ok(())
+}
+
+/// Writes rows that follow rows already written in the same format: NDJSON as ever, CSV
+/// without a second header, JSON as more items of the array (closed by [`json_array_end`];
+/// its first rows written with `write_more_rows` too, `first` set). A table cannot be written
+/// in parts.
+pub fn write_more_rows(out: &mut dyn Write, rows: &[Row], format: Format, first: bool) -> Result<()> {
     match format {
         Format::Csv => {
             let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(&mut *out);
@@ -223,7 +245,8 @@ pub fn write_more_rows(out: &mut dyn Write, rows: &[Row], format: Format) -> Res
             w.flush()?;
         }
         Format::Ndjson => write_rows(out, rows, format, None)?,
-        Format::Json | Format::Table | Format::WideTable => {
+        Format::Json => json_array_items(out, rows, first)?,
+        Format::Table | Format::WideTable => {
             anyhow::bail!("rows in this format cannot be written in parts")
         }
     }
@@ -395,8 +418,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_header_matches_row_keys() {
-        let row = Row {
+    fn a_json_array_written_in_parts_is_serde_jsons_array() {
+        let mut rows = vec![sample_row(), sample_row(), sample_row()];
+        rows[1].subject = Some("line\nbreak \"quoted\" \u{1b}[2J é".into());
+        rows[1].queue_ids = Vec::new();
+        rows[2].policy_actions = vec![PolicyAction {
+            source: "rspamd".into(),
+            action: "reject".into(),
+            detail: "score 15.2/15".into(),
+        }];
+        for n in 0..=3 {
+            let want = serde_json::to_string_pretty(&rows[..n]).unwrap() + "\n";
+            let mut at_once = Vec::new();
+            write_rows(&mut at_once, &rows[..n], Format::Json, None).unwrap();
+            assert_eq!(String::from_utf8(at_once).unwrap(), want, "{n} rows at once");
+            for cut in 0..=n {
+                let mut parts = Vec::new();
+                write_more_rows(&mut parts, &rows[..cut], Format::Json, true).unwrap();
+                write_more_rows(&mut parts, &rows[cut..n], Format::Json, cut == 0).unwrap();
+                json_array_end(&mut parts, n > 0).unwrap();
+                assert_eq!(String::from_utf8(parts).unwrap(), want, "{n} rows cut at {cut}");
+            }
+        }
+    }
+
+    fn sample_row() -> Row {
+        Row {
             time: "t".into(),
             last_time: "t".into(),
             host: "h".into(),
@@ -435,7 +482,12 @@ mod tests {
             final_host: Some("mx2".into()),
             final_folder: None,
             hops: vec!["mx1:F00BA12345".into(), "mx2:ABC123".into()],
-        };
+        }
+    }
+
+    #[test]
+    fn csv_header_matches_row_keys() {
+        let row = sample_row();
         let json: serde_json::Value = serde_json::to_value(&row).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
         let mut sorted_header = CSV_HEADER.to_vec();
