@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn a_json_array_written_in_parts_is_serde_jsons_array() {
-        let mut rows = vec![sample_row(), sample_row(), sample_row()];
+        let mut rows = [sample_row(), sample_row(), sample_row()];
         rows[1].subject = Some("line\nbreak \"quoted\" \u{1b}[2J é".into());
         rows[1].queue_ids = Vec::new();
         rows[2].policy_actions = vec![PolicyAction {
