@@ -437,7 +437,7 @@ fn search_streamed(common: &Common, criteria: &Criteria, format: Format, out: &m
         let first = written == 0;
         written += rows.len();
         match format {
-            // a CSV header, once
+            // the first batch as `write_rows` writes it (CSV: under its header)
             Format::Csv | Format::Ndjson if first => write_rows(out, &rows, format, None),
             _ => crate::output::write_more_rows(out, &rows, format, first),
         }
