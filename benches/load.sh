@@ -65,13 +65,8 @@ follow=$!; pids+=("$follow")
 pids+=("$!")
 "$BIN" serve --store "$WORK/store" --listen 127.0.0.1:0 --timezone UTC --now "$now" 2> "$WORK/serve.log" &
 serve=$!; pids+=("$serve")
-base=""
-for _ in $(seq 100); do
-  base=$(sed -n 's|^listening on \(http://[^/ ]*\).*|\1|p' "$WORK/serve.log")
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "$base" ] || { cat "$WORK/serve.log" >&2; exit 1; }
+. scripts/serve-url.sh
+base=$(serve_url "$WORK/serve.log") || exit 1
 
 # the URLs: recipients, a domain, statuses and a queue id that are in the log
 rcpt=$(curl -s "$base/api/search?status=delivered&limit=1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["rows"][0]; print(r["to"], r["queue_id"])')

@@ -40,13 +40,8 @@ printf '%s\n' "$token" > "$work/token"
 "$BIN" serve --store "$work/store" --listen 127.0.0.1:0 --timezone UTC --token-file "$work/token" \
   2> "$work/serve.log" &
 server=$!
-base=""
-for _ in $(seq 100); do
-  base=$(sed -n 's|^listening on \(http://[^/ ]*\).*|\1|p' "$work/serve.log")
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "api-fuzz: serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+. scripts/serve-url.sh
+base=$(serve_url "$work/serve.log") || exit 1
 echo "api-fuzz: $BIN serving $work/store at $base; $MAX_EXAMPLES examples per operation"
 
 failed=0

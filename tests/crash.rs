@@ -555,37 +555,47 @@ fn on_day(log: &[u8], day: u32) -> Vec<u8> {
     out
 }
 
-#[test]
-fn maintain_killed_anywhere_loses_and_doubles_nothing() {
-    const NOW: &str = "2026-11-20T12:00:00Z";
-    let dir = tempfile::tempdir().unwrap();
-    // 20 days, Nov 1 to Nov 20: 3 stay hot, 7 are archived, 10 deleted
-    let days: Vec<Vec<u8>> = (1..=20)
-        .map(|d| on_day(&generated(120 << 10, u64::from(d)), d))
-        .collect();
-    let log = dir.path().join("mail.log");
+/// The "now" of the maintain trials: the last of the 20 days.
+const MAINTAIN_NOW: &str = "2026-11-20T12:00:00Z";
+
+/// 20 days of `bytes` each, Nov 1 to Nov 20, indexed into `dir/template`: the days' lines and
+/// the store.
+fn twenty_days_indexed(dir: &Path, bytes: u64) -> (Vec<Vec<u8>>, PathBuf) {
+    let days: Vec<Vec<u8>> = (1..=20).map(|d| on_day(&generated(bytes, u64::from(d)), d)).collect();
+    let log = dir.join("mail.log");
     std::fs::write(&log, days.concat()).unwrap();
-    let template = dir.path().join("template");
+    let template = dir.join("template");
     finish(
         &mut index_cmd(template.to_str().unwrap(), &[log], &[]),
         0,
         "index of 20 days",
     )
     .unwrap();
-    let maintain = |store: &Path| {
-        let mut c = mailtrace(&[
-            "maintain",
-            "--hot-days",
-            "3",
-            "--archive-days",
-            "10",
-            "--now",
-            NOW,
-            "--store",
-        ]);
-        c.arg(store);
-        c
-    };
+    (days, template)
+}
+
+/// `maintain` of `store` at [`MAINTAIN_NOW`]: 3 days stay hot, 7 are archived, 10 deleted.
+fn maintain_cmd(store: &Path) -> Command {
+    let mut c = mailtrace(&[
+        "maintain",
+        "--hot-days",
+        "3",
+        "--archive-days",
+        "10",
+        "--now",
+        MAINTAIN_NOW,
+        "--store",
+    ]);
+    c.arg(store);
+    c
+}
+
+#[test]
+fn maintain_killed_anywhere_loses_and_doubles_nothing() {
+    const NOW: &str = MAINTAIN_NOW;
+    let dir = tempfile::tempdir().unwrap();
+    let (days, template) = twenty_days_indexed(dir.path(), 120 << 10);
+    let maintain = maintain_cmd;
     // the fastest of three clean runs: one slowed by a busy machine would put most kills after
     // the end
     let mut clean_ms = u64::MAX;
@@ -624,38 +634,10 @@ fn maintain_killed_anywhere_loses_and_doubles_nothing() {
 /// here directly: a store of 20 days, and one day's archive from a finished run put beside it.
 #[test]
 fn maintain_after_a_kill_between_archive_and_hot_removal_keeps_each_line_once() {
-    const NOW: &str = "2026-11-20T12:00:00Z";
+    const NOW: &str = MAINTAIN_NOW;
     let dir = tempfile::tempdir().unwrap();
-    let days: Vec<Vec<u8>> = (1..=20)
-        .map(|d| on_day(&generated(16 << 10, u64::from(d)), d))
-        .collect();
-    let log = dir.path().join("mail.log");
-    std::fs::write(&log, days.concat()).unwrap();
-    let template = dir.path().join("template");
-    finish(
-        &mut index_cmd(template.to_str().unwrap(), &[log], &[]),
-        0,
-        "index of 20 days",
-    )
-    .unwrap();
-    let maintain = |store: &Path| {
-        finish(
-            mailtrace(&[
-                "maintain",
-                "--hot-days",
-                "3",
-                "--archive-days",
-                "10",
-                "--now",
-                NOW,
-                "--store",
-            ])
-            .arg(store),
-            0,
-            "maintain",
-        )
-        .unwrap()
-    };
+    let (days, template) = twenty_days_indexed(dir.path(), 16 << 10);
+    let maintain = |store: &Path| finish(&mut maintain_cmd(store), 0, "maintain").unwrap();
     let clean = dir.path().join("clean");
     copy_dir(&template, &clean);
     maintain(&clean);

@@ -49,6 +49,12 @@ pub struct Input {
     pinned: Option<Arc<File>>,
 }
 
+/// A file's device and inode: what stays the same across a rename.
+pub fn dev_ino(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
 /// A file read by position (`pread`): clones of one open file share no offset, and the file
 /// stays the one opened when its path is renamed or replaced.
 struct PinnedReader {
@@ -305,9 +311,7 @@ impl Input {
 
     /// The device and inode of the pinned file.
     pub fn pinned_inode(&self) -> Option<(u64, u64)> {
-        use std::os::unix::fs::MetadataExt;
-        let m = self.pinned.as_ref()?.metadata().ok()?;
-        Some((m.dev(), m.ino()))
+        Some(dev_ino(&self.pinned.as_ref()?.metadata().ok()?))
     }
 
     /// Calls `f` with every line of the file and its position. `progress` gets bytes read.

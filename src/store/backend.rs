@@ -127,12 +127,7 @@ pub trait Backend {
         historical: bool,
         each: &mut dyn FnMut(Vec<Row>) -> Result<()>,
     ) -> Result<usize> {
-        let found = self.search(c, None, historical)?;
-        let n = found.rows.len();
-        if n > 0 {
-            each(found.rows)?;
-        }
-        Ok(n)
+        hand_out_whole(self.search(c, None, historical)?, each)
     }
 
     /// The traces whose queue id, Message-ID or trace id is `id` (unsorted).
@@ -255,4 +250,14 @@ pub fn create(place: &Path, access: &Access) -> Result<Box<dyn Backend>> {
     } else {
         Ok(Box::new(super::embedded::Embedded::create(place)?))
     }
+}
+
+/// [`Backend::search_each`] of rows read all at once: `found`'s rows handed to `each` as one
+/// batch (none when there are none); how many.
+pub fn hand_out_whole(found: SearchResult, each: &mut dyn FnMut(Vec<Row>) -> Result<()>) -> Result<usize> {
+    let n = found.rows.len();
+    if n > 0 {
+        each(found.rows)?;
+    }
+    Ok(n)
 }

@@ -128,12 +128,7 @@ impl Backend for Embedded {
         };
         if (historical || before_hot) && !archive::days(&self.store.archive_dir())?.is_empty() {
             // the archive tier's rows merge with the hot tier's: read them all
-            let found = self.search(criteria, None, historical)?;
-            let n = found.rows.len();
-            if n > 0 {
-                each(found.rows)?;
-            }
-            return Ok(n);
+            return super::backend::hand_out_whole(self.search(criteria, None, historical)?, each);
         }
         hot.search_each(criteria, SEARCH_BATCH, each)
     }

@@ -87,8 +87,7 @@ pub struct KnownFile {
 
 /// The device and inode of the file at `path`.
 pub fn inode_of(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    std::fs::metadata(path).ok().map(|m| crate::source::dev_ino(&m))
 }
 
 impl KnownFile {
